@@ -1,0 +1,214 @@
+// The embedded backend: a cluster is a "world" namespace holding the LAN bridge,
+// plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
+import ssh2 from "ssh2";
+import { LabbookError } from "../../errors.ts";
+import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
+import { spawnHolder } from "./holder.ts";
+import { hostExec } from "./host-exec.ts";
+import { PRIVATE_DIRS, writeClusterFiles } from "./node-files.ts";
+import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked, type OwnedProcess } from "./procfs.ts";
+import {
+  CLUSTER_NAME_PATTERN,
+  clusterDir,
+  ensureStateRoot,
+  listClusterNames,
+  markerFor,
+  nodeDir,
+  readState,
+  sshDir,
+  stateRoot,
+  writeState,
+  type ClusterState,
+  type HolderRecord,
+} from "./state.ts";
+
+const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
+const LAN_BRIDGE = "lan0";
+
+export class NetnsBackend implements Backend {
+  readonly name = "netns";
+
+  async up({ name, topology, onProgress }: UpOptions): Promise<ClusterDescription> {
+    if (!CLUSTER_NAME_PATTERN.test(name)) {
+      throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
+    }
+    ensureStateRoot();
+    await this.claimName(name);
+    const marker = markerFor(name);
+    const state: ClusterState = { name, backend: "netns", phase: "starting", createdAt: new Date().toISOString(), topology, nodes: {} };
+    try {
+      writeState(state);
+      writeClusterFiles(name, topology);
+      onProgress?.(`starting ${topology.nodes.length} nodes`);
+      const [world, ...nodes] = await Promise.all([
+        spawnHolder(marker),
+        ...topology.nodes.map((node) => spawnHolder(marker).then((h) => [node.name, h] as const)),
+      ]);
+      state.world = world as HolderRecord;
+      state.nodes = Object.fromEntries(nodes as Array<readonly [string, HolderRecord]>);
+      writeState(state);
+      await this.wireLan(state);
+      onProgress?.("configuring nodes");
+      await Promise.all(topology.nodes.map((node) => this.initNode(state, node.name)));
+      state.phase = "up";
+      writeState(state);
+      return this.description(state);
+    } catch (error) {
+      await this.down(name).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Refuse a name in use; silently clear the leftovers of a crashed cluster of that name. */
+  private async claimName(name: string): Promise<void> {
+    const existing = await this.statusOf(name);
+    if (existing && existing.state !== "down") {
+      throw new LabbookError(`cluster "${name}" is already ${existing.state}; run "labbook down --name ${name}" first, or pick another --name`);
+    }
+    if (existing || processesMarked((m) => m === markerFor(name)).length > 0) await this.down(name);
+    try {
+      mkdirSync(clusterDir(name), { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new LabbookError(`cluster "${name}" is being created by another labbook process`);
+      throw error;
+    }
+  }
+
+  private async wireLan(state: ClusterState): Promise<void> {
+    const { network, nodes } = state.topology;
+    const batch = [
+      `link add ${LAN_BRIDGE} type bridge`,
+      `addr add ${network.gateway}/${network.prefix} dev ${LAN_BRIDGE}`,
+      `link set ${LAN_BRIDGE} up`,
+      ...nodes.flatMap((node) => [
+        `link add v-${node.name} type veth peer name eth0 netns ${state.nodes[node.name]!.pid}`,
+        `link set v-${node.name} master ${LAN_BRIDGE} up`,
+      ]),
+    ];
+    // The gateway is an address only: it must never route, so a lab cannot leave its LAN.
+    const script = `echo 0 > /proc/sys/net/ipv4/ip_forward && ip link set lo up && ip -batch -`;
+    await hostExec("nsenter", ["-t", String(state.world!.pid), "-n", "sh", "-c", script], { input: batch.join("\n") + "\n", step: "wire the LAN" });
+  }
+
+  private async initNode(state: ClusterState, name: string): Promise<void> {
+    const node = state.topology.nodes.find((n) => n.name === name)!;
+    await hostExec("nsenter", ["-t", String(state.nodes[name]!.pid), "-a", "sh", NODE_INIT], {
+      step: `start node ${name}`,
+      env: {
+        NODE_NAME: name,
+        NODE_DIR: nodeDir(state.name, name),
+        NODE_IP: node.ip,
+        PREFIX: String(state.topology.network.prefix),
+        GATEWAY: state.topology.network.gateway,
+        HOSTS_FILE: join(clusterDir(state.name), "hosts"),
+        PRIVATE_DIRS: PRIVATE_DIRS.join(" "),
+        [MARKER_VARIABLE]: markerFor(state.name),
+      },
+    });
+  }
+
+  async down(name: string): Promise<DownReport> {
+    const state = readState(name);
+    const recorded: OwnedProcess[] = state
+      ? [state.world, ...Object.values(state.nodes)].flatMap((h) => (h ? [h, h.unshare] : []))
+      : [];
+    // Marked processes cover a crash between spawning a holder and recording it.
+    const killed = await killOwned([...recorded, ...processesMarked((m) => m === markerFor(name))]);
+    const existed = existsSync(clusterDir(name));
+    rmSync(clusterDir(name), { recursive: true, force: true });
+    return { clusters: existed || killed.length > 0 ? [name] : [], killed };
+  }
+
+  async downAll(): Promise<DownReport> {
+    const prefix = `${stateRoot()}::`;
+    const names = new Set(listClusterNames());
+    for (const proc of processesMarked((m) => m.startsWith(prefix))) {
+      const marker = markerOf(proc.pid);
+      if (marker) names.add(marker.slice(prefix.length));
+    }
+    const report: DownReport = { clusters: [], killed: [] };
+    for (const name of names) {
+      const one = await this.down(name);
+      report.clusters.push(...one.clusters);
+      report.killed.push(...one.killed);
+    }
+    return report;
+  }
+
+  async list(): Promise<ClusterStatus[]> {
+    const statuses = await Promise.all(listClusterNames().map((name) => this.statusOf(name)));
+    return statuses.filter((s): s is ClusterStatus => s !== undefined);
+  }
+
+  private async statusOf(name: string): Promise<ClusterStatus | undefined> {
+    const state = readState(name);
+    if (!state) return existsSync(clusterDir(name)) ? { name, backend: this.name, state: "down", createdAt: "", nodes: [] } : undefined;
+    const nodes = state.topology.nodes.map((node) => {
+      const holder = state.nodes[node.name];
+      return { name: node.name, ip: node.ip, pid: holder?.pid, running: holder !== undefined && isRunning(holder) };
+    });
+    const running = nodes.filter((n) => n.running).length;
+    const worldUp = state.world !== undefined && isRunning(state.world);
+    let summary: ClusterStatus["state"] = running === 0 && !worldUp ? "down" : running === nodes.length && worldUp ? "up" : "degraded";
+    if (state.phase === "starting" && summary !== "down") summary = "starting";
+    return { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
+  }
+
+  async describe(name: string): Promise<ClusterDescription> {
+    const state = readState(name);
+    if (!state) {
+      const known = listClusterNames();
+      const hint = known.length ? `running clusters: ${known.join(", ")}` : `start one with "labbook up${name === "labbook" ? "" : ` --name ${name}`}"`;
+      throw new LabbookError(`no cluster named "${name}" (${hint})`);
+    }
+    if (state.phase !== "up") throw new LabbookError(`cluster "${name}" is still starting, or its start failed; "labbook down --name ${name}" clears it`);
+    return this.description(state);
+  }
+
+  private description(state: ClusterState): ClusterDescription {
+    return { name: state.name, backend: this.name, topology: state.topology, capabilities: ["namespaces"] };
+  }
+
+  async sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget> {
+    const state = readState(cluster.name);
+    const holder = state?.nodes[node];
+    if (!state || !holder) throw new LabbookError(`cluster "${cluster.name}" has no node "${node}"`);
+    if (!isRunning(holder)) throw new LabbookError(`node ${node} of cluster "${cluster.name}" is not running (pid ${holder.pid} is gone)`);
+    // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
+    const sshd = spawn("nsenter", ["-t", String(holder.pid), "-a", "/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },
+    });
+    let stderr = "";
+    sshd.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+    sshd.once("error", () => {}); // surfaced by ssh2 as a closed socket, with `stderr` attached by the caller
+    const hostKey = hostPublicKey(cluster.name, node);
+    return {
+      config: {
+        sock: Duplex.from({ readable: sshd.stdout, writable: sshd.stdin }),
+        username: "root",
+        privateKey: readFileSync(join(sshDir(cluster.name), "id_ed25519")),
+        hostVerifier: (key: Buffer) => key.equals(hostKey),
+        readyTimeout: 10_000,
+      },
+      diagnostics: () => stderr.trim(),
+      dispose: () => {
+        if (sshd.exitCode === null) sshd.kill("SIGKILL");
+      },
+    };
+  }
+}
+
+function hostPublicKey(cluster: string, node: string): Buffer {
+  const line = readFileSync(join(sshDir(cluster), "known_hosts"), "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[0]!.split(",")[0] === node);
+  const parsed = line ? ssh2.utils.parseKey(line.split(" ").slice(1).join(" ")) : undefined;
+  if (!parsed || parsed instanceof Error) throw new Error(`no host key for ${node} in ${sshDir(cluster)}/known_hosts`);
+  return parsed.getPublicSSH();
+}

@@ -1,0 +1,84 @@
+// The files a node is born with: its private dirs, hostname, /etc/hosts, and the
+// SSH material (per-node host keys, one client key per cluster).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import ssh2 from "ssh2";
+import type { Topology } from "../../topology/types.ts";
+import { clusterDir, nodeDir, sshDir } from "./state.ts";
+
+/** Host dirs each node gets a private copy of, where the owning package is installed. */
+export const PRIVATE_DIRS = ["/var/lib/glusterd", "/var/lib/etcd", "/var/lib/cni", "/etc/bird", "/etc/cni/net.d", "/opt/cni"];
+
+export interface ClusterKeys {
+  clientPrivate: string;
+  clientPublic: string;
+  hostPublic: Record<string, string>;
+}
+
+const SSHD_CONFIG = `# labbook node sshd: keys are per cluster, root logs in by key only.
+Port 22
+ListenAddress 0.0.0.0
+HostKey /root/.labbook/ssh_host_ed25519_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+# The node's /root is a labbook directory on the host, whose owner and modes sshd would reject.
+StrictModes no
+UseDNS no
+# Labs open many channels at once; OpenSSH's default of 10 fails with "Channel open failure".
+MaxSessions 128
+PrintMotd no
+PrintLastLog no
+Subsystem sftp internal-sftp
+`;
+
+const SSH_CLIENT_CONFIG = `Host *
+  IdentityFile ~/.ssh/id_ed25519
+  StrictHostKeyChecking yes
+  UserKnownHostsFile ~/.ssh/known_hosts
+  LogLevel ERROR
+`;
+
+// Keep non-interactive shells (every labbook command) from doing any work here.
+const BASHRC = `[ -z "$PS1" ] && return
+PS1='\\u@\\h:\\w\\$ '
+`;
+
+export function writeClusterFiles(cluster: string, topology: Topology): ClusterKeys {
+  const dir = clusterDir(cluster);
+  const client = ssh2.utils.generateKeyPairSync("ed25519", { comment: `labbook-${cluster}` });
+  mkdirSync(sshDir(cluster), { recursive: true, mode: 0o700 });
+  writeFileSync(join(sshDir(cluster), "id_ed25519"), client.private, { mode: 0o600 });
+  writeFileSync(join(sshDir(cluster), "id_ed25519.pub"), `${client.public}\n`);
+
+  const hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
+  hosts.push(...topology.nodes.map((n) => `${n.ip}\t${n.name}`));
+  writeFileSync(join(dir, "hosts"), `${hosts.join("\n")}\n`);
+
+  const hostKeys = Object.fromEntries(topology.nodes.map((n) => [n.name, ssh2.utils.generateKeyPairSync("ed25519", { comment: n.name })]));
+  const knownHosts = topology.nodes.map((n) => `${n.name},${n.ip} ${hostKeys[n.name]!.public}`).join("\n") + "\n";
+  writeFileSync(join(sshDir(cluster), "known_hosts"), knownHosts);
+
+  for (const node of topology.nodes) {
+    const home = join(nodeDir(cluster, node.name), "root");
+    mkdirSync(join(home, ".labbook"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(nodeDir(cluster, node.name), "log"), { recursive: true });
+    mkdirSync(join(nodeDir(cluster, node.name), "private"), { recursive: true });
+    writeFileSync(join(nodeDir(cluster, node.name), "hostname"), `${node.name}\n`);
+    writeFileSync(join(home, ".labbook", "sshd_config"), SSHD_CONFIG);
+    writeFileSync(join(home, ".labbook", "ssh_host_ed25519_key"), hostKeys[node.name]!.private, { mode: 0o600 });
+    writeFileSync(join(home, ".ssh", "authorized_keys"), `${client.public}\n`, { mode: 0o600 });
+    writeFileSync(join(home, ".ssh", "id_ed25519"), client.private, { mode: 0o600 });
+    writeFileSync(join(home, ".ssh", "known_hosts"), knownHosts);
+    writeFileSync(join(home, ".ssh", "config"), SSH_CLIENT_CONFIG);
+    writeFileSync(join(home, ".bashrc"), BASHRC);
+  }
+  return {
+    clientPrivate: client.private,
+    clientPublic: client.public,
+    hostPublic: Object.fromEntries(Object.entries(hostKeys).map(([name, key]) => [name, key.public])),
+  };
+}

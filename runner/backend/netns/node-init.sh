@@ -1,0 +1,44 @@
+#!/bin/sh
+# Runs once inside a new node's namespaces (via nsenter -a), before anything connects.
+# Inputs come as environment variables; see netns/node-setup.ts.
+set -eu
+
+# Belt and braces: unshare already made mounts private; nothing below may reach the host.
+mount --make-rprivate /
+
+hostname "$NODE_NAME"
+# A PID namespace needs its own /proc and a network namespace its own /sys,
+# or ps and /sys/class/net would show the host's.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+
+# Private state, bound before /run is covered (the state directory lives under /run).
+mount --bind "$NODE_DIR/root" /root
+mount --bind "$NODE_DIR/log" /var/log
+mount --bind "$NODE_DIR/hostname" /etc/hostname
+mount --bind "$HOSTS_FILE" /etc/hosts
+for dir in $PRIVATE_DIRS; do
+  # Only where the package that owns it is installed; labbook never creates host directories.
+  if [ -d "$dir" ]; then
+    mkdir -p "$NODE_DIR/private$dir"
+    mount --bind "$NODE_DIR/private$dir" "$dir"
+  fi
+done
+
+# Named network namespaces of the host (nsfs mounts) would otherwise stay pinned alive
+# by this mount namespace for the node's whole life.
+awk '$9 == "nsfs" { print $5 }' /proc/self/mountinfo | sort -r | while read -r target; do
+  umount -l "$target" 2>/dev/null || true
+done
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/netns /run/sshd /run/lock
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+
+ip link set lo up
+ip addr add "$NODE_IP/$PREFIX" dev eth0
+ip link set eth0 up
+ip route add default via "$GATEWAY"
+
+# The listening sshd is for node-to-node ssh (labs show it); labbook itself reaches
+# each node through an inetd-mode sshd on a pipe, never over a network.
+/usr/sbin/sshd -f /root/.labbook/sshd_config -E /var/log/sshd.log

@@ -1,0 +1,75 @@
+// The on-disk record of netns clusters. Everything `status`, `down` and crash
+// recovery need is here, so no command depends on the memory of the one that ran `up`.
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Topology } from "../../topology/types.ts";
+import type { OwnedProcess } from "./procfs.ts";
+
+export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
+
+/** /run is a tmpfs: state vanishes on reboot, exactly when the namespaces do. */
+export function stateRoot(): string {
+  return process.env.LABBOOK_STATE_DIR ?? "/run/labbook";
+}
+
+export interface HolderRecord extends OwnedProcess {
+  /** The `unshare` parent; `pid` is the namespace's PID 1 (tini). */
+  unshare: OwnedProcess;
+}
+
+export interface ClusterState {
+  name: string;
+  backend: "netns";
+  phase: "starting" | "up";
+  createdAt: string;
+  topology: Topology;
+  world?: HolderRecord;
+  nodes: Record<string, HolderRecord>;
+}
+
+export function clusterDir(name: string): string {
+  return join(stateRoot(), name);
+}
+
+export function nodeDir(cluster: string, node: string): string {
+  return join(clusterDir(cluster), "nodes", node);
+}
+
+export function sshDir(cluster: string): string {
+  return join(clusterDir(cluster), "ssh");
+}
+
+/** The marker every process of a cluster carries, so leftovers are found without a state file. */
+export function markerFor(cluster: string): string {
+  return `${stateRoot()}::${cluster}`;
+}
+
+export function readState(name: string): ClusterState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(clusterDir(name), "state.json"), "utf8")) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic replace: a crash mid-write must not leave a state file that cannot be parsed. */
+export function writeState(state: ClusterState): void {
+  const file = join(clusterDir(state.name), "state.json");
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${file}.tmp`, file);
+}
+
+export function listClusterNames(): string[] {
+  try {
+    return readdirSync(stateRoot(), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && CLUSTER_NAME_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export function ensureStateRoot(): void {
+  mkdirSync(stateRoot(), { recursive: true, mode: 0o700 });
+}

@@ -1,0 +1,61 @@
+import type { ConnectConfig } from "ssh2";
+import type { Topology } from "../topology/types.ts";
+
+/** What a backend can honestly do; labs mark steps that need a capability. */
+export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes";
+
+export interface ClusterDescription {
+  name: string;
+  backend: string;
+  topology: Topology;
+  capabilities: Capability[];
+}
+
+export interface NodeStatus {
+  name: string;
+  ip: string;
+  /** Process id of the node (netns: its PID 1 as the host sees it); undefined for VMs. */
+  pid?: number;
+  running: boolean;
+}
+
+export interface ClusterStatus {
+  name: string;
+  backend: string;
+  /** "up": every node runs; "degraded": some do; "down": none do (leftovers of a crash). */
+  state: "up" | "degraded" | "down" | "starting";
+  createdAt: string;
+  nodes: NodeStatus[];
+}
+
+export interface DownReport {
+  clusters: string[];
+  /** Processes that were killed, by pid: the audit trail for "kill only what you own". */
+  killed: number[];
+}
+
+/** Everything ssh2 needs to open one node's connection, plus how to release the transport. */
+export interface SshTarget {
+  config: ConnectConfig;
+  dispose(): void;
+  /** What the transport said on its way down, for connection errors. */
+  diagnostics?(): string;
+}
+
+export interface UpOptions {
+  name: string;
+  topology: Topology;
+  onProgress?: (message: string) => void;
+}
+
+/** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */
+export interface Backend {
+  readonly name: string;
+  up(options: UpOptions): Promise<ClusterDescription>;
+  down(name: string): Promise<DownReport>;
+  /** Every cluster of this backend, including leftovers of crashed runs. */
+  downAll(): Promise<DownReport>;
+  list(): Promise<ClusterStatus[]>;
+  describe(name: string): Promise<ClusterDescription>;
+  sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget>;
+}

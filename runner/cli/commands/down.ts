@@ -1,0 +1,23 @@
+import { getBackend } from "../../backend/registry.ts";
+import { DEFAULT_CLUSTER_NAME } from "../../cluster/cluster.ts";
+import { UsageError } from "../../errors.ts";
+import { CLUSTER_OPTIONS, parseCommandArgs } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+
+export const down: CliCommand = {
+  summary: "destroy a cluster, or with --all every cluster and the leftovers of crashed runs",
+  usage: "labbook down [--name C | --all] [--backend netns]",
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs("down", argv, { ...CLUSTER_OPTIONS, all: { type: "boolean", short: "a" } });
+    if (positionals.length > 0) throw new UsageError(`labbook down: unexpected argument "${positionals[0]}"`);
+    if (values.all && values.name) throw new UsageError("labbook down: give --name or --all, not both");
+    const backend = getBackend(values.backend);
+    const report = values.all ? await backend.downAll() : await backend.down(values.name ?? DEFAULT_CLUSTER_NAME);
+    if (report.clusters.length === 0) {
+      process.stdout.write(values.all ? "nothing to remove\n" : `no cluster named "${values.name ?? DEFAULT_CLUSTER_NAME}"\n`);
+    } else {
+      process.stdout.write(`removed ${report.clusters.map((c) => `"${c}"`).join(", ")} (${report.killed.length} processes)\n`);
+    }
+    return 0;
+  },
+};

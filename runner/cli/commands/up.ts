@@ -1,0 +1,39 @@
+import { Cluster, DEFAULT_CLUSTER_NAME } from "../../cluster/cluster.ts";
+import { getBackend } from "../../backend/registry.ts";
+import { CLUSTER_OPTIONS, parseCommandArgs, positiveInteger } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+import { withInterruptCleanup } from "../interrupt.ts";
+import { UsageError } from "../../errors.ts";
+
+export const up: CliCommand = {
+  summary: "start a cluster",
+  usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns]",
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs("up", argv, {
+      ...CLUSTER_OPTIONS,
+      nodes: { type: "string" },
+      topology: { type: "string", short: "t" },
+    });
+    if (positionals.length > 0) throw new UsageError(`labbook up: unexpected argument "${positionals[0]}"`);
+    const backend = getBackend(values.backend);
+    const name = values.name ?? DEFAULT_CLUSTER_NAME;
+    const started = performance.now();
+    const cluster = await withInterruptCleanup(
+      () => backend.down(name),
+      () =>
+        Cluster.up({
+          backend,
+          name,
+          topology: values.topology,
+          nodes: positiveInteger("--nodes", values.nodes),
+          onProgress: (message) => process.stderr.write(`  ${message}...\n`),
+        }),
+    );
+    cluster.close();
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const nodes = cluster.nodes.map((n) => `${n.name} ${n.ip}`).join(", ");
+    process.stdout.write(`cluster "${name}" is up (${backend.name}, ${seconds} s): ${nodes}\n`);
+    process.stdout.write(`  try: labbook exec ${cluster.nodes[0]!.name} -- ip -br addr\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,121 @@
+import { getBackend } from "../backend/registry.ts";
+import type { Backend, Capability, ClusterDescription, DownReport } from "../backend/types.ts";
+import { LabbookError } from "../errors.ts";
+import { SshConnection } from "../ssh/connection.ts";
+import { loadTopology } from "../topology/load.ts";
+import type { Topology } from "../topology/types.ts";
+import { withNodeCount } from "../topology/validate.ts";
+import { NodeGroup } from "./group.ts";
+import { Node } from "./node.ts";
+
+export const DEFAULT_CLUSTER_NAME = "labbook";
+
+export interface UpOptions {
+  /** A backend driver or its name; default netns (or $LABBOOK_BACKEND). */
+  backend?: Backend | string;
+  name?: string;
+  /** A topology, or the path of a topology file; default infra/cluster.yaml. */
+  topology?: Topology | string;
+  /** How many nodes: the first N of the topology, extended past its end if needed. */
+  nodes?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** A running cluster: its nodes, one reused SSH connection each. */
+export class Cluster {
+  readonly nodes: readonly Node[];
+  /** All nodes, for commands that run everywhere: `await cluster.all.$\`hostname\``. */
+  readonly all: NodeGroup;
+  private readonly connections = new Map<string, Promise<SshConnection>>();
+  private closed = false;
+
+  private constructor(
+    readonly backend: Backend,
+    readonly description: ClusterDescription,
+  ) {
+    this.nodes = description.topology.nodes.map((spec) => new Node(spec, () => this.connection(spec.name)));
+    this.all = new NodeGroup(this.nodes);
+  }
+
+  /** Brings up a fresh cluster and connects to every node. */
+  static async up(options: UpOptions = {}): Promise<Cluster> {
+    const backend = typeof options.backend === "object" ? options.backend : getBackend(options.backend);
+    let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
+    if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
+    const name = options.name ?? DEFAULT_CLUSTER_NAME;
+    const description = await backend.up({ name, topology, onProgress: options.onProgress });
+    const cluster = new Cluster(backend, description);
+    try {
+      options.onProgress?.("connecting");
+      await cluster.connect();
+    } catch (error) {
+      await cluster.down().catch(() => {});
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Attaches to a cluster that is already up; nodes connect on first use. */
+  static async attach(name = DEFAULT_CLUSTER_NAME, backend: Backend | string = getBackend()): Promise<Cluster> {
+    const driver = typeof backend === "object" ? backend : getBackend(backend);
+    return new Cluster(driver, await driver.describe(name));
+  }
+
+  get name(): string {
+    return this.description.name;
+  }
+
+  get topology(): Topology {
+    return this.description.topology;
+  }
+
+  has(capability: Capability): boolean {
+    return this.description.capabilities.includes(capability);
+  }
+
+  node(name: string): Node {
+    const node = this.nodes.find((n) => n.name === name);
+    if (!node) throw new LabbookError(`unknown node "${name}" in cluster "${this.name}" (nodes: ${this.nodes.map((n) => n.name).join(", ")})`);
+    return node;
+  }
+
+  /** A group of named nodes: `await cluster.on("node1", "node2").$\`ip route\``. */
+  on(...names: string[]): NodeGroup {
+    return new NodeGroup(names.map((name) => this.node(name)));
+  }
+
+  /** Opens every node's connection now rather than on first use. */
+  async connect(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => this.connection(node.name)));
+  }
+
+  /** The node's connection, opened once and then shared by every command. */
+  connection(name: string): Promise<SshConnection> {
+    if (this.closed) return Promise.reject(new LabbookError(`cluster "${this.name}" is closed`));
+    let connection = this.connections.get(name);
+    if (!connection) {
+      const node = this.node(name);
+      connection = this.backend.sshTarget(this.description, node.name).then((target) => SshConnection.open(`${this.name}/${node.name}`, target));
+      connection.catch(() => this.connections.delete(name)); // a later call may retry
+      this.connections.set(name, connection);
+    }
+    return connection;
+  }
+
+  /** Closes the connections; the cluster keeps running. */
+  close(): void {
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.then((c) => c.close(), () => {});
+    this.connections.clear();
+  }
+
+  /** Closes the connections and destroys the cluster. */
+  async down(): Promise<DownReport> {
+    this.close();
+    return this.backend.down(this.name);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+}

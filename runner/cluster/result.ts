@@ -1,0 +1,50 @@
+import { LabbookError } from "../errors.ts";
+
+/** What one command did on one node (execa's shape, plus the node). */
+export class CommandResult {
+  constructor(
+    readonly node: string,
+    readonly command: string,
+    readonly stdout: string,
+    readonly stderr: string,
+    /** null when the command was killed by a signal. */
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    readonly durationMs: number,
+    readonly timedOut: boolean,
+  ) {}
+
+  get ok(): boolean {
+    return this.exitCode === 0 && !this.timedOut;
+  }
+
+  /** stdout without its final newline: what `${await node.$`hostname`}` should interpolate. */
+  toString(): string {
+    return this.stdout.replace(/\r?\n$/, "");
+  }
+
+  /** stdout split into lines, without the empty last one. */
+  lines(): string[] {
+    const text = this.toString();
+    return text === "" ? [] : text.split(/\r?\n/);
+  }
+
+  json<T = unknown>(): T {
+    return JSON.parse(this.stdout) as T;
+  }
+}
+
+const STDERR_TAIL_LINES = 10;
+
+export class CommandError extends LabbookError {
+  constructor(readonly result: CommandResult) {
+    const how = result.timedOut
+      ? `timed out after ${Math.round(result.durationMs)} ms`
+      : result.exitCode === null
+        ? `was killed by ${result.signal ?? "a signal"}`
+        : `failed with exit code ${result.exitCode}`;
+    const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-STDERR_TAIL_LINES);
+    const detail = tail[0] ? `\n${tail.map((l) => `  | ${l}`).join("\n")}` : "";
+    super(`${result.node}: command ${how}: ${result.command}${detail}`);
+  }
+}

@@ -1,0 +1,111 @@
+// What `labbook doctor` checks. Each probe is real: kernel features are tried by
+// creating the device inside a throwaway network namespace, never in the host's.
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { stateRoot } from "../backend/netns/state.ts";
+import { requiredPackages } from "./packages.ts";
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** The command that fixes it, when there is one. */
+  fix?: string;
+  /** A warning does not make doctor fail. */
+  warning?: boolean;
+}
+
+const KERNEL_FEATURES: Array<{ name: string; script: string; hint: string }> = [
+  { name: "veth", script: "ip link add lbd0 type veth peer name lbd1", hint: "modprobe veth" },
+  { name: "bridge", script: "ip link add lbd0 type bridge", hint: "modprobe bridge" },
+  { name: "vxlan", script: "ip link add lbd0 type vxlan id 1 dstport 8472 local 127.0.0.1", hint: "modprobe vxlan" },
+  { name: "macvlan", script: "ip link add lbd0 type veth peer name lbd1 && ip link add lbd2 link lbd0 type macvlan mode bridge", hint: "modprobe macvlan" },
+  { name: "tun", script: "ip tuntap add lbd0 mode tun", hint: "modprobe tun" },
+  { name: "iptables (nat, filter, raw)", script: "iptables -t nat -S >/dev/null && iptables -t filter -S >/dev/null && iptables -t raw -S >/dev/null", hint: "modprobe nf_tables iptable_nat" },
+];
+
+function run(command: string, args: string[]): { ok: boolean; output: string } {
+  const result = spawnSync(command, args, { encoding: "utf8", timeout: 10_000 });
+  return { ok: result.status === 0, output: `${result.stderr ?? ""}${result.stdout ?? ""}`.trim() || (result.error?.message ?? "") };
+}
+
+export function checkRoot(): CheckResult {
+  const uid = process.getuid?.() ?? -1;
+  return uid === 0
+    ? { name: "running as root", ok: true, detail: "uid 0" }
+    : { name: "running as root", ok: false, detail: `uid ${uid}: namespaces and mounts need root`, fix: "sudo labbook ..." };
+}
+
+export function checkPackages(): CheckResult[] {
+  const missing = requiredPackages().filter((p) => !existsSync(p.file));
+  if (missing.length === 0) return [{ name: "Debian packages", ok: true, detail: `all ${requiredPackages().length} installed` }];
+  return [
+    {
+      name: "Debian packages",
+      ok: false,
+      detail: missing.map((p) => `${p.name} (no ${p.file}: ${p.why})`).join("; "),
+      fix: `apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(" ")}`,
+    },
+  ];
+}
+
+export function checkNamespaces(): CheckResult {
+  const probe = run("unshare", ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private", "true"]);
+  return probe.ok
+    ? { name: "namespaces (net, mount, uts, ipc, pid)", ok: true, detail: "unshare works" }
+    : { name: "namespaces (net, mount, uts, ipc, pid)", ok: false, detail: probe.output || "unshare failed", fix: "run as root on a Linux host (not inside an unprivileged container)" };
+}
+
+export function checkKernelFeatures(): CheckResult[] {
+  return KERNEL_FEATURES.map(({ name, script, hint }) => {
+    const probe = run("unshare", ["--net", "sh", "-c", script]);
+    return probe.ok ? { name: `kernel: ${name}`, ok: true, detail: "works" } : { name: `kernel: ${name}`, ok: false, detail: probe.output, fix: hint };
+  });
+}
+
+export function checkFuse(): CheckResult {
+  const ok = existsSync("/dev/fuse");
+  return { name: "kernel: FUSE", ok, detail: ok ? "/dev/fuse present" : "no /dev/fuse: the GlusterFS lab cannot mount", fix: ok ? undefined : "modprobe fuse", warning: !ok };
+}
+
+export function checkNode(): CheckResult {
+  const major = Number(process.versions.node.split(".")[0]);
+  return major >= 20
+    ? { name: "Node.js", ok: true, detail: process.version }
+    : { name: "Node.js", ok: false, detail: `${process.version} is older than 20`, fix: "install Node.js 20 or newer" };
+}
+
+export function checkNpmDependencies(): CheckResult {
+  const require = createRequire(import.meta.url);
+  const missing = ["ssh2", "zx/core", "yaml", "ajv"].filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length === 0
+    ? { name: "npm dependencies", ok: true, detail: "installed" }
+    : { name: "npm dependencies", ok: false, detail: `missing ${missing.join(", ")}`, fix: "npm ci" };
+}
+
+export function checkStateDir(): CheckResult {
+  const root = stateRoot();
+  const parent = existsSync(root) ? root : root.replace(/\/[^/]+$/, "") || "/";
+  try {
+    accessSync(parent, constants.W_OK);
+    return { name: "state directory", ok: true, detail: root };
+  } catch {
+    return { name: "state directory", ok: false, detail: `${parent} is not writable`, fix: `set LABBOOK_STATE_DIR to a writable directory` };
+  }
+}
+
+export function runAllChecks(): CheckResult[] {
+  const root = checkRoot();
+  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages()];
+  // Without root, the namespace probes can only fail for that reason: say it once.
+  if (!root.ok) return base;
+  return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse()];
+}

@@ -1,0 +1,137 @@
+// One SSH connection to one node, reused for every command, transfer and shell.
+import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
+import type { SshTarget } from "../backend/types.ts";
+import { Semaphore } from "./semaphore.ts";
+
+export interface RawExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  input?: string | Buffer;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
+/** Below sshd's MaxSessions (128), so a burst of commands queues instead of failing. */
+const MAX_CHANNELS = 100;
+
+export class SshConnection {
+  private readonly client = new Client();
+  private readonly channels = new Semaphore(MAX_CHANNELS);
+  private sftpSession?: Promise<SFTPWrapper>;
+  private closedReason?: string;
+
+  private constructor(
+    readonly label: string,
+    private readonly target: SshTarget,
+  ) {}
+
+  static async open(label: string, target: SshTarget): Promise<SshConnection> {
+    const connection = new SshConnection(label, target);
+    await connection.handshake();
+    return connection;
+  }
+
+  private handshake(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error) => {
+        this.target.dispose();
+        const detail = this.target.diagnostics?.();
+        reject(new Error(`cannot connect to ${this.label}: ${error.message}${detail ? ` (sshd: ${detail})` : ""}`));
+      };
+      this.client.once("ready", () => {
+        this.client.off("error", fail);
+        this.client.on("error", (error) => (this.closedReason = error.message));
+        this.client.once("close", () => (this.closedReason ??= "connection closed"));
+        resolve();
+      });
+      this.client.once("error", fail);
+      this.client.connect(this.target.config);
+    });
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<RawExecResult> {
+    const release = await this.channels.acquire();
+    try {
+      return await this.execOnChannel(command, options);
+    } finally {
+      release();
+    }
+  }
+
+  private execOnChannel(command: string, options: ExecOptions): Promise<RawExecResult> {
+    if (this.closedReason) return Promise.reject(new Error(`${this.label}: ${this.closedReason}`));
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new Error(`${this.label}: cannot start command: ${error.message}`));
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        let timedOut = false;
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+          timedOut = true;
+          killChannel(channel);
+        }, options.timeoutMs);
+        channel.on("data", (chunk: Buffer) => (stdout.push(chunk), options.onStdout?.(chunk)));
+        channel.stderr.on("data", (chunk: Buffer) => (stderr.push(chunk), options.onStderr?.(chunk)));
+        channel.on("exit", (code: number | null, signalName?: string) => {
+          exitCode = code;
+          signal = signalName ?? null;
+        });
+        channel.on("close", () => {
+          clearTimeout(timer);
+          resolve({
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: Buffer.concat(stderr).toString("utf8"),
+            exitCode,
+            signal,
+            timedOut,
+            durationMs: performance.now() - started,
+          });
+        });
+        channel.end(options.input);
+      });
+    });
+  }
+
+  /** A login shell for `labbook ssh`: on a pseudo-terminal when the user has one, on pipes otherwise. */
+  shell(window: { rows: number; cols: number; term: string }, pty: boolean): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | undefined, channel: ClientChannel) => (error ? reject(error) : resolve(channel));
+      if (pty) this.client.shell({ rows: window.rows, cols: window.cols, term: window.term }, done);
+      else this.client.shell(false, done);
+    });
+  }
+
+  sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((resolve, reject) => {
+      this.client.sftp((error, sftp) => (error ? reject(new Error(`${this.label}: cannot open SFTP: ${error.message}`)) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  close(): void {
+    this.closedReason ??= "connection closed by labbook";
+    this.client.end();
+    this.target.dispose();
+  }
+}
+
+/** Ends a command that ran past its timeout: a KILL signal, then closing the channel in case sshd ignores it. */
+function killChannel(channel: ClientChannel): void {
+  try {
+    channel.signal("KILL");
+  } catch {
+    // the channel may already be closing
+  }
+  channel.close();
+}

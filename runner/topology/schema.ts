@@ -1,0 +1,39 @@
+// JSON Schema of infra/cluster.yaml. Structural rules live here; rules that relate
+// fields to each other (an address inside the network, unique names) live in validate.ts.
+
+export const NODE_NAME_PATTERN = "^[a-z][a-z0-9-]{0,11}$";
+
+export const topologySchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["network", "nodes"],
+  properties: {
+    network: {
+      type: "object",
+      additionalProperties: false,
+      required: ["cidr", "gateway"],
+      properties: {
+        cidr: { type: "string", description: "the nodes' LAN, e.g. 192.168.0.0/24" },
+        gateway: { type: "string", description: "the LAN bridge's address" },
+      },
+    },
+    nodes: {
+      type: "array",
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "ip"],
+        properties: {
+          // Short because interface names derived from it must fit Linux's 15 characters.
+          name: { type: "string", pattern: NODE_NAME_PATTERN },
+          ip: { type: "string" },
+          roles: { type: "array", items: { type: "string", minLength: 1 }, uniqueItems: true },
+          memory: { type: "integer", minimum: 256 },
+          cpus: { type: "integer", minimum: 1 },
+        },
+      },
+    },
+  },
+} as const;
