@@ -48,8 +48,8 @@ export class SshConnection {
       };
       this.client.once("ready", () => {
         this.client.off("error", fail);
-        this.client.on("error", (error) => (this.closedReason = error.message));
-        this.client.once("close", () => (this.closedReason ??= "connection closed"));
+        this.client.on("error", (error) => (this.closedReason ??= `connection lost (${error.message})`));
+        this.client.once("close", () => (this.closedReason ??= "connection lost"));
         resolve();
       });
       this.client.once("error", fail);
@@ -70,7 +70,7 @@ export class SshConnection {
     if (this.closedReason) return Promise.reject(new Error(`${this.label}: ${this.closedReason}`));
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      this.client.exec(command, (error, channel) => {
+      const onChannel = (error: Error | undefined, channel: ClientChannel) => {
         if (error) return reject(new Error(`${this.label}: cannot start command: ${error.message}`));
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
@@ -99,7 +99,13 @@ export class SshConnection {
           });
         });
         channel.end(options.input);
-      });
+      };
+      try {
+        this.client.exec(command, onChannel);
+      } catch (error) {
+        // ssh2 throws synchronously once the transport is gone, before any "close" event.
+        reject(new Error(`${this.label}: connection lost (${(error as Error).message})`));
+      }
     });
   }
 

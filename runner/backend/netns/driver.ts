@@ -3,15 +3,15 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
 import { LabbookError } from "../../errors.ts";
+import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { spawnHolder } from "./holder.ts";
 import { hostExec } from "./host-exec.ts";
 import { PRIVATE_DIRS, writeClusterFiles } from "./node-files.ts";
-import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked, type OwnedProcess } from "./procfs.ts";
+import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked } from "./procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
   clusterDir,
@@ -114,11 +114,12 @@ export class NetnsBackend implements Backend {
 
   async down(name: string): Promise<DownReport> {
     const state = readState(name);
-    const recorded: OwnedProcess[] = state
-      ? [state.world, ...Object.values(state.nodes)].flatMap((h) => (h ? [h, h.unshare] : []))
-      : [];
-    // Marked processes cover a crash between spawning a holder and recording it.
-    const killed = await killOwned([...recorded, ...processesMarked((m) => m === markerFor(name))]);
+    const holders = state ? [...Object.values(state.nodes), state.world].filter((h): h is HolderRecord => h !== undefined) : [];
+    // Each node's PID 1 first: the kernel then kills the rest of the node, and the unshare
+    // parent, still alive, reaps it at once. Marked processes cover a crash between
+    // spawning a holder and recording it.
+    const killed = await killOwned(holders);
+    killed.push(...(await killOwned([...holders.map((h) => h.unshare), ...processesMarked((m) => m === markerFor(name))])));
     const existed = existsSync(clusterDir(name));
     rmSync(clusterDir(name), { recursive: true, force: true });
     return { clusters: existed || killed.length > 0 ? [name] : [], killed };
@@ -190,15 +191,18 @@ export class NetnsBackend implements Backend {
     const hostKey = hostPublicKey(cluster.name, node);
     return {
       config: {
-        sock: Duplex.from({ readable: sshd.stdout, writable: sshd.stdin }),
+        sock: stdioSocket(sshd),
         username: "root",
         privateKey: readFileSync(join(sshDir(cluster.name), "id_ed25519")),
         hostVerifier: (key: Buffer) => key.equals(hostKey),
         readyTimeout: 10_000,
       },
       diagnostics: () => stderr.trim(),
+      // Let sshd see EOF and exit on its own: killing nsenter first would orphan sshd to the
+      // host's init, which may reap it late and so hold up the node's teardown.
       dispose: () => {
-        if (sshd.exitCode === null) sshd.kill("SIGKILL");
+        sshd.stdin.end();
+        if (sshd.exitCode === null) setTimeout(() => sshd.exitCode === null && sshd.kill("SIGKILL"), 5000).unref();
       },
     };
   }

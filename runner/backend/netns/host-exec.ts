@@ -21,6 +21,7 @@ export function hostExec(command: string, args: string[], options: HostExecOptio
       if (code === 0) resolve(stdout);
       else reject(new Error(`${options.step}: ${command} exited with ${code}: ${stderr.trim() || stdout.trim()}`));
     });
+    child.stdin.on("error", () => {}); // EPIPE when the tool exits early; its exit code tells why
     child.stdin.end(options.input ?? "");
   });
 }

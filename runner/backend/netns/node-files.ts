@@ -2,7 +2,7 @@
 // SSH material (per-node host keys, one client key per cluster).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import ssh2 from "ssh2";
+import { generateEd25519 } from "../../ssh/keys.ts";
 import type { Topology } from "../../topology/types.ts";
 import { clusterDir, nodeDir, sshDir } from "./state.ts";
 
@@ -48,7 +48,7 @@ PS1='\\u@\\h:\\w\\$ '
 
 export function writeClusterFiles(cluster: string, topology: Topology): ClusterKeys {
   const dir = clusterDir(cluster);
-  const client = ssh2.utils.generateKeyPairSync("ed25519", { comment: `labbook-${cluster}` });
+  const client = generateEd25519(`labbook-${cluster}`);
   mkdirSync(sshDir(cluster), { recursive: true, mode: 0o700 });
   writeFileSync(join(sshDir(cluster), "id_ed25519"), client.private, { mode: 0o600 });
   writeFileSync(join(sshDir(cluster), "id_ed25519.pub"), `${client.public}\n`);
@@ -57,7 +57,7 @@ export function writeClusterFiles(cluster: string, topology: Topology): ClusterK
   hosts.push(...topology.nodes.map((n) => `${n.ip}\t${n.name}`));
   writeFileSync(join(dir, "hosts"), `${hosts.join("\n")}\n`);
 
-  const hostKeys = Object.fromEntries(topology.nodes.map((n) => [n.name, ssh2.utils.generateKeyPairSync("ed25519", { comment: n.name })]));
+  const hostKeys = Object.fromEntries(topology.nodes.map((n) => [n.name, generateEd25519(`${n.name}.${cluster}`)]));
   const knownHosts = topology.nodes.map((n) => `${n.name},${n.ip} ${hostKeys[n.name]!.public}`).join("\n") + "\n";
   writeFileSync(join(sshDir(cluster), "known_hosts"), knownHosts);
 

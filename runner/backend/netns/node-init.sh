@@ -41,4 +41,8 @@ ip route add default via "$GATEWAY"
 
 # The listening sshd is for node-to-node ssh (labs show it); labbook itself reaches
 # each node through an inetd-mode sshd on a pipe, never over a network.
-/usr/sbin/sshd -f /root/.labbook/sshd_config -E /var/log/sshd.log
+if ! /usr/sbin/sshd -f /root/.labbook/sshd_config -E /var/log/sshd.log; then
+  echo "sshd did not start:" >&2
+  tail -n 5 /var/log/sshd.log >&2
+  exit 1
+fi

@@ -1,0 +1,124 @@
+// The netns driver's life cycle: up, status, down, crashes and leftovers.
+import assert from "node:assert/strict";
+import { existsSync, readlinkSync } from "node:fs";
+import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
+import { isRunning, processesMarked } from "../../../runner/backend/netns/procfs.ts";
+import { clusterDir, markerFor, readState } from "../../../runner/backend/netns/state.ts";
+import { Cluster } from "../../../runner/cluster/cluster.ts";
+import { finished, startLabbook, until } from "../../helpers/cli.ts";
+import { uniqueClusterName, upTestCluster } from "../../helpers/cluster.ts";
+
+const backend = new NetnsBackend();
+const marked = (name: string) => processesMarked((m) => m === markerFor(name));
+
+describe("netns backend", function () {
+  it("brings a cluster up and takes it down, leaving no process and no state", async () => {
+    const cluster = await upTestCluster({ backend });
+    const state = readState(cluster.name)!;
+    const [status] = (await backend.list()).filter((c) => c.name === cluster.name);
+    assert.equal(status?.state, "up");
+    assert.deepEqual(status?.nodes.map((n) => [n.name, n.running]), [["node1", true], ["node2", true], ["node3", true]]);
+    const holders = [state.world!, ...Object.values(state.nodes)];
+    assert.ok(holders.every(isRunning));
+
+    const report = await cluster.down();
+    assert.deepEqual(report.clusters, [cluster.name]);
+    assert.ok(!holders.some(isRunning), "a holder survived down");
+    assert.deepEqual(marked(cluster.name), []);
+    assert.equal(existsSync(clusterDir(cluster.name)), false);
+  });
+
+  it("gives every node its own namespaces and tini as PID 1", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      const state = readState(cluster.name)!;
+      const inodes = (pid: number, ns: string) => readlinkSync(`/proc/${pid}/ns/${ns}`);
+      for (const ns of ["net", "mnt", "uts", "pid"]) {
+        const seen = new Set([inodes(process.pid, ns), ...Object.values(state.nodes).map((h) => inodes(h.pid, ns)), inodes(state.world!.pid, ns)]);
+        assert.equal(seen.size, 5, `${ns} namespaces are not all distinct`);
+      }
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("runs two clusters at once with the same addresses, each on its own LAN", async () => {
+    const [a, b] = await Promise.all([upTestCluster({ backend }), upTestCluster({ backend })]);
+    try {
+      await a.node("node2").$`echo ${a.name} > /tmp/who`;
+      await b.node("node2").$`echo ${b.name} > /tmp/who`;
+      assert.equal(String(await a.node("node1").$`ssh -o BatchMode=yes 192.168.0.12 cat /tmp/who`), a.name);
+      assert.equal(String(await b.node("node1").$`ssh -o BatchMode=yes 192.168.0.12 cat /tmp/who`), b.name);
+    } finally {
+      await Promise.all([a.down(), b.down()]);
+    }
+  });
+
+  it("takes --nodes beyond the topology file", async () => {
+    const cluster = await upTestCluster({ backend, nodes: 5 });
+    try {
+      assert.equal(String(await cluster.node("node5").$`hostname`), "node5");
+      await cluster.node("node5").$`ping -c1 -W2 192.168.0.11`;
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("refuses a second cluster of the same name, and an invalid name", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      await assert.rejects(Cluster.up({ backend, name: cluster.name }), /already up; run "labbook down --name/);
+      await assert.rejects(Cluster.up({ backend, name: "Bad Name" }), /invalid cluster name "Bad Name"/);
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("reports a cluster whose node died as degraded, and reuses a dead cluster's name", async () => {
+    const cluster = await upTestCluster({ backend });
+    const state = readState(cluster.name)!;
+    process.kill(state.nodes.node2!.pid, "SIGKILL");
+    await until(() => !isRunning(state.nodes.node2!), "node2 to die");
+    const status = (await backend.list()).find((c) => c.name === cluster.name)!;
+    assert.equal(status.state, "degraded");
+    assert.equal(status.nodes.find((n) => n.name === "node2")?.running, false);
+    await assert.rejects(cluster.node("node2").$`true`, new RegExp(`${cluster.name}/node2: (connection lost|cannot start command)`));
+    cluster.close();
+
+    // Now the whole cluster dies without `down`, as in a crash: its name must be reusable.
+    const holders = [state.world!, ...Object.values(state.nodes)];
+    for (const holder of holders) if (isRunning(holder)) process.kill(holder.pid, "SIGKILL");
+    await until(() => !holders.some(isRunning), "the holders to die");
+    assert.equal((await backend.list()).find((c) => c.name === cluster.name)?.state, "down");
+    const again = await Cluster.up({ backend, name: cluster.name });
+    assert.equal(String(await again.node("node2").$`hostname`), "node2");
+    await again.down();
+  });
+
+  it("recovers from kill -9 of the process running `up`: down --all leaves nothing", async () => {
+    const name = uniqueClusterName("k");
+    const child = startLabbook(["up", "--name", name]);
+    const exit = finished(child);
+    // Strike while holders exist but before `up` has finished wiring them.
+    await until(() => marked(name).length >= 2, "the first holders");
+    child.kill("SIGKILL");
+    await exit;
+    const report = await backend.downAll();
+    assert.ok(report.clusters.includes(name), `down --all did not find ${name}: ${JSON.stringify(report)}`);
+    assert.deepEqual(marked(name), []);
+    assert.equal(existsSync(clusterDir(name)), false);
+  });
+
+  it("cleans up when `up` is interrupted with Ctrl-C", async () => {
+    const name = uniqueClusterName("i");
+    const child = startLabbook(["up", "--name", name]);
+    const exit = finished(child);
+    await until(() => marked(name).length >= 2, "the first holders");
+    child.kill("SIGINT");
+    const result = await exit;
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stderr, /SIGINT, cleaning up/);
+    assert.deepEqual(marked(name), []);
+    assert.equal(existsSync(clusterDir(name)), false);
+  });
+});
