@@ -1,14 +1,16 @@
 import { LabbookError } from "../errors.ts";
 import type { CliCommand } from "./command.ts";
-import { doctor } from "./commands/doctor.ts";
-import { down } from "./commands/down.ts";
-import { exec } from "./commands/exec.ts";
-import { smoke } from "./commands/smoke.ts";
-import { ssh } from "./commands/ssh.ts";
-import { status } from "./commands/status.ts";
-import { up } from "./commands/up.ts";
 
-const commands: Record<string, CliCommand> = { up, down, status, exec, ssh, doctor, smoke };
+// Loaded on demand: `labbook status` should not pay for ssh2, YAML and JSON Schema.
+const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  up: { summary: "start a cluster", load: async () => (await import("./commands/up.ts")).up },
+  down: { summary: "destroy a cluster, or with --all every cluster and the leftovers of crashed runs", load: async () => (await import("./commands/down.ts")).down },
+  status: { summary: "list clusters and their nodes", load: async () => (await import("./commands/status.ts")).status },
+  exec: { summary: "run a command on a node, streaming its output; exits with the command's exit code", load: async () => (await import("./commands/exec.ts")).exec },
+  ssh: { summary: "an interactive shell on a node, like vagrant ssh", load: async () => (await import("./commands/ssh.ts")).ssh },
+  doctor: { summary: "check this machine: root, kernel features, packages; prints what is missing and the fix", load: async () => (await import("./commands/doctor.ts")).doctor },
+  smoke: { summary: "bring up a cluster, check that its nodes work and reach each other, take it down", load: async () => (await import("./commands/smoke.ts")).smoke },
+};
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -27,14 +29,15 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined;
-    process.stdout.write(`${topic ? topic.usage : help()}\n`);
+    process.stdout.write(`${topic ? (await topic.load()).usage : help()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = commands[name];
+  if (!entry) {
     process.stderr.write(`labbook: unknown command "${name}"\n\n${help()}\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest[0] === "--help" || rest[0] === "-h") {
     process.stdout.write(`${command.usage}\n`);
     return 0;

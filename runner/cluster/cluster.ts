@@ -2,7 +2,6 @@ import { getBackend } from "../backend/registry.ts";
 import type { Backend, Capability, ClusterDescription, DownReport } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
 import { SshConnection } from "../ssh/connection.ts";
-import { loadTopology } from "../topology/load.ts";
 import type { Topology } from "../topology/types.ts";
 import { withNodeCount } from "../topology/validate.ts";
 import { NodeGroup } from "./group.ts";
@@ -40,6 +39,8 @@ export class Cluster {
   /** Brings up a fresh cluster and connects to every node. */
   static async up(options: UpOptions = {}): Promise<Cluster> {
     const backend = typeof options.backend === "object" ? options.backend : getBackend(options.backend);
+    // Imported here, not at the top: YAML and JSON Schema cost commands that only attach.
+    const { loadTopology } = await import("../topology/load.ts");
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import { LabbookError } from "../errors.ts";
 import { topologySchema } from "./schema.ts";
@@ -21,7 +21,12 @@ export class TopologyError extends LabbookError {
   }
 }
 
-const validateShape = new Ajv({ allErrors: true }).compile(topologySchema);
+// Compiled on first use: compiling costs more than everything else a CLI command does.
+let shapeValidator: ValidateFunction | undefined;
+function validateShape(data: unknown): boolean {
+  shapeValidator ??= new Ajv({ allErrors: true }).compile(topologySchema);
+  return shapeValidator(data);
+}
 
 export function loadTopology(path = DEFAULT_TOPOLOGY_PATH): Topology {
   let text: string;
@@ -45,7 +50,7 @@ export function parseTopology(text: string, source: string): Topology {
   const data: unknown = doc.toJS();
   const lineOf = (path: string) => lineOfPath(doc, lineCounter, path);
   if (!validateShape(data)) {
-    throw new TopologyError(source, (validateShape.errors ?? []).map((e) => shapeProblem(e, lineOf)));
+    throw new TopologyError(source, (shapeValidator?.errors ?? []).map((e) => shapeProblem(e, lineOf)));
   }
   const { topology, problems } = validateTopology(data, source);
   if (problems.length > 0) {

@@ -5,7 +5,6 @@ import { parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 
 export const doctor: CliCommand = {
-  summary: "check this machine: root, kernel features, packages; prints what is missing and the fix",
   usage: "labbook doctor [--json]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("doctor", argv, { json: { type: "boolean" } });

@@ -5,7 +5,6 @@ import { CLUSTER_OPTIONS, parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 
 export const down: CliCommand = {
-  summary: "destroy a cluster, or with --all every cluster and the leftovers of crashed runs",
   usage: "labbook down [--name C | --all] [--backend netns]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("down", argv, { ...CLUSTER_OPTIONS, all: { type: "boolean", short: "a" } });

@@ -5,7 +5,6 @@ import { CLUSTER_OPTIONS, parseCommandArgs, splitAtDoubleDash } from "../args.ts
 import type { CliCommand } from "../command.ts";
 
 export const exec: CliCommand = {
-  summary: "run a command on a node, streaming its output; exits with the command's exit code",
   usage: [
     "labbook exec [--name C] [--timeout S] <node> -- <command> [args...]",
     "  one argument after -- is a shell line (pipes, ;, $VARS work): labbook exec node1 -- 'ip route | grep default'",

@@ -39,7 +39,6 @@ const steps: Step[] = [
 ];
 
 export const smoke: CliCommand = {
-  summary: "bring up a cluster, check that its nodes work and reach each other, take it down",
   usage: "labbook smoke [--name C] [--nodes N] [--backend netns]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("smoke", argv, { ...CLUSTER_OPTIONS, nodes: { type: "string" } });

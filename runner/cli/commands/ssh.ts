@@ -4,7 +4,6 @@ import { CLUSTER_OPTIONS, parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 
 export const ssh: CliCommand = {
-  summary: "an interactive shell on a node, like vagrant ssh",
   usage: "labbook ssh [--name C] <node>",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("ssh", argv, CLUSTER_OPTIONS);

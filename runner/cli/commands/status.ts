@@ -5,7 +5,6 @@ import type { CliCommand } from "../command.ts";
 import { formatAge, formatTable } from "../table.ts";
 
 export const status: CliCommand = {
-  summary: "list clusters and their nodes",
   usage: "labbook status [--json] [--backend netns]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("status", argv, { backend: { type: "string", short: "b" }, json: { type: "boolean" } });

@@ -6,7 +6,6 @@ import { withInterruptCleanup } from "../interrupt.ts";
 import { UsageError } from "../../errors.ts";
 
 export const up: CliCommand = {
-  summary: "start a cluster",
   usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("up", argv, {

@@ -1,0 +1,22 @@
+// npm run bench: prints figures (medians over several runs). Not a test: nothing here
+// fails the build; a missed target is printed as MISS for the reader to judge.
+import { NetnsBackend } from "../runner/backend/netns/driver.ts";
+import { benchCluster, type Figure } from "./cluster.bench.ts";
+
+process.env.LABBOOK_STATE_DIR ??= "/run/labbook-bench";
+
+const quick = process.argv.includes("--quick");
+const figures: Figure[] = [];
+try {
+  figures.push(...(await benchCluster({ clusterRuns: quick ? 3 : 15, commandRuns: quick ? 50 : 300 })));
+} finally {
+  await new NetnsBackend().downAll();
+}
+
+const width = Math.max(...figures.map((f) => f.name.length));
+process.stdout.write(`labbook bench (${new Date().toISOString()}, ${process.platform} ${process.arch}, node ${process.version})\n\n`);
+process.stdout.write(`${"what".padEnd(width)}  ${"median".padStart(10)}  ${"p90".padStart(10)}  runs  target\n`);
+for (const f of figures) {
+  const verdict = f.met === undefined ? "" : `${f.met ? "met" : "MISS"}: ${f.target}`;
+  process.stdout.write(`${f.name.padEnd(width)}  ${`${f.medianMs.toFixed(2)} ms`.padStart(10)}  ${`${f.p90Ms.toFixed(2)} ms`.padStart(10)}  ${String(f.runs).padStart(4)}  ${verdict}\n`);
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# labbook's set-up, for a fresh Debian 12 / Ubuntu 22.04+ machine, as root:
+#   sudo infra/setup.sh labs   installs what is missing, then runs the labs on the embedded cluster
+#   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
+# Everything it installs comes from apt (infra/packages.txt) and npm (package-lock.json).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MODE=${1:-}
+MIN_NODE_MAJOR=20
+
+say() { printf 'labbook setup: %s\n' "$*" >&2; }
+die() { say "$*"; exit 2; }
+
+case "$MODE" in
+  labs|test|deps) ;;
+  *) die "usage: sudo infra/setup.sh labs|test   (labs: run the labs; test: run the test suite; deps: install only)" ;;
+esac
+[ "$(id -u)" = 0 ] || die "run as root (sudo infra/setup.sh $MODE): labbook builds network namespaces"
+[ "$(uname -s)" = Linux ] || die "labbook's embedded cluster needs Linux; on other systems use the Vagrant backend"
+
+missing_packages() {
+  # Column 1 is the package, column 2 a file it installs: the same test `labbook doctor` makes.
+  grep -v '^\s*#' infra/packages.txt | awk 'NF >= 2 { print $1, $2 }' | while read -r pkg file; do
+    [ -e "$file" ] || echo "$pkg"
+  done
+}
+
+apt_install() {
+  command -v apt-get >/dev/null || die "no apt-get: install these packages by hand, then run again: $*"
+  say "installing Debian packages: $*"
+  # Packages such as openssh-server would start their daemon on the host; labbook only
+  # ever runs them inside its namespaces. Deny service starts while installing.
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$guard"
+    chmod +x "$guard"
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  if [ -n "$guard" ]; then rm -f "$guard"; trap - EXIT; fi
+}
+
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  if [ "$(node_major)" -ge "$MIN_NODE_MAJOR" ]; then
+    NODE=$(command -v node)
+    return
+  fi
+  # The distribution's Node.js is too old (Debian 12 ships 18). npm's registry carries
+  # official Node.js builds as packages; install one into the checkout, not the system.
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) die "Node.js $MIN_NODE_MAJOR+ is needed and $(node --version) is installed; install a newer Node.js for $(uname -m) by hand" ;;
+  esac
+  local local_node="$ROOT/.labbook/node/node_modules/node-linux-$arch/bin/node"
+  if [ "$(node_major "$local_node")" -lt "$MIN_NODE_MAJOR" ]; then
+    say "Node.js $(node --version) is older than $MIN_NODE_MAJOR: installing node-linux-$arch@22 from npm into .labbook/node"
+    npm install --silent --no-audit --no-fund --prefix "$ROOT/.labbook/node" "node-linux-$arch@22" >/dev/null
+  fi
+  NODE=$local_node
+  export PATH="$(dirname "$NODE"):$PATH"
+}
+
+mapfile -t MISSING < <(missing_packages)
+if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
+mapfile -t STILL < <(missing_packages)
+[ "${#STILL[@]}" -eq 0 ] || die "still missing after apt-get install: ${STILL[*]}"
+
+ensure_node
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "using node $("$NODE" --version) at $NODE"
+
+case "$MODE" in
+  deps) exit 0 ;;
+  labs)
+    "$NODE" bin/labbook.js doctor
+    exec "$NODE" bin/labbook.js smoke
+    ;;
+  test)
+    exec npm test
+    ;;
+esac
