@@ -5,7 +5,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import { LabbookError } from "../errors.ts";
 import { topologySchema } from "./schema.ts";
 import type { Topology } from "./types.ts";
-import { validateTopology, type TopologyProblem } from "./validate.ts";
+import { validateTopology, type RawTopology, type TopologyProblem } from "./validate.ts";
 
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("../../infra/cluster.yaml", import.meta.url));
 
@@ -23,7 +23,7 @@ export class TopologyError extends LabbookError {
 
 // Compiled on first use: compiling costs more than everything else a CLI command does.
 let shapeValidator: ValidateFunction | undefined;
-function validateShape(data: unknown): boolean {
+function validateShape(data: unknown): data is RawTopology {
   shapeValidator ??= new Ajv({ allErrors: true }).compile(topologySchema);
   return shapeValidator(data);
 }

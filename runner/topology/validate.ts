@@ -7,7 +7,7 @@ export interface TopologyProblem {
   message: string;
 }
 
-interface RawTopology {
+export interface RawTopology {
   network: { cidr: string; gateway: string };
   nodes: Array<{ name: string; ip: string; roles?: string[]; memory?: number; cpus?: number }>;
 }

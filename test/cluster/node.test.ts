@@ -152,6 +152,25 @@ describe("nodes of an embedded cluster", function () {
     assert.deepEqual(sockets, []);
   });
 
+  it("opens a login shell on a terminal, as labbook ssh does", async () => {
+    const connection = await cluster.connection("node3");
+    const shell = await connection.shell({ rows: 24, cols: 100, term: "xterm" }, true);
+    let output = "";
+    shell.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exitCode = new Promise<number>((resolve) => shell.on("exit", (code: number) => resolve(code)));
+    shell.end("tty; stty size; exit 3\n");
+    assert.equal(await exitCode, 3);
+    assert.match(output, /\/dev\/pts\/\d+/);
+    assert.match(output, /24 100/);
+  });
+
+  it("fails name lookups at once instead of waiting for the host's unreachable resolver", async () => {
+    const result = await cluster.node("node1").$({ nothrow: true })`getent hosts no-such-host.example`;
+    assert.equal(result.exitCode, 2);
+    assert.ok(result.durationMs < 3000, `lookup took ${result.durationMs} ms`);
+    assert.equal(String(await cluster.node("node1").$`getent hosts node2`).split(/\s+/)[0], "192.168.0.12");
+  });
+
   it("names the cluster's nodes when asked for an unknown one", () => {
     assert.throws(() => cluster.node("node9"), (error: unknown) => error instanceof LabbookError && /unknown node "node9" in cluster "t\d+-\d+" \(nodes: node1, node2, node3\)/.test(error.message));
   });

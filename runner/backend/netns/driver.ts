@@ -106,6 +106,7 @@ export class NetnsBackend implements Backend {
         PREFIX: String(state.topology.network.prefix),
         GATEWAY: state.topology.network.gateway,
         HOSTS_FILE: join(clusterDir(state.name), "hosts"),
+        RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
         PRIVATE_DIRS: PRIVATE_DIRS.join(" "),
         [MARKER_VARIABLE]: markerFor(state.name),
       },

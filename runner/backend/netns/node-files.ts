@@ -34,6 +34,12 @@ PrintLastLog no
 Subsystem sftp internal-sftp
 `;
 
+// No DNS server exists on the LAN until a lab starts one; a refused local query fails at once.
+const RESOLV_CONF = `# labbook: node names are in /etc/hosts; labs that teach DNS point this at their own server
+nameserver 127.0.0.1
+options timeout:1 attempts:1
+`;
+
 const SSH_CLIENT_CONFIG = `Host *
   IdentityFile ~/.ssh/id_ed25519
   StrictHostKeyChecking yes
@@ -56,6 +62,7 @@ export function writeClusterFiles(cluster: string, topology: Topology): ClusterK
   const hosts = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
   hosts.push(...topology.nodes.map((n) => `${n.ip}\t${n.name}`));
   writeFileSync(join(dir, "hosts"), `${hosts.join("\n")}\n`);
+  writeFileSync(join(dir, "resolv.conf"), RESOLV_CONF);
 
   const hostKeys = Object.fromEntries(topology.nodes.map((n) => [n.name, generateEd25519(`${n.name}.${cluster}`)]));
   const knownHosts = topology.nodes.map((n) => `${n.name},${n.ip} ${hostKeys[n.name]!.public}`).join("\n") + "\n";

@@ -17,6 +17,9 @@ mount --bind "$NODE_DIR/root" /root
 mount --bind "$NODE_DIR/log" /var/log
 mount --bind "$NODE_DIR/hostname" /etc/hostname
 mount --bind "$HOSTS_FILE" /etc/hosts
+# The host's resolver is outside the LAN and unreachable from it: every lookup would
+# hang until its timeout (sshd's pty sessions among them). Labs that teach DNS start their own.
+mount --bind "$RESOLV_FILE" /etc/resolv.conf
 for dir in $PRIVATE_DIRS; do
   # Only where the package that owns it is installed; labbook never creates host directories.
   if [ -d "$dir" ]; then
@@ -33,6 +36,10 @@ done
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/netns /run/sshd /run/lock
 mount -t tmpfs -o mode=1777 tmpfs /tmp
+# A devpts of its own, as containers have: the host's may be stacked mounts in which
+# /dev/ptmx and /dev/pts/N disagree, and `labbook ssh` would then get a dead terminal.
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+mount --bind /dev/pts/ptmx /dev/ptmx
 
 ip link set lo up
 ip addr add "$NODE_IP/$PREFIX" dev eth0
