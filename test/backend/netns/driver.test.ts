@@ -11,6 +11,15 @@ import { uniqueClusterName, upTestCluster } from "../../helpers/cluster.ts";
 const backend = new NetnsBackend();
 const marked = (name: string) => processesMarked((m) => m === markerFor(name));
 
+/** Runs `labbook up` and sends it `signal` while holders exist but before it has wired them. */
+async function interruptedUp(name: string, signal: NodeJS.Signals) {
+  const child = startLabbook(["up", "--name", name]);
+  const exit = finished(child);
+  await until(() => marked(name).length >= 2, "the first holders");
+  child.kill(signal);
+  return { exit };
+}
+
 describe("netns backend", function () {
   it("brings a cluster up and takes it down, leaving no process and no state", async () => {
     const cluster = await upTestCluster({ backend });
@@ -97,12 +106,7 @@ describe("netns backend", function () {
 
   it("recovers from kill -9 of the process running `up`: down --all leaves nothing", async () => {
     const name = uniqueClusterName("k");
-    const child = startLabbook(["up", "--name", name]);
-    const exit = finished(child);
-    // Strike while holders exist but before `up` has finished wiring them.
-    await until(() => marked(name).length >= 2, "the first holders");
-    child.kill("SIGKILL");
-    await exit;
+    await (await interruptedUp(name, "SIGKILL")).exit;
     const report = await backend.downAll();
     assert.ok(report.clusters.includes(name), `down --all did not find ${name}: ${JSON.stringify(report)}`);
     assert.deepEqual(marked(name), []);
@@ -111,11 +115,7 @@ describe("netns backend", function () {
 
   it("cleans up when `up` is interrupted with Ctrl-C", async () => {
     const name = uniqueClusterName("i");
-    const child = startLabbook(["up", "--name", name]);
-    const exit = finished(child);
-    await until(() => marked(name).length >= 2, "the first holders");
-    child.kill("SIGINT");
-    const result = await exit;
+    const result = await (await interruptedUp(name, "SIGINT")).exit;
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /SIGINT, cleaning up/);
     assert.deepEqual(marked(name), []);
