@@ -83,11 +83,18 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 say "using node $("$NODE" --version) at $NODE"
 
+# The `labbook` command, bound to this checkout and this Node.js (which may be the local one).
+if [ -d /usr/local/bin ] && { [ ! -e /usr/local/bin/labbook ] || grep -q 'labbook setup' /usr/local/bin/labbook; }; then
+  printf '#!/bin/sh\n# written by labbook setup (infra/setup.sh)\nexec "%s" "%s/bin/labbook.js" "$@"\n' "$NODE" "$ROOT" > /usr/local/bin/labbook
+  chmod +x /usr/local/bin/labbook
+fi
+
 case "$MODE" in
   deps) exit 0 ;;
   labs)
     "$NODE" bin/labbook.js doctor
-    exec "$NODE" bin/labbook.js smoke
+    "$NODE" bin/labbook.js smoke
+    say "done; the labbook command is installed: labbook up, labbook exec node1 -- ping -c1 192.168.0.12, labbook down"
     ;;
   test)
     exec npm test

@@ -3,6 +3,7 @@ import { quote } from "zx/core";
 import type { TopologyNode } from "../topology/types.ts";
 import type { SshConnection } from "../ssh/connection.ts";
 import { makeDollar, type Dollar, type RunOptions } from "./dollar.ts";
+import { LabbookError } from "../errors.ts";
 import { CommandError, CommandResult } from "./result.ts";
 
 /** Seconds the node-side `timeout` waits after TERM before it sends KILL. */
@@ -59,7 +60,7 @@ export class Node {
   }
 
   private transferError(verb: string, path: string, error: Error): Error {
-    return new Error(`${this.name}: ${verb} ${path} failed: ${error.message}`);
+    return new LabbookError(`${this.name}: ${verb} ${path} failed: ${error.message}`);
   }
 
   toString(): string {

@@ -1,3 +1,4 @@
+import { LabbookError } from "../errors.ts";
 // One SSH connection to one node, reused for every command, transfer and shell.
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import type { SshTarget } from "../backend/types.ts";
@@ -44,7 +45,7 @@ export class SshConnection {
       const fail = (error: Error) => {
         this.target.dispose();
         const detail = this.target.diagnostics?.();
-        reject(new Error(`cannot connect to ${this.label}: ${error.message}${detail ? ` (sshd: ${detail})` : ""}`));
+        reject(new LabbookError(`cannot connect to ${this.label}: ${error.message}${detail ? ` (sshd: ${detail})` : ""}`));
       };
       this.client.once("ready", () => {
         this.client.off("error", fail);
@@ -67,11 +68,11 @@ export class SshConnection {
   }
 
   private execOnChannel(command: string, options: ExecOptions): Promise<RawExecResult> {
-    if (this.closedReason) return Promise.reject(new Error(`${this.label}: ${this.closedReason}`));
+    if (this.closedReason) return Promise.reject(new LabbookError(`${this.label}: ${this.closedReason}`));
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const onChannel = (error: Error | undefined, channel: ClientChannel) => {
-        if (error) return reject(new Error(`${this.label}: cannot start command: ${error.message}`));
+        if (error) return reject(new LabbookError(`${this.label}: cannot start command: ${error.message}`));
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         let exitCode: number | null = null;
@@ -104,7 +105,7 @@ export class SshConnection {
         this.client.exec(command, onChannel);
       } catch (error) {
         // ssh2 throws synchronously once the transport is gone, before any "close" event.
-        reject(new Error(`${this.label}: connection lost (${(error as Error).message})`));
+        reject(new LabbookError(`${this.label}: connection lost (${(error as Error).message})`));
       }
     });
   }
@@ -120,7 +121,7 @@ export class SshConnection {
 
   sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise((resolve, reject) => {
-      this.client.sftp((error, sftp) => (error ? reject(new Error(`${this.label}: cannot open SFTP: ${error.message}`)) : resolve(sftp)));
+      this.client.sftp((error, sftp) => (error ? reject(new LabbookError(`${this.label}: cannot open SFTP: ${error.message}`)) : resolve(sftp)));
     });
     return this.sftpSession;
   }

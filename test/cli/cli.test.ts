@@ -38,6 +38,13 @@ describe("labbook CLI", function () {
     noStack(result.stderr);
   });
 
+  it("refuses to start a cluster without root, saying so and how to fix it", async () => {
+    const result = await labbook(["up", "--name", uniqueClusterName("nonroot")], undefined, { uid: 65534, gid: 65534 });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^labbook: the embedded cluster cannot start here:\n {2}running as root: uid 65534/);
+    noStack(result.stderr);
+  });
+
   it("reports a bad topology file by field and line", async () => {
     const result = await labbook(["up", "--topology", "/dev/null"]);
     assert.equal(result.code, 1);

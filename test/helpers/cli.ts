@@ -11,12 +11,12 @@ export interface CliResult {
 }
 
 /** Runs the real `labbook` command, as a user would. */
-export function labbook(args: string[], input?: string): Promise<CliResult> {
-  return finished(startLabbook(args), input);
+export function labbook(args: string[], input?: string, as?: { uid: number; gid: number }): Promise<CliResult> {
+  return finished(startLabbook(args, as), input);
 }
 
-export function startLabbook(args: string[]): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"], env: process.env });
+export function startLabbook(args: string[], as?: { uid: number; gid: number }): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"], env: process.env, ...as });
 }
 
 export function finished(child: ChildProcess, input?: string): Promise<CliResult> {

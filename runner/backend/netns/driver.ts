@@ -1,17 +1,18 @@
 // The embedded backend: a cluster is a "world" namespace holding the LAN bridge,
 // plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
+import { checkPackages, checkRoot } from "../../doctor/checks.ts";
 import { LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { spawnHolder } from "./holder.ts";
 import { hostExec } from "./host-exec.ts";
 import { PRIVATE_DIRS, writeClusterFiles } from "./node-files.ts";
-import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked } from "./procfs.ts";
+import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked, startTimeOf } from "./procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
   clusterDir,
@@ -27,6 +28,27 @@ import {
   type HolderRecord,
 } from "./state.ts";
 
+/** Root and the Debian packages: without them `up` could only fail halfway, less clearly. */
+function assertPrerequisites(): void {
+  const problems = [checkRoot(), ...checkPackages()].filter((check) => !check.ok);
+  if (problems.length === 0) return;
+  const lines = problems.map((p) => `  ${p.name}: ${p.detail}${p.fix ? `\n    fix: ${p.fix}` : ""}`);
+  throw new LabbookError(`the embedded cluster cannot start here:\n${lines.join("\n")}\n(labbook doctor checks everything; sudo infra/setup.sh deps installs it)`);
+}
+
+/** A claim in progress: `.<name>.<pid>` beside the clusters, renamed into place when complete. */
+function claimDir(name: string): string {
+  return join(stateRoot(), `.${name}.${process.pid}`);
+}
+
+/** Claims whose process died between mkdir and rename. */
+function removeAbandonedClaims(): void {
+  for (const entry of readdirSync(stateRoot())) {
+    const pid = /^\.[a-z0-9-]+\.(\d+)$/.exec(entry)?.[1];
+    if (pid && startTimeOf(Number(pid)) === undefined) rmSync(join(stateRoot(), entry), { recursive: true, force: true });
+  }
+}
+
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
 
@@ -37,12 +59,14 @@ export class NetnsBackend implements Backend {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
+    assertPrerequisites();
     ensureStateRoot();
-    await this.claimName(name);
+    await this.sweepLeftovers();
     const marker = markerFor(name);
-    const state: ClusterState = { name, backend: "netns", phase: "starting", createdAt: new Date().toISOString(), topology, nodes: {} };
+    const owner = { pid: process.pid, startTime: startTimeOf(process.pid)! };
+    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, createdAt: new Date().toISOString(), topology, nodes: {} };
+    await this.claimName(state);
     try {
-      writeState(state);
       writeClusterFiles(name, topology);
       onProgress?.(`starting ${topology.nodes.length} nodes`);
       const [world, ...nodes] = await Promise.all([
@@ -64,17 +88,40 @@ export class NetnsBackend implements Backend {
     }
   }
 
-  /** Refuse a name in use; silently clear the leftovers of a crashed cluster of that name. */
-  private async claimName(name: string): Promise<void> {
+  /**
+   * Removes what crashed runs left: clusters with nothing running, and clusters still
+   * "starting" whose `up` process is gone (a kill -9 mid-start). Degraded clusters stay:
+   * someone may be looking at them.
+   */
+  private async sweepLeftovers(): Promise<void> {
+    for (const name of listClusterNames()) {
+      const state = readState(name);
+      const abandoned = state?.phase === "starting" && !isRunning(state.owner);
+      if (abandoned || (await this.statusOf(name))?.state === "down") await this.down(name);
+    }
+    removeAbandonedClaims();
+  }
+
+  /**
+   * Takes the name: the cluster directory appears, atomically, already holding its state,
+   * so a concurrent `up` or sweep never sees a cluster without one. A name in use is refused.
+   */
+  private async claimName(state: ClusterState): Promise<void> {
+    const { name } = state;
     const existing = await this.statusOf(name);
     if (existing && existing.state !== "down") {
       throw new LabbookError(`cluster "${name}" is already ${existing.state}; run "labbook down --name ${name}" first, or pick another --name`);
     }
     if (existing || processesMarked((m) => m === markerFor(name)).length > 0) await this.down(name);
+    const claim = claimDir(name);
+    mkdirSync(claim, { mode: 0o700 });
+    writeState(state, claim);
     try {
-      mkdirSync(clusterDir(name), { mode: 0o700 });
+      renameSync(claim, clusterDir(name)); // fails if another process claimed the name meanwhile
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new LabbookError(`cluster "${name}" is being created by another labbook process`);
+      rmSync(claim, { recursive: true, force: true });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new LabbookError(`cluster "${name}" is being created by another labbook process`);
       throw error;
     }
   }
@@ -157,7 +204,7 @@ export class NetnsBackend implements Backend {
     const running = nodes.filter((n) => n.running).length;
     const worldUp = state.world !== undefined && isRunning(state.world);
     let summary: ClusterStatus["state"] = running === 0 && !worldUp ? "down" : running === nodes.length && worldUp ? "up" : "degraded";
-    if (state.phase === "starting" && summary !== "down") summary = "starting";
+    if (state.phase === "starting" && isRunning(state.owner)) summary = "starting";
     return { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
   }
 

@@ -2,6 +2,7 @@
 //   unshare --net --mount --uts --pid --fork --kill-child -- tini -- sleep infinity
 // tini is PID 1 of the node; killing it makes the kernel kill everything inside.
 import { spawn } from "node:child_process";
+import { LabbookError } from "../../errors.ts";
 import { MARKER_VARIABLE, childrenOf, commOf, startTimeOf } from "./procfs.ts";
 import type { HolderRecord } from "./state.ts";
 
@@ -28,8 +29,8 @@ async function waitFor<T>(probe: () => T | undefined, what: string, pid: number,
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (startTimeOf(pid) === undefined) throw new Error(`holder process ${pid} exited while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (pid ${pid})`);
+    if (startTimeOf(pid) === undefined) throw new LabbookError(`a node's holder process (${pid}) exited while waiting for ${what}; labbook doctor may say why`);
+    if (Date.now() > deadline) throw new LabbookError(`timed out after ${timeoutMs} ms waiting for ${what} (pid ${pid})`);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -21,6 +21,8 @@ export interface ClusterState {
   name: string;
   backend: "netns";
   phase: "starting" | "up";
+  /** The process running `up`: a cluster still "starting" whose owner is gone was abandoned. */
+  owner: OwnedProcess;
   createdAt: string;
   topology: Topology;
   world?: HolderRecord;
@@ -53,8 +55,8 @@ export function readState(name: string): ClusterState | undefined {
 }
 
 /** Atomic replace: a crash mid-write must not leave a state file that cannot be parsed. */
-export function writeState(state: ClusterState): void {
-  const file = join(clusterDir(state.name), "state.json");
+export function writeState(state: ClusterState, dir = clusterDir(state.name)): void {
+  const file = join(dir, "state.json");
   writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
   renameSync(`${file}.tmp`, file);
 }

@@ -113,6 +113,19 @@ describe("netns backend", function () {
     assert.equal(existsSync(clusterDir(name)), false);
   });
 
+  it("removes what a kill -9 left behind on the next `up`, whatever its name", async () => {
+    const crashed = uniqueClusterName("k");
+    await (await interruptedUp(crashed, "SIGKILL")).exit;
+    assert.ok(marked(crashed).length > 0, "the crashed run left nothing to clean: the test proves nothing");
+    const next = await upTestCluster({ backend });
+    try {
+      assert.deepEqual(marked(crashed), []);
+      assert.equal(existsSync(clusterDir(crashed)), false);
+    } finally {
+      await next.down();
+    }
+  });
+
   it("cleans up when `up` is interrupted with Ctrl-C", async () => {
     const name = uniqueClusterName("i");
     const result = await (await interruptedUp(name, "SIGINT")).exit;
