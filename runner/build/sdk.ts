@@ -1,0 +1,41 @@
+// npm run build: the SDK as JavaScript and declarations in dist/, for notebooks.
+// tslab type-checks imports with its own TypeScript 5.0, which cannot read a declaration
+// that imports "./x.ts": those specifiers are rewritten to "./x.js" after tsc.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const dist = join(root, "dist");
+
+function filesUnder(dir: string, keep: (path: string) => boolean): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path, keep) : keep(path) ? [path] : [];
+  });
+}
+
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+for (const file of filesUnder(dist, (p) => p.endsWith(".d.ts"))) {
+  const text = readFileSync(file, "utf8");
+  const rewritten = text.replace(/(from\s+["']\.{1,2}\/[^"']*?)\.ts(["'])/g, "$1.js$2").replace(/(import\(["']\.{1,2}\/[^"']*?)\.ts(["']\))/g, "$1.js$2");
+  if (rewritten !== text) writeFileSync(file, rewritten);
+}
+
+// Files the code finds next to itself at run time (node-init.sh, schemas, the kernel launcher).
+const runner = join(root, "runner");
+for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs)$/.test(p))) {
+  const target = join(dist, relative(runner, asset));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(asset, target);
+}
+
+// Notebooks import "labbook": tslab resolves it like Node 10, through node_modules.
+const link = join(root, "node_modules", "labbook");
+try {
+  lstatSync(link);
+} catch {
+  symlinkSync("..", link);
+}

@@ -1,0 +1,40 @@
+import { getBackend } from "../../backend/registry.ts";
+import { UsageError } from "../../errors.ts";
+import { createReporters, fanOut } from "../../report/registry.ts";
+import { runNotebooks } from "../../run/run-notebooks.ts";
+import { parseCommandArgs } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+import { withInterruptCleanup } from "../interrupt.ts";
+
+export const run: CliCommand = {
+  usage: [
+    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--report junit,json,html,md] [--out DIR]",
+    "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
+    "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
+  ].join("\n"),
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs("run", argv, {
+      backend: { type: "string", short: "b" },
+      timeout: { type: "string" },
+      "keep-going": { type: "boolean", short: "k" },
+      report: { type: "string", short: "r" },
+      out: { type: "string", short: "o" },
+    });
+    if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
+    const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
+    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+    const outDir = values.out ?? "out";
+    const names = ["console", ...(values.report ? values.report.split(",").map((r) => r.trim()).filter(Boolean) : [])];
+    const reporter = fanOut(createReporters([...new Set(names)], { outDir }));
+    const backend = getBackend(values.backend);
+    let abort: (() => Promise<void>) | undefined;
+    const summary = await withInterruptCleanup(
+      async () => abort?.(),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, onAbortHandle: (a) => (abort = a) }),
+    );
+    const written = (await reporter.onRunEnd?.(summary)) ?? [];
+    const executed = summary.notebooks.map((n) => n.executedNotebook);
+    process.stdout.write(`\nwrote ${[...executed, ...written].join(", ")}\n`);
+    return summary.notebooks.every((n) => n.passed) ? 0 : 1;
+  },
+};

@@ -1,0 +1,259 @@
+// A Jupyter kernel client over ZeroMQ (no Python, no Jupyter server), for the tslab
+// kernel that labbook starts through its launcher.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Dealer, Request, Subscriber } from "zeromq";
+import { LabbookError } from "../errors.ts";
+import { newConnectionInfo, type ConnectionInfo } from "./connection.ts";
+import { decode, encode, newMessage, type Message } from "./wire.ts";
+
+export const LAUNCHER = fileURLToPath(new URL("./launcher.cjs", import.meta.url));
+
+export interface ExecuteReply {
+  status: "ok" | "error" | "abort";
+  execution_count?: number;
+}
+
+export class KernelDiedError extends LabbookError {
+  constructor(
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderr: string,
+  ) {
+    super(`the kernel died (${signal ? `signal ${signal}` : `exit code ${code}`})${stderr ? `: ${stderr.split("\n").slice(-5).join("\n")}` : ""}`);
+  }
+}
+
+interface PendingRequest {
+  onIopub?: (message: Message) => void;
+  reply?: (message: Message) => void;
+  idle?: () => void;
+  fail: (error: Error) => void;
+}
+
+export interface KernelOptions {
+  /** The kernel's working directory: tslab resolves the notebook's imports from here. */
+  cwd: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+/** How long after execute_reply to wait for the final idle status before giving up on more output. */
+const IDLE_GRACE_MS = 5000;
+
+export class KernelClient {
+  private readonly session = `labbook-${process.pid}-${Date.now()}`;
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly shell = new Dealer();
+  private readonly control = new Dealer();
+  private readonly iopub = new Subscriber();
+  private stderrTail = "";
+  private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(
+    private readonly process: ChildProcess,
+    private readonly connection: ConnectionInfo,
+    private readonly connectionDir: string,
+  ) {
+    process.stderr?.setEncoding("utf8").on("data", (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-4000)));
+    process.stdout?.resume();
+    this.exited = new Promise((resolve) => {
+      process.once("exit", (code, signal) => {
+        this.exitInfo = { code, signal };
+        const error = new KernelDiedError(code, signal, this.stderrTail.trim());
+        for (const request of this.pending.values()) request.fail(error);
+        this.pending.clear();
+        this.closeSockets();
+        rmSync(this.connectionDir, { recursive: true, force: true });
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  static async start(options: KernelOptions): Promise<KernelClient> {
+    const connection = await newConnectionInfo();
+    const dir = mkdtempSync(join(tmpdir(), "labbook-kernel-"));
+    const file = join(dir, "connection.json");
+    writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
+    const child = spawn(process.execPath, [LAUNCHER, "kernel", "--config-path", file], {
+      cwd: options.cwd,
+      // Own process group: a Ctrl-C at the terminal is for labbook, which then stops the kernel itself.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...options.env, LABBOOK_KERNEL_WATCH_PARENT: "1" },
+    });
+    const client = new KernelClient(child, connection, dir);
+    child.once("error", () => {}); // reported through "exit"
+    try {
+      await client.connect(options.startTimeoutMs ?? 30_000);
+    } catch (error) {
+      client.kill();
+      await client.exited;
+      throw error;
+    }
+    return client;
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  get diagnostics(): string {
+    return this.stderrTail.trim();
+  }
+
+  private address(port: number): string {
+    return `tcp://${this.connection.ip}:${port}`;
+  }
+
+  private async connect(timeoutMs: number): Promise<void> {
+    this.shell.connect(this.address(this.connection.shell_port));
+    this.control.connect(this.address(this.connection.control_port));
+    this.iopub.connect(this.address(this.connection.iopub_port));
+    this.iopub.subscribe();
+    void this.readLoop(this.shell, (m) => this.pending.get(m.parent_header.msg_id ?? "")?.reply?.(m));
+    void this.readLoop(this.control, (m) => this.pending.get(m.parent_header.msg_id ?? "")?.reply?.(m));
+    void this.readLoop(this.iopub, (m) => this.routeIopub(m));
+
+    // IOPub subscriptions take effect asynchronously: ask for kernel_info until its status
+    // messages arrive on IOPub, so no cell's output can be published before we listen.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.alive) throw new KernelDiedError(this.exitInfo!.code, this.exitInfo!.signal, this.diagnostics);
+      if (Date.now() > deadline) throw new LabbookError(`the kernel did not answer within ${timeoutMs} ms${this.diagnostics ? `: ${this.diagnostics}` : ""}`);
+      const seenOnIopub = await this.request(this.shell, "kernel_info_request", {}, 500, true).catch(() => false);
+      if (seenOnIopub) break;
+    }
+    await this.heartbeat(Math.max(1000, deadline - Date.now()));
+  }
+
+  /** One ping on the heartbeat channel: the kernel's event loop is alive. */
+  async heartbeat(timeoutMs = 2000): Promise<void> {
+    const hb = new Request({ receiveTimeout: timeoutMs, sendTimeout: timeoutMs, linger: 0 });
+    try {
+      hb.connect(this.address(this.connection.hb_port));
+      await hb.send("ping");
+      const [echo] = await hb.receive();
+      if (echo?.toString() !== "ping") throw new LabbookError("the kernel's heartbeat answered wrongly");
+    } finally {
+      hb.close();
+    }
+  }
+
+  private async readLoop(socket: Dealer | Subscriber, route: (message: Message) => void): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        try {
+          route(decode(this.connection.key, frames));
+        } catch {
+          // a message we cannot verify is ignored, as Jupyter clients do
+        }
+      }
+    } catch {
+      // the socket was closed
+    }
+  }
+
+  private routeIopub(message: Message): void {
+    const request = this.pending.get(message.parent_header.msg_id ?? "");
+    if (!request) return;
+    if (message.header.msg_type === "status" && (message.content as { execution_state?: string }).execution_state === "idle") request.idle?.();
+    else request.onIopub?.(message);
+  }
+
+  /** Sends a request; resolves with the reply, or with whether IOPub saw it (`probeIopub`). */
+  private request(socket: Dealer, type: string, content: Record<string, unknown>, timeoutMs: number, probeIopub = false): Promise<boolean> {
+    const message = newMessage(type, this.session, content);
+    const id = message.header.msg_id;
+    return new Promise((resolve, reject) => {
+      let replied = false;
+      let sawIopub = false;
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(value);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.pending.set(id, {
+        reply: () => {
+          replied = true;
+          if (!probeIopub || sawIopub) done(true);
+        },
+        onIopub: () => (sawIopub = true),
+        idle: () => {
+          sawIopub = true;
+          if (replied) done(true);
+        },
+        fail: (error) => (clearTimeout(timer), reject(error)),
+      });
+      void socket.send(encode(this.connection.key, message));
+    });
+  }
+
+  /** Runs code; `onOutput` sees every IOPub message of this execution (stream, display_data, error...). */
+  execute(code: string, onOutput: (message: Message) => void): Promise<ExecuteReply> {
+    if (!this.alive) return Promise.reject(new KernelDiedError(this.exitInfo!.code, this.exitInfo!.signal, this.diagnostics));
+    const message = newMessage("execute_request", this.session, { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false });
+    const id = message.header.msg_id;
+    return new Promise((resolve, reject) => {
+      let reply: ExecuteReply | undefined;
+      let idle = false;
+      let grace: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(grace);
+        this.pending.delete(id);
+        resolve(reply!);
+      };
+      this.pending.set(id, {
+        onIopub: onOutput,
+        reply: (m) => {
+          reply = m.content as unknown as ExecuteReply;
+          if (idle) finish();
+          else grace = setTimeout(finish, IDLE_GRACE_MS);
+        },
+        idle: () => {
+          idle = true;
+          if (reply) finish();
+        },
+        fail: (error) => {
+          clearTimeout(grace);
+          reject(error);
+        },
+      });
+      void this.shell.send(encode(this.connection.key, message));
+    });
+  }
+
+  /** tslab has no interrupt_request: SIGINT interrupts the running cell. */
+  interrupt(): void {
+    if (this.alive) this.process.kill("SIGINT");
+  }
+
+  kill(): void {
+    if (this.alive) this.process.kill("SIGKILL");
+  }
+
+  /** Polite shutdown on the control channel, then a kill if the kernel lingers. */
+  async shutdown(timeoutMs = 2000): Promise<void> {
+    if (!this.alive) return;
+    await this.request(this.control, "shutdown_request", { restart: false }, timeoutMs).catch(() => false);
+    const timer = setTimeout(() => this.kill(), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private closeSockets(): void {
+    for (const socket of [this.shell, this.control, this.iopub]) {
+      socket.linger = 0;
+      socket.close();
+    }
+  }
+}

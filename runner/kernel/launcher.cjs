@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Starts the tslab kernel with two fixes to how it uses zeromq v6 (see FINDINGS: "Lost output"):
+//  1. tslab does not await socket.send(); overlapping sends throw EBUSY and the message is
+//     silently lost. Sends are chained per socket here, so each waits for the previous one.
+//  2. The IOPub PUB socket drops messages past its high-water mark (1000). It is set to 0
+//     (no limit) before the socket binds.
+// Used by `labbook run` and by the kernelspec `labbook kernel install` registers for Jupyter.
+// Plain CommonJS: it must start without tsx, as Jupyter runs it directly.
+"use strict";
+const fs = require("node:fs");
+const zmq = require("zeromq");
+
+const originalSend = zmq.Socket.prototype.send;
+const pending = new WeakMap();
+
+// `send` is read-only but configurable on zeromq's Socket prototype.
+Object.defineProperty(zmq.Socket.prototype, "send", {
+  configurable: true,
+  writable: false,
+  value: function serializedSend(message) {
+    const previous = pending.get(this) || Promise.resolve();
+    const next = previous.then(() => originalSend.call(this, message)).catch((error) => {
+      // fd 2 directly: tslab redirects process.stderr into the notebook while a cell runs.
+      fs.writeSync(2, `labbook kernel launcher: send failed: ${error && error.message}\n`);
+    });
+    pending.set(this, next);
+    return next;
+  },
+});
+
+// tslab creates its IOPub socket as `new zmq.Publisher()`; this one has no high-water mark.
+const OriginalPublisher = zmq.Publisher;
+zmq.Publisher = class Publisher extends OriginalPublisher {
+  constructor(options) {
+    super({ sendHighWaterMark: 0, ...options });
+  }
+};
+
+// Started by labbook run: die with the runner, even after its kill -9, rather than linger.
+if (process.env.LABBOOK_KERNEL_WATCH_PARENT === "1") {
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.on("error", () => process.exit(0));
+  process.stdin.resume();
+  process.stdin.unref(); // watching, not holding: a shutdown_request must still end the process
+}
+
+require("tslab/dist/main.js").main();

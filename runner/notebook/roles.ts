@@ -1,0 +1,43 @@
+// labbook's cell metadata, under metadata.labbook of a code cell:
+//   { "id": "ping-node2", "role": "step", "requires": ["kubernetes"], "timeout": 30, "points": 2 }
+import type { CellRole } from "../run/results.ts";
+import type { Cell } from "./types.ts";
+
+export const CELL_ROLES: readonly CellRole[] = ["setup", "step", "exercise", "solution", "check", "hidden-check", "teardown"];
+
+export interface LabbookCellMetadata {
+  id?: string;
+  role: CellRole;
+  requires: string[];
+  /** Seconds. */
+  timeout?: number;
+  points?: number;
+  /** For hidden checks: what students see instead of the code. */
+  hint?: string;
+}
+
+/** The cell's labbook metadata, with defaults; problems are returned, not thrown, to report them all at once. */
+export function cellMetadata(cell: Cell, where: string): { meta: LabbookCellMetadata; problems: string[] } {
+  const raw = (cell.metadata.labbook ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { meta: { role: "step", requires: [] }, problems: [`${where}: metadata.labbook must be an object`] };
+  }
+  const role = (raw.role ?? "step") as CellRole;
+  if (!CELL_ROLES.includes(role)) problems.push(`${where}: unknown role "${String(raw.role)}" (roles: ${CELL_ROLES.join(", ")})`);
+  const requires = raw.requires ?? [];
+  if (!Array.isArray(requires) || requires.some((r) => typeof r !== "string")) problems.push(`${where}: requires must be a list of capability names`);
+  for (const [key, value] of [["timeout", raw.timeout], ["points", raw.points]] as const) {
+    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) problems.push(`${where}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
+  }
+  if (raw.id !== undefined && (typeof raw.id !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(raw.id))) problems.push(`${where}: id must be 1-64 letters, digits, '.', '_' or '-'`);
+  const meta: LabbookCellMetadata = {
+    role,
+    requires: Array.isArray(requires) ? requires.filter((r): r is string => typeof r === "string") : [],
+    ...(typeof raw.id === "string" ? { id: raw.id } : {}),
+    ...(typeof raw.timeout === "number" ? { timeout: raw.timeout } : {}),
+    ...(typeof raw.points === "number" ? { points: raw.points } : {}),
+    ...(typeof raw.hint === "string" ? { hint: raw.hint } : {}),
+  };
+  return { meta, problems };
+}

@@ -1,0 +1,136 @@
+// Runs one notebook headless on a fresh cluster of its own, cell by cell, writing the
+// executed notebook after every cell (as papermill does) and telling the reporter as it goes.
+import { mkdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import type { Backend } from "../backend/types.ts";
+import { Cluster } from "../cluster/cluster.ts";
+import { readNotebook, writeNotebook } from "../notebook/read.ts";
+import { cellMetadata } from "../notebook/roles.ts";
+import { sourceText, type CodeCell, type Notebook } from "../notebook/types.ts";
+import type { Reporter } from "../report/types.ts";
+import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
+import { errorFromStderr } from "./cell-error.ts";
+import { KernelSession } from "./kernel-session.ts";
+import { OutputCollector } from "./outputs.ts";
+import type { CellResult, NotebookRunResult } from "./results.ts";
+
+export interface NotebookRunOptions {
+  backend: Backend;
+  /** Default per-cell timeout in seconds; a cell's metadata.labbook.timeout overrides it. */
+  timeoutS: number;
+  keepGoing: boolean;
+  outDir: string;
+  reporter: Reporter;
+  /** Cluster name; unique per run so that notebooks never share leftovers. */
+  clusterName: string;
+  /** Called with a function that stops everything at once (for Ctrl-C). */
+  onAbortHandle?: (abort: () => Promise<void>) => void;
+}
+
+export function notebookTitle(notebook: Notebook, path: string): string {
+  const heading = notebook.cells.find((c) => c.cell_type === "markdown" && /^#\s/m.test(sourceText(c.source)));
+  return heading ? /^#\s+(.*)$/m.exec(sourceText(heading.source))![1]!.trim() : basename(path, ".ipynb");
+}
+
+function cellTitle(cell: CodeCell): string {
+  const line = sourceText(cell.source).split("\n").find((l) => l.trim() !== "") ?? "";
+  return line.replace(/^\/\/\s*/, "").slice(0, 80);
+}
+
+export async function runNotebook(path: string, options: NotebookRunOptions): Promise<NotebookRunResult> {
+  const started = Date.now();
+  const notebook = readNotebook(path);
+  mkdirSync(options.outDir, { recursive: true });
+  const executedPath = join(options.outDir, basename(path));
+  const title = notebookTitle(notebook, path);
+  const result: NotebookRunResult = {
+    notebook: path,
+    executedNotebook: executedPath,
+    title,
+    backend: options.backend.name,
+    cluster: options.clusterName,
+    startedAt: new Date(started).toISOString(),
+    durationMs: 0,
+    passed: false,
+    cells: [],
+  };
+  const cluster = await Cluster.up({ backend: options.backend, name: options.clusterName });
+  cluster.close(); // the kernel opens its own connections; the runner only owns the cluster's life
+  const session = new KernelSession({
+    cwd: dirname(resolve(path)),
+    env: { [CLUSTER_VARIABLE]: cluster.name, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}) },
+  });
+  options.onAbortHandle?.(async () => {
+    session.kill();
+    await options.backend.down(cluster.name);
+  });
+  try {
+    options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: cluster.name });
+    let stopped: string | undefined;
+    let executionCount = 0;
+    for (const [index, cell] of notebook.cells.entries()) {
+      if (cell.cell_type !== "code") continue;
+      const { meta } = cellMetadata(cell, `${path}: cell ${index + 1}`);
+      const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
+      options.reporter.onCellStart?.({ notebook: path, ...base });
+      const missing = meta.requires.filter((capability) => !cluster.has(capability as never));
+      let cellResult: CellResult;
+      if (missing.length > 0) {
+        cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: `needs ${missing.join(", ")}, which the ${options.backend.name} backend does not offer` };
+      } else if (stopped && meta.role !== "teardown") {
+        cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: stopped };
+      } else {
+        cellResult = await runCell(cell, base, meta.timeout ?? options.timeoutS, session, options.reporter, path);
+        if (cellResult.executionCount !== undefined) executionCount = cellResult.executionCount;
+        cell.execution_count = cellResult.executionCount ?? ++executionCount;
+        const failed = cellResult.status !== "passed";
+        if (failed && !options.keepGoing && meta.role !== "teardown") stopped = `an earlier required cell (${base.id}) ${cellResult.status === "failed" ? "failed" : cellResult.status}; --keep-going runs the rest anyway`;
+      }
+      result.cells.push(cellResult);
+      options.reporter.onCellEnd?.({ ...cellResult, notebook: path });
+      writeNotebook(executedPath, notebook);
+    }
+    writeNotebook(executedPath, notebook);
+  } finally {
+    await session.close().catch(() => session.kill());
+    await options.backend.down(cluster.name);
+  }
+  result.durationMs = Date.now() - started;
+  result.passed = result.cells.every((c) => c.status === "passed" || (c.status === "skipped" && c.skipReason?.startsWith("needs ")));
+  options.reporter.onNotebookEnd?.(result);
+  return result;
+}
+
+async function runCell(
+  cell: CodeCell,
+  base: Omit<CellResult, "status" | "durationMs">,
+  timeoutS: number,
+  session: KernelSession,
+  reporter: Reporter,
+  notebookPath: string,
+): Promise<CellResult> {
+  const started = Date.now();
+  const collector = new OutputCollector((check) => reporter.onCheck?.({ ...check, notebook: notebookPath, cellIndex: base.index }));
+  const execution = await session.execute(sourceText(cell.source), timeoutS * 1000, (message) => collector.add(message));
+  cell.outputs = collector.outputs;
+  const durationMs = Date.now() - started;
+  const checks = collector.checks;
+  if (execution.kind === "timed-out") {
+    const message = `the cell ran longer than its ${timeoutS} s timeout and was ${execution.restarted ? "stopped by restarting the kernel (its state is lost)" : "interrupted"}`;
+    cell.outputs.push({ output_type: "error", ename: "TimeoutError", evalue: message, traceback: [message] });
+    return { ...base, checks, status: "timed-out", durationMs, error: { name: "TimeoutError", message, traceback: [message] } };
+  }
+  if (execution.kind === "died") {
+    const message = execution.error.message;
+    cell.outputs.push({ output_type: "error", ename: "KernelDied", evalue: message, traceback: [message] });
+    return { ...base, checks, status: "kernel-died", durationMs, error: { name: "KernelDied", message, traceback: [message] } };
+  }
+  const executionCount = execution.reply.execution_count;
+  if (execution.reply.status === "error") {
+    const error = errorFromStderr(collector.stderr);
+    cell.outputs.push(error);
+    return { ...base, checks, status: "failed", durationMs, executionCount, error: { name: error.ename, message: error.evalue, traceback: error.traceback } };
+  }
+  const failedChecks = checks.filter((c) => !c.passed);
+  return { ...base, checks, status: failedChecks.length ? "failed" : "passed", durationMs, executionCount };
+}

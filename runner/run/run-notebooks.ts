@@ -1,0 +1,47 @@
+// `labbook run`: many notebooks, one after another, each on its own fresh cluster.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Backend } from "../backend/types.ts";
+import { LabbookError } from "../errors.ts";
+import { readNotebook } from "../notebook/read.ts";
+import type { Reporter } from "../report/types.ts";
+import { runNotebook } from "./notebook-run.ts";
+import type { NotebookRunResult, RunSummary } from "./results.ts";
+
+/** Notebooks named on the command line; a directory stands for its *.ipynb files, in name order. */
+export function expandNotebookPaths(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new LabbookError(`${path}: no such notebook or directory`);
+    }
+    if (!isDirectory) return [path];
+    const found = readdirSync(path).filter((name) => name.endsWith(".ipynb") && !name.startsWith(".")).sort().map((name) => join(path, name));
+    if (found.length === 0) throw new LabbookError(`${path}: no .ipynb notebooks in this directory`);
+    return found;
+  });
+}
+
+export interface RunNotebooksOptions {
+  backend: Backend;
+  timeoutS: number;
+  keepGoing: boolean;
+  outDir: string;
+  reporter: Reporter;
+  onAbortHandle?: (abort: () => Promise<void>) => void;
+}
+
+export async function runNotebooks(paths: string[], options: RunNotebooksOptions): Promise<RunSummary> {
+  const notebooks = expandNotebookPaths(paths);
+  // Every notebook is read and validated before any cluster starts: bad input fails fast.
+  for (const path of notebooks) readNotebook(path);
+  const started = Date.now();
+  options.reporter.onRunStart?.({ notebooks });
+  const results: NotebookRunResult[] = [];
+  for (const [index, path] of notebooks.entries()) {
+    results.push(await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` }));
+  }
+  return { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, notebooks: results };
+}
