@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # labbook's set-up, for a fresh Debian 12 / Ubuntu 22.04+ machine, as root:
-#   sudo infra/setup.sh labs   installs what is missing, then runs the labs on the embedded cluster
+#   sudo infra/setup.sh labs   installs what is missing, then runs every lab headless (labbook run labs/)
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
 # Everything it installs comes from apt (infra/packages.txt) and npm (package-lock.json).
 set -euo pipefail
@@ -8,7 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 MODE=${1:-}
-MIN_NODE_MAJOR=20
 
 say() { printf 'labbook setup: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
@@ -20,9 +19,12 @@ esac
 [ "$(id -u)" = 0 ] || die "run as root (sudo infra/setup.sh $MODE): labbook builds network namespaces"
 [ "$(uname -s)" = Linux ] || die "labbook's embedded cluster needs Linux; on other systems use the Vagrant backend"
 
+PACKAGE_LISTS=(infra/packages.txt)
+[ "$MODE" = test ] && PACKAGE_LISTS+=(infra/packages-test.txt)
+
 missing_packages() {
   # Column 1 is the package, column 2 a file it installs: the same test `labbook doctor` makes.
-  grep -v '^\s*#' infra/packages.txt | awk 'NF >= 2 { print $1, $2 }' | while read -r pkg file; do
+  cat "${PACKAGE_LISTS[@]}" | grep -v '^\s*#' | awk 'NF >= 2 { print $1, $2 }' | while read -r pkg file; do
     [ -e "$file" ] || echo "$pkg"
   done
 }
@@ -44,13 +46,16 @@ apt_install() {
   if [ -n "$guard" ]; then rm -f "$guard"; trap - EXIT; fi
 }
 
-node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# Notebooks load the ESM SDK through require(): Node 20.19+ or 22.12+ does that unflagged.
+node_ok() {
+  "${1:-node}" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
 
 ensure_node() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm
   fi
-  if [ "$(node_major)" -ge "$MIN_NODE_MAJOR" ]; then
+  if node_ok; then
     NODE=$(command -v node)
     return
   fi
@@ -60,11 +65,11 @@ ensure_node() {
   case "$(uname -m)" in
     x86_64) arch=x64 ;;
     aarch64) arch=arm64 ;;
-    *) die "Node.js $MIN_NODE_MAJOR+ is needed and $(node --version) is installed; install a newer Node.js for $(uname -m) by hand" ;;
+    *) die "Node.js 20.19+ or 22.12+ is needed and $(node --version) is installed; install a newer Node.js for $(uname -m) by hand" ;;
   esac
   local local_node="$ROOT/.labbook/node/node_modules/node-linux-$arch/bin/node"
-  if [ "$(node_major "$local_node")" -lt "$MIN_NODE_MAJOR" ]; then
-    say "Node.js $(node --version) is older than $MIN_NODE_MAJOR: installing node-linux-$arch@22 from npm into .labbook/node"
+  if ! node_ok "$local_node"; then
+    say "Node.js $(node --version) is older than 20.19: installing node-linux-$arch@22 from npm into .labbook/node"
     npm install --silent --no-audit --no-fund --prefix "$ROOT/.labbook/node" "node-linux-$arch@22" >/dev/null
   fi
   NODE=$local_node
@@ -82,6 +87,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 say "using node $("$NODE" --version) at $NODE"
+# The SDK notebooks import, as JavaScript and declarations (tslab cannot read our .ts sources).
+npm run --silent build
 
 # The `labbook` command, bound to this checkout and this Node.js (which may be the local one).
 if [ -d /usr/local/bin ] && { [ ! -e /usr/local/bin/labbook ] || grep -q 'labbook setup' /usr/local/bin/labbook; }; then
@@ -93,8 +100,7 @@ case "$MODE" in
   deps) exit 0 ;;
   labs)
     "$NODE" bin/labbook.js doctor
-    "$NODE" bin/labbook.js smoke
-    say "done; the labbook command is installed: labbook up, labbook exec node1 -- ping -c1 192.168.0.12, labbook down"
+    exec "$NODE" bin/labbook.js run labs/ --report junit,json,html,md --out out/
     ;;
   test)
     exec npm test

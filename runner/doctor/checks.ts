@@ -69,11 +69,13 @@ export function checkFuse(): CheckResult {
   return { name: "kernel: FUSE", ok, detail: ok ? "/dev/fuse present" : "no /dev/fuse: the GlusterFS lab cannot mount", fix: ok ? undefined : "modprobe fuse", warning: !ok };
 }
 
+/** Notebooks load the ESM SDK through require(): unflagged from Node 20.19 and 22.12. */
 export function checkNode(): CheckResult {
-  const major = Number(process.versions.node.split(".")[0]);
-  return major >= 20
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  const ok = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
+  return ok
     ? { name: "Node.js", ok: true, detail: process.version }
-    : { name: "Node.js", ok: false, detail: `${process.version} is older than 20`, fix: "install Node.js 20 or newer" };
+    : { name: "Node.js", ok: false, detail: `${process.version} cannot require() ES modules, which notebooks need`, fix: "sudo infra/setup.sh deps (installs Node.js 22 into .labbook/node)" };
 }
 
 export function checkNpmDependencies(): CheckResult {

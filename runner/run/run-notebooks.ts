@@ -3,7 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
-import { readNotebook } from "../notebook/read.ts";
+import { NotebookError, readNotebook } from "../notebook/read.ts";
 import type { Reporter } from "../report/types.ts";
 import { runNotebook } from "./notebook-run.ts";
 import type { NotebookRunResult, RunSummary } from "./results.ts";
@@ -15,11 +15,11 @@ export function expandNotebookPaths(paths: string[]): string[] {
     try {
       isDirectory = statSync(path).isDirectory();
     } catch {
-      throw new LabbookError(`${path}: no such notebook or directory`);
+      throw new NotebookError(`${path}: no such notebook or directory`);
     }
     if (!isDirectory) return [path];
     const found = readdirSync(path).filter((name) => name.endsWith(".ipynb") && !name.startsWith(".")).sort().map((name) => join(path, name));
-    if (found.length === 0) throw new LabbookError(`${path}: no .ipynb notebooks in this directory`);
+    if (found.length === 0) throw new NotebookError(`${path}: no .ipynb notebooks in this directory`);
     return found;
   });
 }
@@ -41,7 +41,18 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   options.reporter.onRunStart?.({ notebooks });
   const results: NotebookRunResult[] = [];
   for (const [index, path] of notebooks.entries()) {
-    results.push(await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` }));
+    try {
+      results.push(await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` }));
+    } catch (error) {
+      // The cluster or the kernel would not start: say so for this notebook and go on with the next.
+      if (!(error instanceof LabbookError)) throw error;
+      const failed: NotebookRunResult = {
+        notebook: path, executedNotebook: "", title: path, backend: options.backend.name, cluster: "", startedAt: new Date().toISOString(),
+        durationMs: 0, passed: false, cells: [], infrastructureError: error.message,
+      };
+      options.reporter.onNotebookEnd?.(failed);
+      results.push(failed);
+    }
   }
   return { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, notebooks: results };
 }

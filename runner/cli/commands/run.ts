@@ -33,8 +33,10 @@ export const run: CliCommand = {
       () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, onAbortHandle: (a) => (abort = a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
-    const executed = summary.notebooks.map((n) => n.executedNotebook);
+    const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);
     process.stdout.write(`\nwrote ${[...executed, ...written].join(", ")}\n`);
+    for (const broken of summary.notebooks.filter((n) => n.infrastructureError)) process.stderr.write(`labbook: ${broken.notebook}: ${broken.infrastructureError}\n`);
+    if (summary.notebooks.some((n) => n.infrastructureError)) return 2;
     return summary.notebooks.every((n) => n.passed) ? 0 : 1;
   },
 };

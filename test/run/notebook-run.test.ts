@@ -1,0 +1,150 @@
+// labbook run against real tslab kernels and real clusters, one fixture per behaviour.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
+import { schemaProblems } from "../../runner/notebook/read.ts";
+import type { Notebook } from "../../runner/notebook/types.ts";
+import type { Reporter } from "../../runner/report/types.ts";
+import { runNotebook } from "../../runner/run/notebook-run.ts";
+import type { CellResult, NotebookRunResult } from "../../runner/run/results.ts";
+import { uniqueClusterName } from "../helpers/cluster.ts";
+import { writeFixture } from "../helpers/notebooks.ts";
+
+const IMPORT = `import { cluster, check, reaches } from "labbook";\nconst c = await cluster();`;
+
+async function run(path: string, keepGoing: boolean, events: string[] = []): Promise<NotebookRunResult> {
+  const reporter: Reporter = {
+    onCellStart: (cell) => events.push(`start ${cell.id}`),
+    onCheck: (check) => events.push(`check ${check.name} ${check.passed}`),
+    onCellEnd: (cell) => events.push(`end ${cell.id} ${cell.status}`),
+  };
+  return runNotebook(path, {
+    backend: new NetnsBackend(),
+    timeoutS: 60,
+    keepGoing,
+    outDir: mkdtempSync(join(tmpdir(), "labbook-run-")),
+    reporter,
+    clusterName: uniqueClusterName("nb"),
+  });
+}
+
+const cell = (result: NotebookRunResult, id: string): CellResult => {
+  const found = result.cells.find((c) => c.id === id);
+  assert.ok(found, `no result for cell ${id}`);
+  return found;
+};
+
+const executed = (result: NotebookRunResult) => JSON.parse(readFileSync(result.executedNotebook, "utf8")) as Notebook;
+const outputsOf = (notebook: Notebook, id: string) => {
+  const found = notebook.cells.find((c) => c.id === id);
+  assert.ok(found && found.cell_type === "code");
+  return found.outputs;
+};
+
+describe("labbook run: one notebook on real kernels", function () {
+  this.timeout(120_000);
+
+  it("runs a passing lab: checks from the cluster's real state, reported live, executed notebook valid", async () => {
+    const events: string[] = [];
+    const result = await run(
+      writeFixture("pass", [
+        { id: "title", markdown: true, source: "# Passing fixture\nSome text." },
+        { id: "setup", role: "setup", source: IMPORT },
+        { id: "checks", role: "check", source: `await check("node1 reaches node2", () => reaches(c.node("node1"), "192.168.0.12"));` },
+      ]),
+      false,
+      events,
+    );
+    assert.equal(result.passed, true);
+    assert.equal(result.title, "Passing fixture");
+    assert.deepEqual(result.cells.map((c) => [c.id, c.status]), [["setup", "passed"], ["checks", "passed"]]);
+    assert.deepEqual(cell(result, "checks").checks.map((c) => [c.name, c.passed]), [["node1 reaches node2", true]]);
+    assert.deepEqual(events, ["start setup", "end setup passed", "start checks", "check node1 reaches node2 true", "end checks passed"]);
+    const notebook = executed(result);
+    assert.deepEqual(schemaProblems(notebook), []);
+    assert.deepEqual(notebook.cells.filter((c) => c.cell_type === "code").map((c) => (c.cell_type === "code" ? c.execution_count : 0)), [1, 2]);
+    const badge = outputsOf(notebook, "checks").find((o) => o.output_type === "display_data");
+    assert.ok(badge && badge.output_type === "display_data");
+    assert.match(String(badge.data["text/html"]), /labbook-check-pass/);
+  });
+
+  it("handles failure, errors, timeouts, a dying kernel and skipped cells, and never skips a cell silently", async () => {
+    const result = await run(
+      writeFixture("mixed", [
+        { id: "setup", role: "setup", source: IMPORT + `\nlet counter = 41;` },
+        { id: "bad-check", role: "check", source: `await check("node1 reaches a ghost", () => reaches(c.node("node1"), "192.168.0.99", { timeout: 1 }));` },
+        { id: "throws", source: `throw new Error("deliberate failure 7");` },
+        { id: "after-error", source: `counter += 1;\nconsole.log("still here", counter);` },
+        { id: "type-error", source: `const s: string = 42;` },
+        { id: "loop", timeout: 2, source: `while (true) {}` },
+        { id: "after-loop", source: `console.log("after loop", counter);` },
+        { id: "burst", source: `for (let i = 0; i < 5000; i++) console.log("line " + i);` },
+        { id: "kube", requires: ["kubernetes"], source: `console.log("needs a real cluster");` },
+        { id: "timer-loop", timeout: 1, source: `setTimeout(() => { while (true) {} }, 0);\nawait new Promise((r) => setTimeout(r, 60_000));` },
+        { id: "after-restart", source: `console.log("runs after the restart");` },
+        { id: "state-lost", source: `console.log(counter);` },
+        { id: "exit", source: `process.exit(3);` },
+        { id: "after-exit", source: `console.log("a new kernel");` },
+      ]),
+      true,
+    );
+    assert.equal(result.passed, false);
+    assert.equal(cell(result, "bad-check").status, "failed");
+    assert.match(cell(result, "bad-check").checks[0]!.message, /node1 cannot reach 192\.168\.0\.99 by ping/);
+
+    const throws = cell(result, "throws");
+    assert.equal(throws.status, "failed");
+    assert.equal(throws.error?.name, "Error");
+    assert.equal(throws.error?.message, "deliberate failure 7");
+    const notebook = executed(result);
+    const errorOutput = outputsOf(notebook, "throws").find((o) => o.output_type === "error");
+    assert.ok(errorOutput && errorOutput.output_type === "error" && errorOutput.evalue === "deliberate failure 7");
+
+    // Right after a failure, inside tslab's abort window: it must run, not be skipped.
+    assert.equal(cell(result, "after-error").status, "passed");
+    assert.match(JSON.stringify(outputsOf(notebook, "after-error")), /still here 42/);
+
+    assert.equal(cell(result, "type-error").status, "failed");
+    assert.equal(cell(result, "type-error").error?.name, "TypeScriptError");
+    assert.match(cell(result, "type-error").error!.message, /not assignable to type 'string'/);
+
+    assert.equal(cell(result, "loop").status, "timed-out");
+    assert.ok(cell(result, "loop").durationMs < 10_000);
+    assert.equal(cell(result, "after-loop").status, "passed");
+    assert.match(JSON.stringify(outputsOf(notebook, "after-loop")), /after loop 42/, "SIGINT keeps the kernel's state");
+
+    const burst = outputsOf(notebook, "burst").filter((o) => o.output_type === "stream");
+    const lines = burst.map((o) => (o.output_type === "stream" ? String(o.text) : "")).join("").trimEnd().split("\n");
+    assert.equal(lines.length, 5000);
+    assert.equal(lines[4999], "line 4999");
+
+    assert.equal(cell(result, "kube").status, "skipped");
+    assert.match(cell(result, "kube").skipReason!, /needs kubernetes, which the netns backend does not offer/);
+
+    assert.equal(cell(result, "timer-loop").status, "timed-out");
+    assert.match(cell(result, "timer-loop").error!.message, /restarting the kernel/);
+    assert.equal(cell(result, "after-restart").status, "passed");
+    assert.match(cell(result, "state-lost").error?.message ?? "", /Cannot find name 'counter'/, "a restarted kernel has lost the old state");
+
+    assert.equal(cell(result, "exit").status, "kernel-died");
+    assert.match(cell(result, "exit").error!.message, /the kernel died \(exit code 3\)/);
+    assert.equal(cell(result, "after-exit").status, "passed");
+    assert.deepEqual(schemaProblems(notebook), []);
+  });
+
+  it("stops at the first failing required cell without --keep-going, and still runs teardown", async () => {
+    const result = await run(
+      writeFixture("stop", [
+        { id: "setup", role: "setup", source: IMPORT },
+        { id: "fails", source: `throw new Error("stop here");` },
+        { id: "never", source: `console.log("must not run");` },
+        { id: "cleanup", role: "teardown", source: `console.log("teardown ran");` },
+      ]),
+      false,
+    );
+    assert.deepEqual(result.cells.map((c) => [c.id, c.status]), [["setup", "passed"], ["fails", "failed"], ["never", "skipped"], ["cleanup", "passed"]]);
+    assert.match(cell(result, "never").skipReason!, /an earlier required cell \(fails\) failed/);
+  });
+});
