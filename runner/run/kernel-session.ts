@@ -20,6 +20,11 @@ export class KernelSession {
 
   constructor(private readonly options: KernelOptions) {}
 
+  /** Starts the kernel now, e.g. while the cluster comes up: tslab needs about 2 s to warm. */
+  async start(): Promise<void> {
+    await this.ensureKernel();
+  }
+
   private async ensureKernel(): Promise<KernelClient> {
     if (!this.kernel?.alive) this.kernel = await KernelClient.start(this.options);
     return this.kernel;

@@ -54,16 +54,23 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     passed: false,
     cells: [],
   };
-  const cluster = await Cluster.up({ backend: options.backend, name: options.clusterName });
-  cluster.close(); // the kernel opens its own connections; the runner only owns the cluster's life
   const session = new KernelSession({
     cwd: dirname(resolve(path)),
-    env: { [CLUSTER_VARIABLE]: cluster.name, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}) },
+    env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}) },
   });
   options.onAbortHandle?.(async () => {
     session.kill();
-    await options.backend.down(cluster.name);
+    await options.backend.down(options.clusterName);
   });
+  // The kernel warms up (about 2 s) while the cluster starts.
+  const [clusterUp, kernel] = await Promise.allSettled([Cluster.up({ backend: options.backend, name: options.clusterName }), session.start()]);
+  if (clusterUp.status === "rejected" || kernel.status === "rejected") {
+    session.kill();
+    if (clusterUp.status === "fulfilled") await clusterUp.value.down();
+    throw clusterUp.status === "rejected" ? clusterUp.reason : (kernel as PromiseRejectedResult).reason;
+  }
+  const cluster = clusterUp.value;
+  cluster.close(); // the kernel opens its own connections; the runner only owns the cluster's life
   try {
     options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: cluster.name });
     let stopped: string | undefined;

@@ -134,6 +134,38 @@ describe("labbook run: one notebook on real kernels", function () {
     assert.deepEqual(schemaProblems(notebook), []);
   });
 
+  it("loads the whole SDK under tslab's own TypeScript 5.0 without type errors, and type-checks against it", async () => {
+    const everything = [
+      `import { cluster, check, reaches, hasRoute, hasRule, fileContains, Cluster, Node, CommandResult, CommandError, CLUSTER_VARIABLE } from "labbook";`,
+      `import type { CheckOptions, ReachOptions, RouteExpectation, CheckOutcome } from "labbook";`,
+      `const c: Cluster = await cluster();`,
+      `const n: Node = c.node("node1");`,
+      `const r: CommandResult = await n.$({ nothrow: true, timeout: 5000 })\`echo \${"a b"}\`;`,
+      `const fields: [string, string, number | null, number, boolean] = [r.node, r.stdout, r.exitCode, r.durationMs, r.timedOut];`,
+      `const many: CommandResult[] = await c.all.$\`hostname\`;`,
+      `const options: CheckOptions = { within: 1000, every: 100, points: 2 };`,
+      `const reach: ReachOptions = { port: 22 };`,
+      `const route: RouteExpectation = { via: "192.168.0.1", dev: "eth0" };`,
+      `await check("ssh port", () => reaches(n, "192.168.0.12", reach), options);`,
+      `await check("default route", () => hasRoute(n, "0.0.0.0/0", route));`,
+      `await check("no nat rules yet", async () => { try { await hasRule(n, "nat", "POSTROUTING", "MASQUERADE"); return false; } catch { return "none"; } });`,
+      `await check("hosts", () => fileContains(n, "/etc/hosts", /node2/));`,
+      `const unused: CheckOutcome | undefined = undefined; const e: typeof CommandError = CommandError;`,
+      `console.log(fields.length, many.length, CLUSTER_VARIABLE, unused, e.name);`,
+    ].join("\n");
+    const result = await run(
+      writeFixture("sdk-types", [
+        { id: "everything", source: everything },
+        { id: "misuse", source: `import { check } from "labbook";\nawait check(42, () => true);` },
+      ]),
+      true,
+    );
+    assert.equal(cell(result, "everything").status, "passed", JSON.stringify(cell(result, "everything").error));
+    assert.deepEqual(cell(result, "everything").checks.map((c) => c.passed), [true, true, true, true]);
+    assert.equal(cell(result, "misuse").error?.name, "TypeScriptError");
+    assert.match(cell(result, "misuse").error!.message, /Argument of type 'number' is not assignable to parameter of type 'string'/);
+  });
+
   it("stops at the first failing required cell without --keep-going, and still runs teardown", async () => {
     const result = await run(
       writeFixture("stop", [
