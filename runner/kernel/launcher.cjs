@@ -20,6 +20,7 @@ Object.defineProperty(zmq.Socket.prototype, "send", {
   value: function serializedSend(message) {
     const previous = pending.get(this) || Promise.resolve();
     const next = previous.then(() => originalSend.call(this, message)).catch((error) => {
+      if (this.closed) return; // shutting down: tslab still publishes a status or two
       // fd 2 directly: tslab redirects process.stderr into the notebook while a cell runs.
       fs.writeSync(2, `labbook kernel launcher: send failed: ${error && error.message}\n`);
     });
