@@ -2,9 +2,10 @@
 // tslab type-checks imports with its own TypeScript 5.0, which cannot read a declaration
 // that imports "./x.ts": those specifiers are rewritten to "./x.js" after tsc.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { linkSdkPackage } from "../jupyter/sdk-link.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dist = join(root, "dist");
@@ -33,9 +34,4 @@ for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs)$/.test(p))) {
 }
 
 // Notebooks import "labbook": tslab resolves it like Node 10, through node_modules.
-const link = join(root, "node_modules", "labbook");
-try {
-  lstatSync(link);
-} catch {
-  symlinkSync("..", link);
-}
+linkSdkPackage(root);

@@ -1,6 +1,7 @@
 // Ctrl-C (and a polite kill) must not leave a half-built cluster behind:
 // the cleanup runs first, then the process exits with the signal's conventional code.
-const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+/** The signals labbook cleans up after, and the exit code each conventionally gives (128 + number). */
+export const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 
 export async function withInterruptCleanup<T>(cleanup: () => Promise<unknown>, work: () => Promise<T>): Promise<T> {
   let cleaning: Promise<unknown> | undefined;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { getBackend } from "../../runner/backend/registry.ts";
-import { LABS_DIR, startNotebookServer, type NotebookServer } from "../../runner/cli/commands/notebook.ts";
+import { LABS_DIR, startNotebookServer, type NotebookServer } from "../../runner/jupyter/server.ts";
 import { KERNEL_NAME } from "../../runner/kernel/kernelspec.ts";
 import { CHECK_MIME } from "../../runner/notebook/types.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";

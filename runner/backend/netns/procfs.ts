@@ -42,24 +42,25 @@ export function commOf(pid: number): string | undefined {
   }
 }
 
-export function markerOf(pid: number): string | undefined {
+/** The value of `variable` (our marker by default) in the process's environment. */
+export function markerOf(pid: number, variable = MARKER_VARIABLE): string | undefined {
   try {
     const environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-    const entry = environ.split("\0").find((e) => e.startsWith(`${MARKER_VARIABLE}=`));
-    return entry?.slice(MARKER_VARIABLE.length + 1);
+    const entry = environ.split("\0").find((e) => e.startsWith(`${variable}=`));
+    return entry?.slice(variable.length + 1);
   } catch {
     return undefined;
   }
 }
 
-/** Every process whose marker satisfies `match`: how leftovers of a `kill -9` are found. */
-export function processesMarked(match: (marker: string) => boolean): OwnedProcess[] {
+/** Every process whose marker (`variable`) satisfies `match`: how leftovers of a `kill -9` are found. */
+export function processesMarked(match: (marker: string) => boolean, variable = MARKER_VARIABLE): OwnedProcess[] {
   const found: OwnedProcess[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
-    const marker = markerOf(pid);
+    const marker = markerOf(pid, variable);
     const startTime = marker !== undefined && match(marker) ? startTimeOf(pid) : undefined;
     if (startTime !== undefined) found.push({ pid, startTime });
   }

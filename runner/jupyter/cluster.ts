@@ -1,0 +1,21 @@
+// The cluster a notebook server's kernels use: attached to if it is up, else started.
+import type { Backend } from "../backend/types.ts";
+import { Cluster } from "../cluster/cluster.ts";
+import { LabbookError } from "../errors.ts";
+
+/** Attaches to the cluster, or starts it. Returns whether it was started here. */
+export async function ensureCluster(name: string, backend: Backend, onProgress?: (message: string) => void): Promise<boolean> {
+  try {
+    (await Cluster.attach(name, backend)).close();
+  } catch (error) {
+    if (!(error instanceof LabbookError) || !/no cluster named/.test(error.message)) throw error;
+    onProgress?.(`starting cluster "${name}"`);
+    (await Cluster.up({ backend, name, onProgress })).close();
+    return true;
+  }
+  const status = (await backend.list()).find((c) => c.name === name);
+  if (status && status.state !== "up") {
+    throw new LabbookError(`cluster "${name}" is ${status.state}: "labbook down --name ${name}" removes it, then try again`);
+  }
+  return false;
+}

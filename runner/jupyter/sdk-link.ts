@@ -1,0 +1,36 @@
+// Notebooks `import ... from "labbook"`: tslab resolves it like Node 10, from the notebook's
+// folder up through <repo>/node_modules/labbook -> .. and package.json's dist/ entry points.
+import { existsSync, lstatSync, realpathSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LabbookError } from "../errors.ts";
+
+/** This checkout, with a trailing slash. */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Creates <root>/node_modules/labbook -> .. unless something is there already; returns its path. */
+export function linkSdkPackage(root: string): string {
+  const link = join(root, "node_modules", "labbook");
+  try {
+    lstatSync(link);
+  } catch {
+    symlinkSync("..", link);
+  }
+  return link;
+}
+
+/** Checks that the SDK is built and that "labbook" resolves to this checkout (linking it if need be). */
+export function ensureSdkForNotebooks(): void {
+  const missing = ["dist/sdk/index.js", "dist/sdk/index.d.ts"].filter((file) => !existsSync(join(REPO_ROOT, file)));
+  if (missing.length > 0) throw new LabbookError(`the notebook SDK is not built (${missing.join(", ")} missing): run "npm run build" in ${REPO_ROOT}`);
+  const link = linkSdkPackage(REPO_ROOT); // what npm run build does
+  let target: string | undefined;
+  try {
+    target = realpathSync(link);
+  } catch {
+    target = undefined;
+  }
+  if (target !== realpathSync(REPO_ROOT)) {
+    throw new LabbookError(`${link} does not lead to this checkout: remove it and run "npm run build" in ${REPO_ROOT}`);
+  }
+}
