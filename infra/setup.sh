@@ -46,33 +46,29 @@ apt_install() {
   if [ -n "$guard" ]; then rm -f "$guard"; trap - EXIT; fi
 }
 
-# Notebooks load the ESM SDK through require(): Node 20.19+ or 22.12+ does that unflagged.
-node_ok() {
-  "${1:-node}" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
-}
+# labbook runs on one pinned Node.js, installed from the npm registry (the node-linux-*
+# packages carry the official builds) into .labbook/node, never into the system:
+#  - notebooks load the ESM SDK through require(), which needs Node 20.19+/22.12+;
+#  - tsx runs its TypeScript hooks on the main thread from Node 24.11.1 on; before that they
+#    run on a loader thread that deadlocked here now and then (tsx issue #806 and kin).
+NODE_VERSION=24.21.0
 
 ensure_node() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    apt_install nodejs npm
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm # only to fetch the pinned build below
   fi
-  if node_ok; then
-    NODE=$(command -v node)
-    return
-  fi
-  # The distribution's Node.js is too old (Debian 12 ships 18). npm's registry carries
-  # official Node.js builds as packages; install one into the checkout, not the system.
   local arch
   case "$(uname -m)" in
     x86_64) arch=x64 ;;
     aarch64) arch=arm64 ;;
-    *) die "Node.js 20.19+ or 22.12+ is needed and $(node --version) is installed; install a newer Node.js for $(uname -m) by hand" ;;
+    *) die "no Node.js $NODE_VERSION build for $(uname -m) on npm: install Node.js $NODE_VERSION by hand and put it first on PATH" ;;
   esac
-  local local_node="$ROOT/.labbook/node/node_modules/node-linux-$arch/bin/node"
-  if ! node_ok "$local_node"; then
-    say "Node.js $(node --version) is older than 20.19: installing node-linux-$arch@22 from npm into .labbook/node"
-    npm install --silent --no-audit --no-fund --prefix "$ROOT/.labbook/node" "node-linux-$arch@22" >/dev/null
+  NODE="$ROOT/.labbook/node/node_modules/node-linux-$arch/bin/node"
+  if [ "$("$NODE" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+    say "installing Node.js $NODE_VERSION (npm package node-linux-$arch) into .labbook/node"
+    npm install --silent --no-audit --no-fund --prefix "$ROOT/.labbook/node" "node-linux-$arch@$NODE_VERSION" >/dev/null
   fi
-  NODE=$local_node
+  "$NODE" --version >/dev/null 2>&1 || die "Node.js $NODE_VERSION did not install into .labbook/node"
   export PATH="$(dirname "$NODE"):$PATH"
 }
 

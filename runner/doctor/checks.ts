@@ -69,13 +69,18 @@ export function checkFuse(): CheckResult {
   return { name: "kernel: FUSE", ok, detail: ok ? "/dev/fuse present" : "no /dev/fuse: the GlusterFS lab cannot mount", fix: ok ? undefined : "modprobe fuse", warning: !ok };
 }
 
-/** Notebooks load the ESM SDK through require(): unflagged from Node 20.19 and 22.12. */
+/**
+ * Notebooks load the ESM SDK through require(): unflagged from Node 20.19 and 22.12.
+ * Before 24.11.1, tsx runs its hooks on a loader thread, which deadlocked now and then.
+ */
 export function checkNode(): CheckResult {
-  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-  const ok = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
-  return ok
-    ? { name: "Node.js", ok: true, detail: process.version }
-    : { name: "Node.js", ok: false, detail: `${process.version} cannot require() ES modules, which notebooks need`, fix: "sudo infra/setup.sh deps (installs Node.js 22 into .labbook/node)" };
+  const [major = 0, minor = 0, patch = 0] = process.versions.node.split(".").map(Number);
+  const requiresEsm = major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19);
+  const inThreadHooks = major > 24 || (major === 24 && (minor > 11 || (minor === 11 && patch >= 1)));
+  const fix = "sudo infra/setup.sh deps (installs the pinned Node.js into .labbook/node)";
+  if (!requiresEsm) return { name: "Node.js", ok: false, detail: `${process.version} cannot require() ES modules, which notebooks need`, fix };
+  if (!inThreadHooks) return { name: "Node.js", ok: false, warning: true, detail: `${process.version} works, but tsx's loader thread can deadlock before 24.11.1`, fix };
+  return { name: "Node.js", ok: true, detail: process.version };
 }
 
 export function checkNpmDependencies(): CheckResult {
