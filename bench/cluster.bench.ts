@@ -16,6 +16,8 @@ export interface Figure {
   runs: number;
   target?: string;
   met?: boolean;
+  /** "x" for ratios; milliseconds otherwise. */
+  unit?: "ms" | "x";
 }
 
 function figure(name: string, samples: number[], target?: { limitMs: number; text: string }): Figure {

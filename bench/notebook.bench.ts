@@ -83,7 +83,7 @@ export async function benchNotebook(runs: number): Promise<Figure[]> {
   return [
     { name: "10-cell notebook: labbook run (fresh cluster + kernel)", medianMs: labbookMedian, p90Ms: percentile(labbookTotals, 90), runs, target: "<= nbconvert / 2", met: labbookMedian * 2 <= nbconvertMedian },
     { name: "10-cell notebook: jupyter nbconvert --execute", medianMs: nbconvertMedian, p90Ms: percentile(nbconvertTotals, 90), runs },
-    { name: `speed-up over nbconvert: ${(nbconvertMedian / labbookMedian).toFixed(2)}x`, medianMs: nbconvertMedian / labbookMedian, p90Ms: nbconvertMedian / labbookMedian, runs },
+    { name: "speed-up over nbconvert (ratio of medians)", medianMs: nbconvertMedian / labbookMedian, p90Ms: nbconvertMedian / labbookMedian, runs, unit: "x", target: ">= 2x", met: nbconvertMedian / labbookMedian >= 2 },
     { name: "runner overhead per cell, beyond the kernel's own round trip", medianMs: median(overheads), p90Ms: percentile(overheads, 90), runs: overheads.length, target: "<= 30 ms", met: median(overheads) <= 30 },
   ];
 }

@@ -20,5 +20,6 @@ process.stdout.write(`labbook bench (${new Date().toISOString()}, ${process.plat
 process.stdout.write(`${"what".padEnd(width)}  ${"median".padStart(10)}  ${"p90".padStart(10)}  runs  target\n`);
 for (const f of figures) {
   const verdict = f.met === undefined ? "" : `${f.met ? "met" : "MISS"}: ${f.target}`;
-  process.stdout.write(`${f.name.padEnd(width)}  ${`${f.medianMs.toFixed(2)} ms`.padStart(10)}  ${`${f.p90Ms.toFixed(2)} ms`.padStart(10)}  ${String(f.runs).padStart(4)}  ${verdict}\n`);
+  const unit = f.unit === "x" ? "x" : " ms";
+  process.stdout.write(`${f.name.padEnd(width)}  ${`${f.medianMs.toFixed(2)}${unit}`.padStart(10)}  ${`${f.p90Ms.toFixed(2)}${unit}`.padStart(10)}  ${String(f.runs).padStart(4)}  ${verdict}\n`);
 }
