@@ -45,6 +45,8 @@ export interface SshTarget {
 export interface UpOptions {
   name: string;
   topology: Topology;
+  /** The cluster lives only as long as the process that started it (labbook run, labbook notebook). */
+  ephemeral?: boolean;
   onProgress?: (message: string) => void;
 }
 

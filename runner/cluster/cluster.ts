@@ -17,6 +17,8 @@ export interface UpOptions {
   topology?: Topology | string;
   /** How many nodes: the first N of the topology, extended past its end if needed. */
   nodes?: number;
+  /** Tie the cluster's life to this process: the next `up` removes it once this process is gone. */
+  ephemeral?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -44,7 +46,7 @@ export class Cluster {
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;
-    const description = await backend.up({ name, topology, onProgress: options.onProgress });
+    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress });
     const cluster = new Cluster(backend, description);
     try {
       options.onProgress?.("connecting");

@@ -10,7 +10,8 @@ export async function ensureCluster(name: string, backend: Backend, onProgress?:
   } catch (error) {
     if (!(error instanceof LabbookError) || !/no cluster named/.test(error.message)) throw error;
     onProgress?.(`starting cluster "${name}"`);
-    (await Cluster.up({ backend, name, onProgress })).close();
+    // Ephemeral: if this session is killed, the next `up` removes the cluster it started.
+    (await Cluster.up({ backend, name, onProgress, ephemeral: true })).close();
     return true;
   }
   const status = (await backend.list()).find((c) => c.name === name);

@@ -63,7 +63,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     await options.backend.down(options.clusterName);
   });
   // The kernel warms up (about 2 s) while the cluster starts.
-  const [clusterUp, kernel] = await Promise.allSettled([Cluster.up({ backend: options.backend, name: options.clusterName }), session.start()]);
+  const [clusterUp, kernel] = await Promise.allSettled([Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true }), session.start()]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {
     session.kill();
     if (clusterUp.status === "fulfilled") await clusterUp.value.down();

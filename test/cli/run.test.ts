@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labbook } from "../helpers/cli.ts";
+import { isRunning, processesMarked } from "../../runner/backend/netns/procfs.ts";
+import { stateRoot } from "../../runner/backend/netns/state.ts";
+import { finished, labbook, startLabbook, until } from "../helpers/cli.ts";
+import { upTestCluster } from "../helpers/cluster.ts";
 import { writeFixture, writeRaw } from "../helpers/notebooks.ts";
 import { parseXml } from "../report/xml.ts";
 
@@ -49,3 +52,52 @@ describe("labbook run (CLI)", function () {
     assert.match(result.stdout, /node1:\/etc\/hostname does not contain hi; it reads:\s+node1/);
   });
 });
+
+describe("labbook run, interrupted", function () {
+  this.timeout(120_000);
+
+  /** Starts `labbook run` on a notebook whose second cell sleeps, and waits until that cell runs. */
+  async function startSleepyRun() {
+    const path = writeFixture("sleepy", [
+      { id: "setup", role: "setup", source: `import { cluster } from "labbook";\nconst c = await cluster();\nconsole.log("connected");` },
+      { id: "sleep", source: `await new Promise((r) => setTimeout(r, 60_000));` },
+    ]);
+    const child = startLabbook(["run", path, "--out", mkdtempSync(join(tmpdir(), "labbook-out-"))]);
+    const exit = finished(child);
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await until(() => output.includes("✔"), "the setup cell to finish", 60_000);
+    const clusters = processesMarked((m) => m.startsWith(`${stateRoot()}::run${child.pid}-`));
+    const kernels = processesMarked((m) => m === "1", "LABBOOK_KERNEL_WATCH_PARENT").filter((p) => isChildOf(p.pid, child.pid!));
+    assert.ok(clusters.length > 0, "no cluster processes found: the test would prove nothing");
+    assert.equal(kernels.length, 1, "expected the run's one kernel");
+    return { child, exit, clusters, kernels };
+  }
+
+  it("cleans up the kernel and the cluster on Ctrl-C", async () => {
+    const { child, exit, clusters, kernels } = await startSleepyRun();
+    child.kill("SIGINT");
+    const result = await exit;
+    assert.equal(result.code, 130, result.stderr);
+    await until(() => ![...clusters, ...kernels].some(isRunning), "the cluster and kernel to be gone", 10_000);
+  });
+
+  it("leaves no kernel behind after kill -9, and the next up removes the cluster", async () => {
+    const { child, exit, clusters, kernels } = await startSleepyRun();
+    child.kill("SIGKILL");
+    await exit;
+    await until(() => !kernels.some(isRunning), "the orphaned kernel to exit", 10_000);
+    const next = await upTestCluster();
+    await next.down();
+    assert.ok(!clusters.some(isRunning), "the crashed run's cluster survived the next up");
+  });
+});
+
+function isChildOf(pid: number, parent: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent;
+  } catch {
+    return false;
+  }
+}

@@ -55,7 +55,7 @@ const LAN_BRIDGE = "lan0";
 export class NetnsBackend implements Backend {
   readonly name = "netns";
 
-  async up({ name, topology, onProgress }: UpOptions): Promise<ClusterDescription> {
+  async up({ name, topology, onProgress, ephemeral }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
@@ -64,7 +64,7 @@ export class NetnsBackend implements Backend {
     await this.sweepLeftovers();
     const marker = markerFor(name);
     const owner = { pid: process.pid, startTime: startTimeOf(process.pid)! };
-    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, createdAt: new Date().toISOString(), topology, nodes: {} };
+    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, nodes: {} };
     await this.claimName(state);
     try {
       writeClusterFiles(name, topology);
@@ -89,14 +89,14 @@ export class NetnsBackend implements Backend {
   }
 
   /**
-   * Removes what crashed runs left: clusters with nothing running, and clusters still
-   * "starting" whose `up` process is gone (a kill -9 mid-start). Degraded clusters stay:
-   * someone may be looking at them.
+   * Removes what crashed runs left: clusters with nothing running, clusters still "starting"
+   * whose `up` process is gone (a kill -9 mid-start), and ephemeral clusters (labbook run's)
+   * whose process is gone. Degraded clusters stay: someone may be looking at them.
    */
   private async sweepLeftovers(): Promise<void> {
     for (const name of listClusterNames()) {
       const state = readState(name);
-      const abandoned = state?.phase === "starting" && !isRunning(state.owner);
+      const abandoned = (state?.phase === "starting" || state?.ephemeral === true) && !isRunning(state.owner);
       if (abandoned || (await this.statusOf(name))?.state === "down") await this.down(name);
     }
     removeAbandonedClaims();

@@ -23,6 +23,8 @@ export interface ClusterState {
   phase: "starting" | "up";
   /** The process running `up`: a cluster still "starting" whose owner is gone was abandoned. */
   owner: OwnedProcess;
+  /** Removed by the next sweep once `owner` is gone, even when up. */
+  ephemeral?: boolean;
   createdAt: string;
   topology: Topology;
   world?: HolderRecord;
