@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the tslab kernel with two fixes to how it uses zeromq v6 (see FINDINGS: "Lost output"):
+// Starts the tslab kernel with fixes for its bugs (see FINDINGS, "The tslab kernel"):
 //  1. tslab does not await socket.send(); overlapping sends throw EBUSY and the message is
 //     silently lost. Sends are chained per socket here, so each waits for the previous one.
 //  2. The IOPub PUB socket drops messages past its high-water mark (1000). It is set to 0
@@ -35,6 +35,36 @@ zmq.Publisher = class Publisher extends OriginalPublisher {
   constructor(options) {
     super({ sendHighWaterMark: 0, ...options });
   }
+};
+
+// 3. tslab sends no `error` message for a failed cell (FINDINGS bug 2), so Jupyter shows only
+//    a stderr trace. Its execute handler is replaced by the same steps plus an `error` message,
+//    built from the cell's stderr, and the error fields in execute_reply that protocol 5.3 asks for.
+const { errorFromStderr } = require("./cell-error.cjs");
+const jupyter = require("tslab/dist/jupyter.js");
+jupyter.ZmqServer.prototype.handleExecute = async function handleExecuteWithError(sock, msg) {
+  const publish = (msgType, content) => {
+    const message = msg.createReply();
+    message.header.msg_type = msgType;
+    message.content = content;
+    message.signAndSend(this.connInfo.key, this.iopub);
+  };
+  let stderr = "";
+  const writeStream = (name, text) => {
+    if (name === "stderr") stderr += text;
+    publish("stream", { name, text });
+  };
+  const writeDisplayData = (data, update) => publish(update ? "update_display_data" : "display_data", data);
+  const content = await this.handler.handleExecute(msg.content, writeStream, writeDisplayData);
+  if (content.status === "error") {
+    const { ename, evalue, traceback } = errorFromStderr(stderr);
+    publish("error", { ename, evalue, traceback });
+    Object.assign(content, { ename, evalue, traceback });
+  }
+  const reply = msg.createReply();
+  reply.header.msg_type = "execute_reply";
+  reply.content = content;
+  reply.signAndSend(this.connInfo.key, sock);
 };
 
 // Started by labbook run: die with the runner, even after its kill -9, rather than linger.

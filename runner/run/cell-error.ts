@@ -1,18 +1,10 @@
-// tslab reports a failing cell only as text on stderr (no `error` message: FINDINGS bug 2).
-// This turns that text into the nbformat error output Jupyter and reports expect.
+// The typed face of runner/kernel/cell-error.cjs, which the kernel launcher shares.
+import { createRequire } from "node:module";
 import type { ErrorOutput } from "../notebook/types.ts";
 
-const EXCEPTION_LINE = /^([A-Za-z_$][\w$.]*(?:Error|Exception)|Error)(?:: (.*))?$/;
-const COMPILE_LINE = /^\d+:\d+ - (.*)$/;
+const shared = createRequire(import.meta.url)("../kernel/cell-error.cjs") as { errorFromStderr(stderr: string): ErrorOutput };
 
+/** tslab's stderr text of a failed cell, as the error output Jupyter and reports expect. */
 export function errorFromStderr(stderr: string): ErrorOutput {
-  const lines = stderr.replace(/\r/g, "").split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
-  const compile = lines.map((l) => COMPILE_LINE.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  if (compile.length > 0) {
-    return { output_type: "error", ename: "TypeScriptError", evalue: compile.map((m) => m[1]).join("; "), traceback: lines };
-  }
-  const exception = lines.map((l) => EXCEPTION_LINE.exec(l.trim())).find((m) => m !== null);
-  if (exception) return { output_type: "error", ename: exception[1]!, evalue: exception[2] ?? "", traceback: lines };
-  const last = [...lines].reverse().find((l) => l.trim() !== "") ?? "the cell failed without a message";
-  return { output_type: "error", ename: "Error", evalue: last.trim(), traceback: lines.length ? lines : [last] };
+  return shared.errorFromStderr(stderr);
 }

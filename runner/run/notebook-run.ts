@@ -6,7 +6,7 @@ import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { readNotebook, writeNotebook } from "../notebook/read.ts";
 import { cellMetadata } from "../notebook/roles.ts";
-import { sourceText, type CodeCell, type Notebook } from "../notebook/types.ts";
+import { sourceText, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
 import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
 import { errorFromStderr } from "./cell-error.ts";
@@ -134,8 +134,10 @@ async function runCell(
   }
   const executionCount = execution.reply.execution_count;
   if (execution.reply.status === "error") {
-    const error = errorFromStderr(collector.stderr);
-    cell.outputs.push(error);
+    // The launcher sends an `error` message; a kernel without it leaves only stderr to read.
+    const sent = collector.outputs.find((o): o is ErrorOutput => o.output_type === "error");
+    const error = sent ?? errorFromStderr(collector.stderr);
+    if (!sent) cell.outputs.push(error);
     return { ...base, checks, status: "failed", durationMs, executionCount, error: { name: error.ename, message: error.evalue, traceback: error.traceback } };
   }
   const failedChecks = checks.filter((c) => !c.passed);

@@ -47,8 +47,4 @@ export class OutputCollector {
       // status, execute_input, clear_output...: not part of the saved notebook
     }
   }
-
-  hasErrorOutput(): boolean {
-    return this.outputs.some((o) => o.output_type === "error");
-  }
 }

@@ -46,6 +46,21 @@ describe("the kernelspec under jupyter nbconvert --execute", function () {
     assert.equal(text("after"), "after the burst\n");
   });
 
+  it("shows a failed cell as a proper error output, as Jupyter expects (tslab alone sends none)", async () => {
+    const prefix = mkdtempSync(join(tmpdir(), "labbook-jupyter-"));
+    installKernelSpec({ prefix });
+    const path = writeFixture("fails", [{ id: "throws", source: `throw new RangeError("out of range 9");` }]);
+    const out = mkdtempSync(join(tmpdir(), "labbook-nbconvert-"));
+    await run("jupyter-nbconvert", ["--to", "notebook", "--execute", "--allow-errors", `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`, "--output-dir", out, path], {
+      env: { ...process.env, JUPYTER_PATH: join(prefix, "share", "jupyter") },
+    });
+    const executed = JSON.parse(readFileSync(join(out, "fails.ipynb"), "utf8")) as Notebook;
+    const cell = executed.cells[0]!;
+    const errors = cell.cell_type === "code" ? cell.outputs.filter((o) => o.output_type === "error") : [];
+    assert.equal(errors.length, 1);
+    assert.deepEqual(errors.map((e) => (e.output_type === "error" ? [e.ename, e.evalue] : [])), [["RangeError", "out of range 9"]]);
+  });
+
   it("(control) plain tslab, without the launcher, loses most of them: the test above can fail", async () => {
     const prefix = mkdtempSync(join(tmpdir(), "labbook-jupyter-plain-"));
     const dir = join(prefix, "share", "jupyter", "kernels", KERNEL_NAME);

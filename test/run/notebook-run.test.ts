@@ -99,8 +99,9 @@ describe("labbook run: one notebook on real kernels", function () {
     assert.equal(throws.error?.name, "Error");
     assert.equal(throws.error?.message, "deliberate failure 7");
     const notebook = executed(result);
-    const errorOutput = outputsOf(notebook, "throws").find((o) => o.output_type === "error");
-    assert.ok(errorOutput && errorOutput.output_type === "error" && errorOutput.evalue === "deliberate failure 7");
+    const errorOutputs = outputsOf(notebook, "throws").filter((o) => o.output_type === "error");
+    assert.equal(errorOutputs.length, 1, "exactly one error output");
+    assert.ok(errorOutputs[0]!.output_type === "error" && errorOutputs[0]!.evalue === "deliberate failure 7");
 
     // Right after a failure, inside tslab's abort window: it must run, not be skipped.
     assert.equal(cell(result, "after-error").status, "passed");
