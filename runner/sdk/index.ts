@@ -3,6 +3,7 @@
 export { cluster, CLUSTER_VARIABLE } from "./current-cluster.ts";
 export { check, type CheckOptions } from "./check.ts";
 export { reaches, hasRoute, hasRule, fileContains, type ReachOptions, type RouteExpectation } from "./expect.ts";
+export { addContainer, inContainer, type ContainerSpec } from "./containers.ts";
 export { Cluster } from "../cluster/cluster.ts";
 export { Node } from "../cluster/node.ts";
 export { CommandResult, CommandError } from "../cluster/result.ts";
