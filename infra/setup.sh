@@ -19,7 +19,7 @@ esac
 [ "$(id -u)" = 0 ] || die "run as root (sudo infra/setup.sh $MODE): labbook builds network namespaces"
 [ "$(uname -s)" = Linux ] || die "labbook's embedded cluster needs Linux; on other systems use the Vagrant backend"
 
-PACKAGE_LISTS=(infra/packages.txt)
+PACKAGE_LISTS=(infra/packages.txt infra/packages-jupyter.txt)
 [ "$MODE" = test ] && PACKAGE_LISTS+=(infra/packages-test.txt)
 
 missing_packages() {

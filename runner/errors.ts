@@ -13,3 +13,6 @@ export class LabbookError extends Error {
 export class UsageError extends LabbookError {
   override exitCode = 2;
 }
+
+/** No cluster of that name: callers that can start one (the SDK in Jupyter, labbook notebook) do. */
+export class ClusterNotFoundError extends LabbookError {}

@@ -8,4 +8,4 @@ export { getBackend, backendNames } from "./backend/registry.ts";
 export type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport } from "./backend/types.ts";
 export { loadTopology, parseTopology, TopologyError } from "./topology/load.ts";
 export type { Topology, TopologyNode } from "./topology/types.ts";
-export { LabbookError, UsageError } from "./errors.ts";
+export { ClusterNotFoundError, LabbookError, UsageError } from "./errors.ts";

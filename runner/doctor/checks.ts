@@ -1,10 +1,10 @@
 // What `labbook doctor` checks. Each probe is real: kernel features are tried by
 // creating the device inside a throwaway network namespace, never in the host's.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { stateRoot } from "../backend/netns/state.ts";
-import { requiredPackages } from "./packages.ts";
+import { JUPYTER_PACKAGES_FILE, PACKAGES_FILE, requiredPackages } from "./packages.ts";
 
 export interface CheckResult {
   name: string;
@@ -37,13 +37,16 @@ export function checkRoot(): CheckResult {
     : { name: "running as root", ok: false, detail: `uid ${uid}: namespaces and mounts need root`, fix: "sudo labbook ..." };
 }
 
-export function checkPackages(): CheckResult[] {
-  const missing = requiredPackages().filter((p) => !existsSync(p.file));
-  if (missing.length === 0) return [{ name: "Debian packages", ok: true, detail: `all ${requiredPackages().length} installed` }];
+/** The cluster's packages by default; `optional` lists make a warning, not a failure. */
+export function checkPackages(file = PACKAGES_FILE, label = "Debian packages", optional = false): CheckResult[] {
+  const packages = requiredPackages(readFileSync(file, "utf8"), file);
+  const missing = packages.filter((p) => !existsSync(p.file));
+  if (missing.length === 0) return [{ name: label, ok: true, detail: `all ${packages.length} installed` }];
   return [
     {
-      name: "Debian packages",
+      name: label,
       ok: false,
+      ...(optional ? { warning: true } : {}),
       detail: missing.map((p) => `${p.name} (no ${p.file}: ${p.why})`).join("; "),
       fix: `apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(" ")}`,
     },
@@ -111,7 +114,7 @@ export function checkStateDir(): CheckResult {
 
 export function runAllChecks(): CheckResult[] {
   const root = checkRoot();
-  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages()];
+  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true)];
   // Without root, the namespace probes can only fail for that reason: say it once.
   if (!root.ok) return base;
   return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse()];

@@ -1,14 +1,14 @@
 // The cluster a notebook server's kernels use: attached to if it is up, else started.
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import { LabbookError } from "../errors.ts";
+import { ClusterNotFoundError, LabbookError } from "../errors.ts";
 
 /** Attaches to the cluster, or starts it. Returns whether it was started here. */
 export async function ensureCluster(name: string, backend: Backend, onProgress?: (message: string) => void): Promise<boolean> {
   try {
     (await Cluster.attach(name, backend)).close();
   } catch (error) {
-    if (!(error instanceof LabbookError) || !/no cluster named/.test(error.message)) throw error;
+    if (!(error instanceof ClusterNotFoundError)) throw error;
     onProgress?.(`starting cluster "${name}"`);
     // Ephemeral: if this session is killed, the next `up` removes the cluster it started.
     (await Cluster.up({ backend, name, onProgress, ephemeral: true })).close();

@@ -11,6 +11,8 @@ export type CellExecution =
 
 /** tslab's abort window after a failed cell is 200 ms; wait a little longer. */
 const ABORT_WINDOW_MS = 250;
+/** A cell the kernel keeps aborting is reported as failed after this many tries, never as run. */
+const MAX_ATTEMPTS = 3;
 /** After SIGINT, how long the kernel gets to answer before it is killed. */
 const INTERRUPT_GRACE_MS = 3000;
 
@@ -30,15 +32,15 @@ export class KernelSession {
     return this.kernel;
   }
 
-  async execute(code: string, timeoutMs: number, onOutput: (message: Message) => void): Promise<CellExecution> {
+  async execute(code: string, timeoutMs: number, onOutput: (message: Message) => void, attempt = 1): Promise<CellExecution> {
     const kernel = await this.ensureKernel();
     const sinceFailure = Date.now() - this.lastFailedAt;
     if (sinceFailure < ABORT_WINDOW_MS) await sleep(ABORT_WINDOW_MS - sinceFailure);
     const result = await this.executeWithTimeout(kernel, code, timeoutMs, onOutput);
-    if (result.kind === "replied" && result.reply.status === "abort") {
-      // Aborted without running: the window was longer than expected. Once more, after it.
+    if (result.kind === "replied" && result.reply.status === "abort" && attempt < MAX_ATTEMPTS) {
+      // Aborted without running: the window was longer than expected. Again, after it.
       await sleep(ABORT_WINDOW_MS);
-      return this.execute(code, timeoutMs, onOutput);
+      return this.execute(code, timeoutMs, onOutput, attempt + 1);
     }
     if (result.kind !== "replied" || result.reply.status !== "ok") this.lastFailedAt = Date.now();
     return result;

@@ -133,6 +133,11 @@ async function runCell(
     return { ...base, checks, status: "kernel-died", durationMs, error: { name: "KernelDied", message, traceback: [message] } };
   }
   const executionCount = execution.reply.execution_count;
+  if (execution.reply.status === "abort") {
+    const message = "the kernel aborted the cell without running it, three times";
+    cell.outputs.push({ output_type: "error", ename: "Aborted", evalue: message, traceback: [message] });
+    return { ...base, checks, status: "failed", durationMs, error: { name: "Aborted", message, traceback: [message] } };
+  }
   if (execution.reply.status === "error") {
     // The launcher sends an `error` message; a kernel without it leaves only stderr to read.
     const sent = collector.outputs.find((o): o is ErrorOutput => o.output_type === "error");

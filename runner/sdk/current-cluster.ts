@@ -2,7 +2,7 @@
 // environment; in Jupyter it is the cluster of `labbook up`, or a fresh one.
 import { getBackend } from "../backend/registry.ts";
 import { Cluster, DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
-import { LabbookError } from "../errors.ts";
+import { ClusterNotFoundError } from "../errors.ts";
 
 /** Set by `labbook run` for the kernel it starts. */
 export const CLUSTER_VARIABLE = "LABBOOK_CLUSTER";
@@ -16,7 +16,7 @@ async function open(): Promise<Cluster> {
   try {
     return await Cluster.attach(DEFAULT_CLUSTER_NAME, backend);
   } catch (error) {
-    if (!(error instanceof LabbookError) || !/no cluster named/.test(error.message)) throw error;
+    if (!(error instanceof ClusterNotFoundError)) throw error;
     console.log(`labbook: no cluster is up; starting "${DEFAULT_CLUSTER_NAME}" (labbook down removes it)`);
     return Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME });
   }

@@ -1,34 +1,15 @@
 // labbook run against real tslab kernels and real clusters, one fixture per behaviour.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
+import { readFileSync } from "node:fs";
 import { schemaProblems } from "../../runner/notebook/read.ts";
 import type { Notebook } from "../../runner/notebook/types.ts";
-import type { Reporter } from "../../runner/report/types.ts";
-import { runNotebook } from "../../runner/run/notebook-run.ts";
 import type { CellResult, NotebookRunResult } from "../../runner/run/results.ts";
-import { uniqueClusterName } from "../helpers/cluster.ts";
 import { writeFixture } from "../helpers/notebooks.ts";
+import { runHeadless } from "../helpers/run.ts";
 
 const IMPORT = `import { cluster, check, reaches } from "labbook";\nconst c = await cluster();`;
 
-async function run(path: string, keepGoing: boolean, events: string[] = []): Promise<NotebookRunResult> {
-  const reporter: Reporter = {
-    onCellStart: (cell) => events.push(`start ${cell.id}`),
-    onCheck: (check) => events.push(`check ${check.name} ${check.passed}`),
-    onCellEnd: (cell) => events.push(`end ${cell.id} ${cell.status}`),
-  };
-  return runNotebook(path, {
-    backend: new NetnsBackend(),
-    timeoutS: 60,
-    keepGoing,
-    outDir: mkdtempSync(join(tmpdir(), "labbook-run-")),
-    reporter,
-    clusterName: uniqueClusterName("nb"),
-  });
-}
+const run = (path: string, keepGoing: boolean, events: string[] = []) => runHeadless(path, { keepGoing, events });
 
 const cell = (result: NotebookRunResult, id: string): CellResult => {
   const found = result.cells.find((c) => c.id === id);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
 import { checkPackages, checkRoot } from "../../doctor/checks.ts";
-import { LabbookError } from "../../errors.ts";
+import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { spawnHolder } from "./holder.ts";
@@ -213,7 +213,7 @@ export class NetnsBackend implements Backend {
     if (!state) {
       const known = listClusterNames();
       const hint = known.length ? `running clusters: ${known.join(", ")}` : `start one with "labbook up${name === "labbook" ? "" : ` --name ${name}`}"`;
-      throw new LabbookError(`no cluster named "${name}" (${hint})`);
+      throw new ClusterNotFoundError(`no cluster named "${name}" (${hint})`);
     }
     if (state.phase !== "up") throw new LabbookError(`cluster "${name}" is still starting, or its start failed; "labbook down --name ${name}" clears it`);
     return this.description(state);
