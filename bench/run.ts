@@ -2,6 +2,7 @@
 // fails the build; a missed target is printed as MISS for the reader to judge.
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { benchCluster, type Figure } from "./cluster.bench.ts";
+import { benchLabs } from "./labs.bench.ts";
 import { benchNotebook } from "./notebook.bench.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-bench";
@@ -11,6 +12,7 @@ const figures: Figure[] = [];
 try {
   figures.push(...(await benchCluster({ clusterRuns: quick ? 3 : 15, commandRuns: quick ? 50 : 300 })));
   figures.push(...(await benchNotebook(quick ? 1 : 3)));
+  figures.push(...(await benchLabs(quick ? 1 : 2)));
 } finally {
   await new NetnsBackend().downAll();
 }

@@ -77,6 +77,12 @@ if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
 mapfile -t STILL < <(missing_packages)
 [ "${#STILL[@]}" -eq 0 ] || die "still missing after apt-get install: ${STILL[*]}"
 
+# Mount points for each node's private copy of package state (see the file's header).
+mapfile -t NODE_DIRS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' infra/node-private-dirs.txt)
+for dir in "${NODE_DIRS[@]}"; do
+  [ -d "$dir" ] || { say "creating $dir (each node mounts its own copy here)"; install -d -m 755 "$dir"; }
+done
+
 ensure_node
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm ci)"

@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { privateDirs } from "../backend/netns/node-files.ts";
 import { stateRoot } from "../backend/netns/state.ts";
 import { JUPYTER_PACKAGES_FILE, PACKAGES_FILE, requiredPackages } from "./packages.ts";
 
@@ -51,6 +52,14 @@ export function checkPackages(file = PACKAGES_FILE, label = "Debian packages", o
       fix: `apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(" ")}`,
     },
   ];
+}
+
+/** The mount points of each node's private state: missing, a node would write to the host's disk. */
+export function checkPrivateDirs(dirs = privateDirs()): CheckResult {
+  const missing = dirs.filter((dir) => !existsSync(dir));
+  const name = "node-private directories";
+  if (missing.length === 0) return { name, ok: true, detail: `all ${dirs.length} mount points exist` };
+  return { name, ok: false, detail: `missing ${missing.join(", ")}: nodes would share the host's`, fix: `mkdir -p ${missing.join(" ")}` };
 }
 
 export function checkNamespaces(): CheckResult {
@@ -114,7 +123,7 @@ export function checkStateDir(): CheckResult {
 
 export function runAllChecks(): CheckResult[] {
   const root = checkRoot();
-  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true)];
+  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), checkPrivateDirs(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true)];
   // Without root, the namespace probes can only fail for that reason: say it once.
   if (!root.ok) return base;
   return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse()];

@@ -9,6 +9,7 @@ import { cellMetadata } from "../notebook/roles.ts";
 import { sourceText, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
 import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
+import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { errorFromStderr } from "./cell-error.ts";
 import { KernelSession } from "./kernel-session.ts";
 import { OutputCollector } from "./outputs.ts";
@@ -25,6 +26,8 @@ export interface NotebookRunOptions {
   clusterName: string;
   /** Called with a function that stops everything at once (for Ctrl-C). */
   onAbortHandle?: (abort: () => Promise<void>) => void;
+  /** Chooses among a lab's variants (e.g. which fault lab 08 injects); the kernel sees it as LABBOOK_SEED. */
+  seed?: string;
 }
 
 export function notebookTitle(notebook: Notebook, path: string): string {
@@ -56,7 +59,9 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   };
   const session = new KernelSession({
     cwd: dirname(resolve(path)),
-    env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}) },
+    env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
+      ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
+    },
   });
   options.onAbortHandle?.(async () => {
     session.kill();

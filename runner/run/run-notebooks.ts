@@ -31,6 +31,7 @@ export interface RunNotebooksOptions {
   outDir: string;
   reporter: Reporter;
   onAbortHandle?: (abort: () => Promise<void>) => void;
+  seed?: string;
 }
 
 export async function runNotebooks(paths: string[], options: RunNotebooksOptions): Promise<RunSummary> {

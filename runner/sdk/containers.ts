@@ -1,6 +1,7 @@
 // Lab helpers: what labs after lab 01 reuse. Lab 01 teaches these commands one by one;
 // here they run as one call, and each command is still printed, so the lab shows its work.
 import type { Node } from "../cluster/node.ts";
+import { sh } from "./show.ts";
 
 export interface ContainerSpec {
   /** The network namespace's name, e.g. "c1". */
@@ -13,27 +14,22 @@ export interface ContainerSpec {
   gateway: string;
 }
 
-async function show(node: Node, command: string): Promise<void> {
-  console.log(`${node.name}# ${command}`);
-  await node.run(command);
-}
-
 /** A Docker-style container network namespace on `node`: bridge, veth pair, address, default route. */
 export async function addContainer(node: Node, spec: ContainerSpec): Promise<void> {
   const { name, address, bridge, gateway } = spec;
   const exists = await node.$({ nothrow: true })`ip link show ${bridge}`;
   if (!exists.ok) {
-    await show(node, `ip link add ${bridge} type bridge`);
-    await show(node, `ip addr add ${gateway} dev ${bridge}`);
-    await show(node, `ip link set ${bridge} up`);
+    await sh(node, `ip link add ${bridge} type bridge`);
+    await sh(node, `ip addr add ${gateway} dev ${bridge}`);
+    await sh(node, `ip link set ${bridge} up`);
   }
-  await show(node, `ip netns add ${name}`);
-  await show(node, `ip link add veth-${name} type veth peer name eth0 netns ${name}`);
-  await show(node, `ip link set veth-${name} master ${bridge} up`);
-  await show(node, `ip -n ${name} addr add ${address} dev eth0`);
-  await show(node, `ip -n ${name} link set eth0 up`);
-  await show(node, `ip -n ${name} link set lo up`);
-  await show(node, `ip -n ${name} route add default via ${gateway.split("/")[0]}`);
+  await sh(node, `ip netns add ${name}`);
+  await sh(node, `ip link add veth-${name} type veth peer name eth0 netns ${name}`);
+  await sh(node, `ip link set veth-${name} master ${bridge} up`);
+  await sh(node, `ip -n ${name} addr add ${address} dev eth0`);
+  await sh(node, `ip -n ${name} link set eth0 up`);
+  await sh(node, `ip -n ${name} link set lo up`);
+  await sh(node, `ip -n ${name} route add default via ${gateway.split("/")[0]}`);
 }
 
 /** Runs a command inside a container namespace on `node`. */

@@ -22,11 +22,40 @@ async function open(): Promise<Cluster> {
   }
 }
 
+/**
+ * In Jupyter, every lab shares the cluster of `labbook up`: what one lab built (a docker0, a
+ * container named c1) would break the next. A lab's setup asks for a fresh one; headless, the
+ * run's cluster is fresh already, and in Jupyter the shared cluster is rebuilt (about 0.3 s).
+ */
+async function recreate(): Promise<Cluster> {
+  const backend = getBackend();
+  const started = Date.now();
+  await backend.down(DEFAULT_CLUSTER_NAME);
+  const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME });
+  console.log(`labbook: this lab starts on a clean cluster: "${DEFAULT_CLUSTER_NAME}" rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s (what earlier labs built is gone)`);
+  return fresh;
+}
+
+export interface ClusterOptions {
+  /** Start from a clean cluster (labs ask for this in their setup cell). */
+  fresh?: boolean;
+}
+
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
-export function cluster(): Promise<Cluster> {
-  current ??= open().catch((error: unknown) => {
-    current = undefined; // let the next cell try again
-    throw error;
-  });
+export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const rebuild = options.fresh === true && !process.env[CLUSTER_VARIABLE];
+  if (current === undefined || rebuild) {
+    const previous: Promise<Cluster | undefined> = current ?? Promise.resolve(undefined);
+    const opening = rebuild
+      ? previous.catch(() => undefined).then((old) => {
+          old?.close();
+          return recreate();
+        })
+      : open();
+    current = opening.catch((error: unknown) => {
+      current = undefined; // let the next cell try again
+      throw error;
+    });
+  }
   return current;
 }

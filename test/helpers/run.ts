@@ -8,7 +8,7 @@ import type { NotebookRunResult } from "../../runner/run/results.ts";
 import { uniqueClusterName } from "./cluster.ts";
 
 /** Runs a notebook headless on a fresh embedded cluster; `events` records what the reporter heard. */
-export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[] }): Promise<NotebookRunResult> {
+export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string }): Promise<NotebookRunResult> {
   const events = options.events ?? [];
   const reporter: Reporter = {
     onCellStart: (cell) => events.push(`start ${cell.id}`),
@@ -22,5 +22,6 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
     outDir: mkdtempSync(join(tmpdir(), "labbook-run-")),
     reporter,
     clusterName: uniqueClusterName("nb"),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
   });
 }

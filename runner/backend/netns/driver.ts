@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
-import { checkPackages, checkRoot } from "../../doctor/checks.ts";
+import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.ts";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { spawnHolder } from "./holder.ts";
 import { hostExec } from "./host-exec.ts";
-import { PRIVATE_DIRS, writeClusterFiles } from "./node-files.ts";
+import { privateDirs, writeClusterFiles } from "./node-files.ts";
 import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked, startTimeOf } from "./procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
@@ -28,9 +28,9 @@ import {
   type HolderRecord,
 } from "./state.ts";
 
-/** Root and the Debian packages: without them `up` could only fail halfway, less clearly. */
+/** Root, the Debian packages and the nodes' mount points: without them `up` could only fail halfway, less clearly. */
 function assertPrerequisites(): void {
-  const problems = [checkRoot(), ...checkPackages()].filter((check) => !check.ok);
+  const problems = [checkRoot(), ...checkPackages(), checkPrivateDirs()].filter((check) => !check.ok);
   if (problems.length === 0) return;
   const lines = problems.map((p) => `  ${p.name}: ${p.detail}${p.fix ? `\n    fix: ${p.fix}` : ""}`);
   throw new LabbookError(`the embedded cluster cannot start here:\n${lines.join("\n")}\n(labbook doctor checks everything; sudo infra/setup.sh deps installs it)`);
@@ -154,7 +154,7 @@ export class NetnsBackend implements Backend {
         GATEWAY: state.topology.network.gateway,
         HOSTS_FILE: join(clusterDir(state.name), "hosts"),
         RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
-        PRIVATE_DIRS: PRIVATE_DIRS.join(" "),
+        PRIVATE_DIRS: privateDirs().join(" "),
         [MARKER_VARIABLE]: markerFor(state.name),
       },
     });

@@ -1,13 +1,18 @@
 // The files a node is born with: its private dirs, hostname, /etc/hosts, and the
 // SSH material (per-node host keys, one client key per cluster).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { generateEd25519 } from "../../ssh/keys.ts";
 import type { Topology } from "../../topology/types.ts";
 import { clusterDir, nodeDir, sshDir } from "./state.ts";
 
-/** Host dirs each node gets a private copy of, where the owning package is installed. */
-export const PRIVATE_DIRS = ["/var/lib/glusterd", "/var/lib/etcd", "/var/lib/cni", "/etc/bird", "/etc/cni/net.d", "/opt/cni"];
+/** infra/node-private-dirs.txt: host dirs each node gets a private copy of (setup creates them). */
+export const PRIVATE_DIRS_FILE = fileURLToPath(new URL("../../../infra/node-private-dirs.txt", import.meta.url));
+
+export function privateDirs(text = readFileSync(PRIVATE_DIRS_FILE, "utf8")): string[] {
+  return text.split("\n").map((line) => line.replace(/#.*/, "").trim()).filter(Boolean);
+}
 
 export interface ClusterKeys {
   clientPrivate: string;

@@ -21,11 +21,9 @@ mount --bind "$HOSTS_FILE" /etc/hosts
 # hang until its timeout (sshd's pty sessions among them). Labs that teach DNS start their own.
 mount --bind "$RESOLV_FILE" /etc/resolv.conf
 for dir in $PRIVATE_DIRS; do
-  # Only where the package that owns it is installed; labbook never creates host directories.
-  if [ -d "$dir" ]; then
-    mkdir -p "$NODE_DIR/private$dir"
-    mount --bind "$NODE_DIR/private$dir" "$dir"
-  fi
+  # The mount points come from set-up (labbook up checks them); a node never creates host directories.
+  mkdir -p "$NODE_DIR/private$dir"
+  mount --bind "$NODE_DIR/private$dir" "$dir"
 done
 
 # Named network namespaces of the host (nsfs mounts) would otherwise stay pinned alive

@@ -8,26 +8,31 @@ import { startNotebookServer, type NotebookServer } from "../../jupyter/server.t
 import { CLUSTER_OPTIONS, parseCommandArgs, positiveInteger } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 import { SIGNALS } from "../interrupt.ts";
+import { SEED_VARIABLE } from "../../sdk/seed.ts";
 
 type CaughtSignal = keyof typeof SIGNALS;
 
 export const notebook: CliCommand = {
   usage: [
-    "labbook notebook [--port P] [--name C] [--backend netns] [--no-browser]",
+    "labbook notebook [--port P] [--name C] [--backend netns] [--seed S] [--no-browser]",
     "  starts Jupyter Notebook on labs/, on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
     '  (default "labbook") up, and prints its URL with the access token. Ctrl-C stops Jupyter and its kernels,',
     "  and takes the cluster down if this command started it. No browser is opened (--no-browser is the default).",
+    "  --seed S chooses the labs' variants (lab 08's fault), as `labbook run --seed` does.",
   ].join("\n"),
   async run(argv) {
     const { values, positionals } = parseCommandArgs("notebook", argv, {
       ...CLUSTER_OPTIONS,
       port: { type: "string", short: "p" },
       "no-browser": { type: "boolean" },
+      seed: { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`labbook notebook: unexpected argument "${positionals[0]}"`);
     const port = values.port === undefined ? undefined : positiveInteger("--port", values.port);
     if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
 
+    // Kernels inherit Jupyter's environment, and Jupyter inherits ours.
+    if (values.seed !== undefined) process.env[SEED_VARIABLE] = values.seed;
     const controller = new AbortController();
     let caught: CaughtSignal | undefined;
     let wake: () => void = () => {};

@@ -8,7 +8,7 @@ import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
@@ -19,6 +19,7 @@ export const run: CliCommand = {
       "keep-going": { type: "boolean", short: "k" },
       report: { type: "string", short: "r" },
       out: { type: "string", short: "o" },
+      seed: { type: "string" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
@@ -30,7 +31,7 @@ export const run: CliCommand = {
     let abort: (() => Promise<void>) | undefined;
     const summary = await withInterruptCleanup(
       async () => abort?.(),
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, onAbortHandle: (a) => (abort = a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => (abort = a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

@@ -1,0 +1,41 @@
+// Every hidden check can fail: each lab runs with its solution cells emptied, and every
+// hidden-check cell must then report a failed check (or fail outright).
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { readNotebook } from "../../runner/notebook/read.ts";
+import { cellMetadata } from "../../runner/notebook/roles.ts";
+import { expandNotebookPaths } from "../../runner/run/run-notebooks.ts";
+import { hiddenChecksThatPassed, writeWithoutSolutions } from "../helpers/negative-control.ts";
+import { runHeadless } from "../helpers/run.ts";
+
+const LABS = fileURLToPath(new URL("../../labs/", import.meta.url));
+
+function roles(path: string): string[] {
+  return readNotebook(path).cells.flatMap((cell) => (cell.cell_type === "code" ? [cellMetadata(cell, path).meta.role] : []));
+}
+
+describe("the labs' negative controls", function () {
+  this.timeout(300_000);
+  // Lab 00 is the tour of the tools; every lab after it teaches and grades.
+  const graded = expandNotebookPaths([LABS]).filter((path) => !path.endsWith("00-hello-cluster.ipynb"));
+
+  for (const path of graded) {
+    const name = path.slice(LABS.length);
+    it(`${name} has an exercise, a solution and hidden checks with hints`, () => {
+      const present = roles(path);
+      for (const role of ["exercise", "solution", "hidden-check"]) assert.ok(present.includes(role), `${name} has no ${role} cell`);
+      const hidden = readNotebook(path).cells.filter((cell) => cell.cell_type === "code" && cellMetadata(cell, path).meta.role === "hidden-check");
+      for (const cell of hidden) assert.ok(cellMetadata(cell, path).meta.hint, `${name}: hidden check ${cell.id} has no hint for students`);
+    });
+
+    it(`${name} without its solutions fails every hidden check`, async () => {
+      const result = await runHeadless(writeWithoutSolutions(path), { keepGoing: true, timeoutS: 120 });
+      const hidden = result.cells.filter((cell) => cell.role === "hidden-check");
+      assert.ok(hidden.length > 0, "no hidden-check cell ran");
+      assert.deepEqual(hiddenChecksThatPassed(result), [], "these hidden checks passed with the solution removed");
+      // The steps before the exercise still pass: the failure is the missing work, not a broken lab.
+      const brokenSteps = result.cells.filter((cell) => ["setup", "step", "check"].includes(cell.role) && cell.status !== "passed").map((cell) => `${cell.id}: ${cell.status}`);
+      assert.deepEqual(brokenSteps, []);
+    });
+  }
+});
