@@ -98,6 +98,7 @@ export class ConsoleReporter implements Reporter {
       this.line(`${mark} ${notebook.title}: ${OUTCOME_LABEL[outcome]}, ${tally} (${formatDuration(notebook.durationMs)})`);
       if (notebook.infrastructureError !== undefined) this.line(`${CELL_INDENT}${indentContinuation(notebook.infrastructureError, CELL_INDENT)}`);
     }
+    this.line(this.paint("dim", `${summary.notebooks.length} notebook${summary.notebooks.length === 1 ? "" : "s"} in ${formatDuration(summary.durationMs)}`));
     // Exactly this form, uncoloured: CI systems grep the last line for it.
     this.line(formatTally(tallyNotebooks(summary.notebooks)));
     return [];

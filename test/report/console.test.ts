@@ -50,13 +50,14 @@ describe("console reporter", () => {
     assert.ok(!printed.includes("# Routing lab"), "markdown cells are not printed");
   });
 
-  it("ends with a line per notebook and the run's totals", async () => {
+  it("ends with a line per notebook with its time, the run's time, and the run's totals", async () => {
     const lines = (await replay(new PassThrough())).trimEnd().split("\n");
-    assert.deepEqual(lines.slice(-5), [
+    assert.deepEqual(lines.slice(-6), [
       "",
       "✘ Routing between nodes: failed, 2 passed, 2 failed, 1 skipped (40.0 s)",
       "✘ Broken lab: error, 0 passed, 0 failed, 0 skipped (2.0 s)",
       "  kernel would not start: tslab not found",
+      "2 notebooks in 42.0 s",
       "2 passed, 3 failed, 1 skipped",
     ]);
   });
