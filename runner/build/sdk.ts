@@ -28,9 +28,9 @@ for (const file of filesUnder(next, (p) => p.endsWith(".d.ts"))) {
   if (rewritten !== text) writeFileSync(file, rewritten);
 }
 
-// Files the code finds next to itself at run time (node-init.sh, schemas, the kernel launcher).
+// Files the code finds next to itself at run time (node-init.sh, the internet server, schemas, the kernel launcher).
 const runner = join(root, "runner");
-for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs)$/.test(p))) {
+for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs|py)$/.test(p))) {
   const target = join(next, relative(runner, asset));
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(asset, target);

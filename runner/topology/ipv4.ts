@@ -53,3 +53,10 @@ export function isPrivateCidr(cidr: Cidr): boolean {
   const last = cidr.base + cidrSize(cidr) - 1;
   return PRIVATE_RANGES.some((range) => inCidr(cidr.base, range) && inCidr(last, range));
 }
+
+/** RFC 5737's documentation ranges (TEST-NET-1/2/3): never routed on the real internet. */
+const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((text) => parseCidr(text)!);
+
+export function isDocumentationAddress(ip: number): boolean {
+  return DOCUMENTATION_RANGES.some((range) => inCidr(ip, range));
+}

@@ -15,6 +15,7 @@ export const topologySchema = {
       properties: {
         cidr: { type: "string", description: "the nodes' LAN, e.g. 192.168.0.0/24" },
         gateway: { type: "string", description: "the LAN bridge's address" },
+        internet: { type: "string", description: "a stand-in internet host behind the gateway, at a documentation address" },
       },
     },
     nodes: {

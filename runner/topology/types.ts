@@ -9,6 +9,7 @@ export interface TopologyNode {
 export interface Topology {
   /** Where it was read from, for error messages ("<built-in>" when generated). */
   source: string;
-  network: { cidr: string; gateway: string; prefix: number };
+  /** `internet`: a stand-in "internet" host behind the gateway (RFC 5737 address), when configured. */
+  network: { cidr: string; gateway: string; prefix: number; internet?: string };
   nodes: TopologyNode[];
 }

@@ -1,4 +1,4 @@
-import { formatIpv4, isHostAddress, isPrivateCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
+import { formatIpv4, isDocumentationAddress, isHostAddress, isPrivateCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import type { Topology, TopologyNode } from "./types.ts";
 
 export interface TopologyProblem {
@@ -8,7 +8,7 @@ export interface TopologyProblem {
 }
 
 export interface RawTopology {
-  network: { cidr: string; gateway: string };
+  network: { cidr: string; gateway: string; internet?: string };
   nodes: Array<{ name: string; ip: string; roles?: string[]; memory?: number; cpus?: number }>;
 }
 
@@ -28,6 +28,12 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
     problems.push({ path: "network.gateway", message: `"${raw.network.gateway}" is not an IPv4 address` });
   } else if (cidr && !isHostAddress(gateway, cidr)) {
     problems.push({ path: "network.gateway", message: `${raw.network.gateway} is not a host address in ${raw.network.cidr}` });
+  }
+  if (raw.network.internet !== undefined) {
+    const internet = parseIpv4(raw.network.internet);
+    if (internet === undefined) problems.push({ path: "network.internet", message: `"${raw.network.internet}" is not an IPv4 address` });
+    // A documentation address can never be the real internet's, so a lab cannot reach out by mistake.
+    else if (!isDocumentationAddress(internet)) problems.push({ path: "network.internet", message: `${raw.network.internet} is not in a documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)` });
   }
 
   const names = new Map<string, number>();
@@ -51,7 +57,7 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
 
   const topology: Topology = {
     source,
-    network: { cidr: raw.network.cidr, gateway: raw.network.gateway, prefix: cidr?.prefix ?? 24 },
+    network: { cidr: raw.network.cidr, gateway: raw.network.gateway, prefix: cidr?.prefix ?? 24, ...(raw.network.internet === undefined ? {} : { internet: raw.network.internet }) },
     nodes: raw.nodes.map((n) => ({ name: n.name, ip: n.ip, roles: n.roles ?? [], memory: n.memory ?? 1024, cpus: n.cpus ?? 1 })),
   };
   return { topology, problems };

@@ -26,7 +26,7 @@ describe("topology", () => {
   it("reads infra/cluster.yaml with the documented defaults", () => {
     const topology = loadTopology();
     assert.equal(topology.source, DEFAULT_TOPOLOGY_PATH);
-    assert.deepEqual(topology.network, { cidr: "192.168.0.0/24", gateway: "192.168.0.1", prefix: 24 });
+    assert.deepEqual(topology.network, { cidr: "192.168.0.0/24", gateway: "192.168.0.1", prefix: 24, internet: "203.0.113.10" });
     assert.deepEqual(
       topology.nodes.map((n) => [n.name, n.ip]),
       [["node1", "192.168.0.11"], ["node2", "192.168.0.12"], ["node3", "192.168.0.13"]],
@@ -59,6 +59,13 @@ describe("topology", () => {
 
   it("accepts only private networks", () => {
     assert.deepEqual(problemsOf(VALID.replaceAll("192.168.0.", "8.8.8.")), ["2:network.cidr: 8.8.8.0/24 is not a private (RFC 1918) range"]);
+  });
+
+  it("accepts a stand-in internet only at a documentation address (RFC 5737)", () => {
+    const withInternet = (address: string) => VALID.replace("  gateway: 192.168.0.1\n", `  gateway: 192.168.0.1\n  internet: ${address}\n`);
+    assert.equal(parseTopology(withInternet("198.51.100.7"), "ok.yaml").network.internet, "198.51.100.7");
+    assert.deepEqual(problemsOf(withInternet("8.8.8.8")), ["4:network.internet: 8.8.8.8 is not in a documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)"]);
+    assert.deepEqual(problemsOf(withInternet("10.0.0.1")), ["4:network.internet: 10.0.0.1 is not in a documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)"]);
   });
 
   it("rejects node names that cannot become interface names", () => {

@@ -50,6 +50,7 @@ function removeAbandonedClaims(): void {
 }
 
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
+const INTERNET_SERVER = fileURLToPath(new URL("./internet-server.py", import.meta.url));
 const LAN_BRIDGE = "lan0";
 
 export class NetnsBackend implements Backend {
@@ -137,9 +138,21 @@ export class NetnsBackend implements Backend {
         `link set v-${node.name} master ${LAN_BRIDGE} up`,
       ]),
     ];
+    // The stand-in internet is a local address of the world: reached through the gateway, answered
+    // only towards the LAN (the world has no other route), and never forwarded anywhere.
+    if (network.internet) batch.push(`addr add ${network.internet}/32 dev lo`);
     // The gateway is an address only: it must never route, so a lab cannot leave its LAN.
     const script = `echo 0 > /proc/sys/net/ipv4/ip_forward && ip link set lo up && ip -batch -`;
     await hostExec("nsenter", ["-t", String(state.world!.pid), "-n", "sh", "-c", script], { input: batch.join("\n") + "\n", step: "wire the LAN" });
+    if (network.internet) {
+      // Inside the world's PID namespace: it dies with the world's tini, like everything in a node.
+      // Its stdio must not hold hostExec's pipes open, or hostExec would wait for it to exit.
+      const start = `setsid -f /usr/bin/python3 "$0" "$1" </dev/null >/dev/null 2>&1`;
+      await hostExec("nsenter", ["-t", String(state.world!.pid), "-a", "sh", "-c", start, INTERNET_SERVER, network.internet], {
+        step: "start the stand-in internet",
+        env: { [MARKER_VARIABLE]: markerFor(state.name) },
+      });
+    }
   }
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
