@@ -32,6 +32,15 @@ export class CommandResult {
   json<T = unknown>(): T {
     return JSON.parse(this.stdout) as T;
   }
+
+  /**
+   * One line in console.log and in a notebook, where tslab shows a cell's last value: a cell
+   * ending in `await sh(...)` has printed the output already and should not dump it again.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    const status = this.timedOut ? "timed out" : this.exitCode === null ? `killed by ${this.signal ?? "a signal"}` : `exit ${this.exitCode}`;
+    return `[${this.node}: ${this.command.length > 60 ? `${this.command.slice(0, 57)}...` : this.command}: ${status}, ${this.lines().length} lines of output]`;
+  }
 }
 
 const STDERR_TAIL_LINES = 10;

@@ -34,6 +34,9 @@ function renderData(data: Record<string, unknown>): string {
     // Only base64 characters, so nothing can break out of the attribute.
     if (base64 && /^[A-Za-z0-9+/]+=*$/.test(base64)) return `<img class="image-output" alt="" src="data:${type};base64,${base64}">`;
   }
+  // An SVG as an image, never inline: in an <img>, its scripts and links cannot run.
+  const svg = text(data["image/svg+xml"]);
+  if (svg !== undefined) return `<img class="image-output" alt="" src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}">`;
   const markdown = text(data["text/markdown"]);
   if (markdown !== undefined) return `<div class="markdown-output">${renderMarkdown(markdown)}</div>`;
   const plain = text(data["text/plain"]);

@@ -5,10 +5,10 @@ import { CHECK_MIME } from "../notebook/types.ts";
 import type { CheckOutcome } from "../run/results.ts";
 import { checkBadgeHtml } from "./badge.ts";
 
-type WriteDisplayData = (content: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+export type WriteDisplayData = (content: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
 
 /** tslab's hook for the running cell's display_data, when we run inside a tslab kernel. */
-function tslabDisplay(): WriteDisplayData | undefined {
+export function tslabDisplay(): WriteDisplayData | undefined {
   try {
     const jupyter = createRequire(import.meta.url)("tslab/dist/jupyter.js") as { lastWriteDisplayData: WriteDisplayData | null };
     return jupyter.lastWriteDisplayData ?? undefined;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CommandError, CommandResult } from "../../runner/cluster/result.ts";
+import { inspect } from "node:util";
 
 const result = (exitCode: number | null, stderr: string, extra: Partial<{ timedOut: boolean; signal: string }> = {}) =>
   new CommandResult("node2", "ip route add 10.0.0.0/8 via 1.2.3.4", "", stderr, exitCode, extra.signal ?? null, 12.5, extra.timedOut ?? false);
@@ -30,5 +31,11 @@ describe("command results and errors", () => {
     assert.deepEqual(r.lines(), ["a", "b"]);
     assert.deepEqual(new CommandResult("n", "c", '{"x":1}\n', "", 0, null, 1, false).json(), { x: 1 });
     assert.deepEqual(new CommandResult("n", "c", "", "", 0, null, 1, false).lines(), []);
+  });
+
+  it("inspects as one line (a notebook shows a cell's last value), not as a dump of its output", () => {
+    const r = new CommandResult("node1", "ls /usr/lib/cni", "bridge\nhost-local\n", "", 0, null, 1, false);
+    assert.equal(inspect(r), "[node1: ls /usr/lib/cni: exit 0, 2 lines of output]");
+    assert.equal(inspect(result(null, "", { signal: "KILL" })).includes("killed by KILL"), true);
   });
 });

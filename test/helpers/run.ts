@@ -25,3 +25,37 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   });
 }
+
+/**
+ * Runs `jobs` two at a time (the machine has 2 cores, and labs spend much of their time waiting
+ * on daemons), memoized per key: each test awaits its own result, so the first test waits for
+ * its job only, while the next ones are already running.
+ */
+export function pooled<T>(jobs: Array<[key: string, run: () => Promise<T>]>, concurrency = 2): (key: string) => Promise<T> {
+  const results = new Map<string, Promise<T>>();
+  let next = 0;
+  const starters = jobs.map(([key, run]) => {
+    let start!: () => void;
+    const started = new Promise<void>((resolve) => (start = resolve));
+    const result = started.then(run);
+    results.set(key, result);
+    return { start, result };
+  });
+  const worker = async (): Promise<void> => {
+    while (next < starters.length) {
+      const job = starters[next++]!;
+      job.start();
+      await job.result.catch(() => undefined);
+    }
+  };
+  let launched = false;
+  return (key) => {
+    if (!launched) {
+      launched = true;
+      for (let i = 0; i < concurrency; i++) void worker();
+    }
+    const result = results.get(key);
+    if (!result) throw new Error(`no pooled job "${key}"`);
+    return result;
+  };
+}

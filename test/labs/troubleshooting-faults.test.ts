@@ -9,7 +9,7 @@ import { TROUBLESHOOTING_FAULTS, faultForSeed, type Fault } from "../../runner/s
 import type { NotebookRunResult } from "../../runner/run/results.ts";
 import { readNotebook } from "../../runner/notebook/read.ts";
 import { sourceText } from "../../runner/notebook/types.ts";
-import { runHeadless } from "../helpers/run.ts";
+import { pooled, runHeadless } from "../helpers/run.ts";
 
 const LAB = fileURLToPath(new URL("../../labs/08-troubleshooting.ipynb", import.meta.url));
 
@@ -41,9 +41,10 @@ describe("lab 08 break-fix faults", function () {
     for (const fault of TROUBLESHOOTING_FAULTS) assert.equal(faultForSeed(seedFor(fault)).id, fault.id);
   });
 
+  const run = pooled(TROUBLESHOOTING_FAULTS.map((fault) => [fault.id, () => runHeadless(LAB, { keepGoing: true, timeoutS: 120, seed: seedFor(fault) })]));
   for (const fault of TROUBLESHOOTING_FAULTS) {
     it(`${fault.id}: the checklist fails steps ${fault.breaks.join(", ")}; the solution repairs it and every cell passes`, async () => {
-      const result = await runHeadless(LAB, { keepGoing: true, timeoutS: 120, seed: seedFor(fault) });
+      const result = await run(fault.id);
       assert.deepEqual(problems(result), []);
       assert.equal(result.passed, true);
       assert.deepEqual(failedChecklistSteps(result.executedNotebook, "diagnose"), [...fault.breaks]);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { htmlReporter } from "../../runner/report/html.ts";
+import { renderOutput } from "../../runner/report/html-outputs.ts";
 import { renderMarkdown } from "../../runner/report/markdown-html.ts";
 import { executedNotebook, runSummary } from "./fixture.ts";
 
@@ -55,6 +56,12 @@ describe("html reporter", () => {
     assert.doesNotMatch(page, /&lt;Figure&gt;/);
     assert.match(page, /<div class="ename">CheckFailed: 1 check failed<\/div><pre class="traceback">CheckFailed: 1 check failed\n    at cell:1<\/pre>/);
     assert.doesNotMatch(page, /\u001b/);
+  });
+
+  it("shows an SVG (lab 06's chart) as an image, so its scripts cannot run", () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="1" height="1"/></svg>';
+    const html = renderOutput({ output_type: "display_data", data: { "image/svg+xml": svg, "text/plain": "<Figure>" }, metadata: {} });
+    assert.equal(html, `<img class="image-output" alt="" src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}">`);
   });
 
   it("is self-contained: the only external URLs are the notebook's own links", () => {
