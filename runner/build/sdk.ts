@@ -28,7 +28,7 @@ for (const file of filesUnder(next, (p) => p.endsWith(".d.ts"))) {
   if (rewritten !== text) writeFileSync(file, rewritten);
 }
 
-// Files the code finds next to itself at run time (node-init.sh, the internet server, schemas, the kernel launcher).
+// Files the code finds next to itself at run time (node-init.sh, the internet reply, the udp relay, schemas, the kernel launcher).
 const runner = join(root, "runner");
 for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs|py)$/.test(p))) {
   const target = join(next, relative(runner, asset));

@@ -1,7 +1,7 @@
 // The embedded backend: a cluster is a "world" namespace holding the LAN bridge,
 // plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
@@ -50,7 +50,7 @@ function removeAbandonedClaims(): void {
 }
 
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
-const INTERNET_SERVER = fileURLToPath(new URL("./internet-server.py", import.meta.url));
+const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
 
 export class NetnsBackend implements Backend {
@@ -79,7 +79,7 @@ export class NetnsBackend implements Backend {
       writeState(state);
       await this.wireLan(state);
       onProgress?.("configuring nodes");
-      await Promise.all(topology.nodes.map((node) => this.initNode(state, node.name)));
+      await Promise.all([...topology.nodes.map((node) => this.initNode(state, node.name)), this.startInternet(state)]);
       state.phase = "up";
       writeState(state);
       return this.description(state);
@@ -144,15 +144,23 @@ export class NetnsBackend implements Backend {
     // The gateway is an address only: it must never route, so a lab cannot leave its LAN.
     const script = `echo 0 > /proc/sys/net/ipv4/ip_forward && ip link set lo up && ip -batch -`;
     await hostExec("nsenter", ["-t", String(state.world!.pid), "-n", "sh", "-c", script], { input: batch.join("\n") + "\n", step: "wire the LAN" });
-    if (network.internet) {
-      // Inside the world's PID namespace: it dies with the world's tini, like everything in a node.
-      // Its stdio must not hold hostExec's pipes open, or hostExec would wait for it to exit.
-      const start = `setsid -f /usr/bin/python3 "$0" "$1" </dev/null >/dev/null 2>&1`;
-      await hostExec("nsenter", ["-t", String(state.world!.pid), "-a", "sh", "-c", start, INTERNET_SERVER, network.internet], {
-        step: "start the stand-in internet",
-        env: { [MARKER_VARIABLE]: markerFor(state.name) },
-      });
-    }
+  }
+
+  /** The stand-in internet's web server, if the topology has one: socat, a shell script per connection. */
+  private async startInternet(state: ClusterState): Promise<void> {
+    const { internet } = state.topology.network;
+    if (!internet) return;
+    // A copy in the state dir: socat's EXEC splits its command at spaces, and the checkout's path may have some.
+    const reply = join(clusterDir(state.name), "internet-reply.sh");
+    if (/\s/.test(reply)) throw new LabbookError(`the state directory ${stateRoot()} contains white space; the stand-in internet cannot start from it`);
+    copyFileSync(INTERNET_REPLY, reply);
+    // Inside the world's PID namespace: it dies with the world's tini, like everything in a node.
+    // Its stdio must not hold hostExec's pipes open, or hostExec would wait for it to exit.
+    const listen = `TCP-LISTEN:80,bind=${internet},fork,reuseaddr`;
+    await hostExec("nsenter", ["-t", String(state.world!.pid), "-a", "sh", "-c", `setsid -f socat "$0" "$1" </dev/null >/dev/null 2>&1`, listen, `EXEC:sh ${reply}`], {
+      step: "start the stand-in internet",
+      env: { [MARKER_VARIABLE]: markerFor(state.name) },
+    });
   }
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
