@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   ssh: { summary: "an interactive shell on a node, like vagrant ssh", load: async () => (await import("./commands/ssh.ts")).ssh },
   run: { summary: "run lab notebooks headless, each on a fresh cluster; writes executed notebooks and reports", load: async () => (await import("./commands/run.ts")).run },
   kernel: { summary: "kernel install: register labbook's patched tslab kernel with Jupyter", load: async () => (await import("./commands/kernel.ts")).kernel },
+  assign: { summary: "write the student version of an instructor lab: no solutions, no hidden checks", load: async () => (await import("./commands/assign.ts")).assign },
   notebook: { summary: "start Jupyter on labs/ (127.0.0.1 only) with the cluster up, and print its URL", load: async () => (await import("./commands/notebook.ts")).notebook },
   doctor: { summary: "check this machine: root, kernel features, packages; prints what is missing and the fix", load: async () => (await import("./commands/doctor.ts")).doctor },
   smoke: { summary: "bring up a cluster, check that its nodes work and reach each other, take it down", load: async () => (await import("./commands/smoke.ts")).smoke },

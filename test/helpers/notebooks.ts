@@ -12,6 +12,8 @@ export interface FixtureCell {
   requires?: string[];
   timeout?: number;
   markdown?: boolean;
+  /** More metadata.labbook fields (points, hint, or deliberately wrong values). */
+  meta?: Record<string, unknown>;
 }
 
 /** Inside the repository: tslab resolves `import ... from "labbook"` by walking up to node_modules. */
@@ -28,7 +30,7 @@ export function notebookOf(cells: FixtureCell[]): Notebook {
         : {
             cell_type: "code",
             id: c.id,
-            metadata: { labbook: { id: c.id, role: c.role ?? "step", ...(c.requires ? { requires: c.requires } : {}), ...(c.timeout ? { timeout: c.timeout } : {}) } },
+            metadata: { labbook: { id: c.id, role: c.role ?? "step", ...(c.requires ? { requires: c.requires } : {}), ...(c.timeout ? { timeout: c.timeout } : {}), ...c.meta } },
             source: c.source,
             outputs: [],
             execution_count: null,

@@ -1,0 +1,33 @@
+import { mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { UsageError } from "../../errors.ts";
+import { studentNotebook } from "../../grade/assign.ts";
+import { planLab } from "../../grade/lab-plan.ts";
+import { writeNotebook } from "../../notebook/read.ts";
+import { parseCommandArgs } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+
+export const assign: CliCommand = {
+  usage: [
+    "labbook assign <lab.ipynb> [--out DIR]",
+    "  writes the student version of an instructor notebook to DIR (default assigned/): exercise cells stay as",
+    "  the student's to complete, visible checks stay for self-checking, and solution and hidden-check cells",
+    "  are removed entirely. The lab is validated first (see README, \"Grading\"): exit code 2 names each problem.",
+  ].join("\n"),
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs("assign", argv, { out: { type: "string", short: "o" } });
+    if (positionals.length !== 1) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
+    const plan = planLab(positionals[0]!);
+    const outDir = values.out ?? "assigned";
+    mkdirSync(outDir, { recursive: true });
+    const target = join(outDir, basename(plan.path));
+    writeNotebook(target, studentNotebook(plan));
+    const points = plan.exercises.reduce((sum, e) => sum + (e.exercise.meta.points ?? 0), 0);
+    const hiddenPoints = plan.hiddenChecks.length;
+    process.stdout.write(
+      `wrote ${target}: ${plan.exercises.length} exercise${plan.exercises.length === 1 ? "" : "s"} (${points} points); ` +
+        `removed ${plan.exercises.length} solution${plan.exercises.length === 1 ? "" : "s"} and ${hiddenPoints} hidden-check cell${hiddenPoints === 1 ? "" : "s"}\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,75 @@
+// What grading needs to know about an instructor's lab notebook, checked before anything runs:
+// its exercises, each with the solution that follows it, its hidden checks, and their points.
+import { basename } from "node:path";
+import { NotebookError, readNotebook } from "../notebook/read.ts";
+import { cellMetadata, type LabbookCellMetadata } from "../notebook/roles.ts";
+import type { CodeCell, Notebook } from "../notebook/types.ts";
+
+export interface PlannedCell {
+  cell: CodeCell;
+  /** The cell's labbook id (metadata.labbook.id, else the nbformat cell id): what submissions are matched by. */
+  id: string;
+  meta: LabbookCellMetadata;
+}
+
+export interface Exercise {
+  exercise: PlannedCell;
+  solution: PlannedCell;
+}
+
+export interface LabPlan {
+  path: string;
+  notebook: Notebook;
+  exercises: Exercise[];
+  hiddenChecks: PlannedCell[];
+}
+
+/**
+ * The rules `labbook assign` and `labbook grade` enforce on an instructor notebook (the README lists them):
+ * - every code cell's labbook id is unique;
+ * - every exercise is followed by exactly one solution, before the next exercise;
+ * - no solution without an exercise before it;
+ * - every hidden check has a hint, which is all a student is shown of it;
+ * - points are non-negative numbers (checked when the notebook is read).
+ */
+export function planLab(path: string): LabPlan {
+  const notebook = readNotebook(path);
+  const problems: string[] = [];
+  const cells: PlannedCell[] = [];
+  notebook.cells.forEach((cell, index) => {
+    if (cell.cell_type !== "code") return;
+    const { meta } = cellMetadata(cell, `${path}: cell ${index + 1}`);
+    cells.push({ cell, id: meta.id ?? cell.id, meta });
+  });
+  const seen = new Map<string, number>();
+  cells.forEach(({ id }, index) => {
+    if (seen.has(id)) problems.push(`cell id "${id}" is used twice; exercises are matched to submissions by id`);
+    seen.set(id, index);
+  });
+
+  const exercises: Exercise[] = [];
+  let open: PlannedCell | undefined;
+  for (const planned of cells) {
+    if (planned.meta.role === "exercise") {
+      if (open) problems.push(`exercise "${open.id}" has no solution cell before the next exercise "${planned.id}"`);
+      open = planned;
+    } else if (planned.meta.role === "solution") {
+      if (!open) problems.push(`solution "${planned.id}" follows no exercise`);
+      else exercises.push({ exercise: open, solution: planned });
+      open = undefined;
+    }
+  }
+  if (open) problems.push(`exercise "${open.id}" has no solution cell after it`);
+
+  const hiddenChecks = cells.filter((c) => c.meta.role === "hidden-check");
+  for (const hidden of hiddenChecks) if (!hidden.meta.hint?.trim()) problems.push(`hidden check "${hidden.id}" has no hint: students see only its name and hint`);
+  if (exercises.length === 0 && problems.length === 0) problems.push("it has no exercise cell: there is nothing to assign or grade");
+
+  if (problems.length > 0) throw new NotebookError(`${path}: not gradable:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  return { path, notebook, exercises, hiddenChecks };
+}
+
+/** A file name for the lab, e.g. "02-cross-host-routes". */
+export function labName(plan: LabPlan): string {
+  return basename(plan.path, ".ipynb");
+}
