@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
+import { SerializingReporter } from "../report/serialize.ts";
 import type { Reporter } from "../report/types.ts";
 import { runNotebook } from "./notebook-run.ts";
 import type { NotebookRunResult, RunSummary } from "./results.ts";
@@ -32,6 +33,23 @@ export interface RunNotebooksOptions {
   reporter: Reporter;
   onAbortHandle?: (abort: () => Promise<void>) => void;
   seed?: string;
+  /** How many notebooks run at once, each on its own cluster (default 1). */
+  jobs?: number;
+}
+
+async function runOne(path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
+  try {
+    return await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` });
+  } catch (error) {
+    // The cluster or the kernel would not start: say so for this notebook and go on with the next.
+    if (!(error instanceof LabbookError)) throw error;
+    const failed: NotebookRunResult = {
+      notebook: path, executedNotebook: "", title: path, backend: options.backend.name, cluster: "", startedAt: new Date().toISOString(),
+      durationMs: 0, passed: false, cells: [], infrastructureError: error.message,
+    };
+    options.reporter.onNotebookEnd?.(failed);
+    return failed;
+  }
 }
 
 export async function runNotebooks(paths: string[], options: RunNotebooksOptions): Promise<RunSummary> {
@@ -40,20 +58,21 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   for (const path of notebooks) readNotebook(path);
   const started = Date.now();
   options.reporter.onRunStart?.({ notebooks });
-  const results: NotebookRunResult[] = [];
-  for (const [index, path] of notebooks.entries()) {
-    try {
-      results.push(await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` }));
-    } catch (error) {
-      // The cluster or the kernel would not start: say so for this notebook and go on with the next.
-      if (!(error instanceof LabbookError)) throw error;
-      const failed: NotebookRunResult = {
-        notebook: path, executedNotebook: "", title: path, backend: options.backend.name, cluster: "", startedAt: new Date().toISOString(),
-        durationMs: 0, passed: false, cells: [], infrastructureError: error.message,
-      };
-      options.reporter.onNotebookEnd?.(failed);
-      results.push(failed);
+  const results: NotebookRunResult[] = new Array(notebooks.length);
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, notebooks.length));
+  // One at a time, the reporter hears everything live; with more, each notebook's lines come as a block.
+  const serializer = jobs > 1 ? new SerializingReporter(options.reporter) : undefined;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < notebooks.length) {
+      const index = next++;
+      const path = notebooks[index]!;
+      const key = `${index}:${path}`; // the same notebook may be named twice
+      const reporter = serializer?.forNotebook(key) ?? options.reporter;
+      results[index] = await runOne(path, index, { ...options, reporter });
+      serializer?.finish(key);
     }
-  }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
   return { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, notebooks: results };
 }

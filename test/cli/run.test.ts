@@ -41,6 +41,30 @@ describe("labbook run (CLI)", function () {
     assert.match(junit, /<skipped message="needs kubernetes/);
   });
 
+  it("--jobs 2 runs notebooks at once, each on its own cluster, their lines in blocks; --jobs 0 is a usage error", async () => {
+    const fixture = (name: string) =>
+      writeFixture(name, [
+        { id: "title", markdown: true, source: `# ${name}` },
+        { id: "setup", role: "setup", source: `import { cluster, check, reaches } from "labbook";\nconst c = await cluster();` },
+        { id: "ping", role: "check", source: `await check("${name} pings node2", () => reaches(c.node("node1"), "192.168.0.12"));` },
+      ]);
+    const result = await labbook(["run", fixture("jobs-a"), fixture("jobs-b"), "--jobs", "2", "--out", mkdtempSync(join(tmpdir(), "labbook-out-"))]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /2 notebooks in /);
+    assert.match(result.stdout, /4 passed, 0 failed, 0 skipped\n/);
+    const lines = result.stdout.split("\n");
+    // Each notebook's heading is followed by its own cells, not by the other's.
+    const headings = lines.flatMap((l, i) => (/^jobs-[ab] \(/.test(l) ? [i] : []));
+    assert.equal(headings.length, 2, result.stdout);
+    const between = lines.slice(headings[0]! + 1, headings[1]!).join("\n");
+    const first = lines[headings[0]!]!.slice(0, 6);
+    const other = first === "jobs-a" ? "jobs-b" : "jobs-a";
+    assert.ok(between.includes(`${first} pings node2`) && !between.includes(`${other} pings node2`), result.stdout);
+    const bad = await labbook(["run", fixture("jobs-c"), "--jobs", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--jobs must be a positive whole number, got "0"/);
+  });
+
   it("exits 1 when a check fails", async () => {
     const path = writeFixture("cli-fail", [
       { id: "setup", role: "setup", source: `import { cluster, check, fileContains } from "labbook";\nconst c = await cluster();` },

@@ -2,14 +2,15 @@ import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { createReporters, fanOut } from "../../report/registry.ts";
 import { runNotebooks } from "../../run/run-notebooks.ts";
-import { parseCommandArgs } from "../args.ts";
+import { parseCommandArgs, positiveInteger } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
+    "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
   async run(argv) {
@@ -20,18 +21,23 @@ export const run: CliCommand = {
       report: { type: "string", short: "r" },
       out: { type: "string", short: "o" },
       seed: { type: "string" },
+      jobs: { type: "string", short: "j" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+    const jobs = positiveInteger("--jobs", values.jobs) ?? 1;
     const outDir = values.out ?? "out";
     const names = ["console", ...(values.report ? values.report.split(",").map((r) => r.trim()).filter(Boolean) : [])];
     const reporter = fanOut(createReporters([...new Set(names)], { outDir }));
     const backend = getBackend(values.backend);
-    let abort: (() => Promise<void>) | undefined;
+    // One per notebook running: with --jobs, Ctrl-C must stop all of them.
+    const aborts = new Set<() => Promise<void>>();
     const summary = await withInterruptCleanup(
-      async () => abort?.(),
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => (abort = a) }),
+      async () => {
+        await Promise.all([...aborts].map((abort) => abort()));
+      },
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);
