@@ -1,5 +1,5 @@
-// `labbook assign`: the student's version of an instructor notebook. Solutions and hidden checks
-// are removed entirely, not hidden: no source, no outputs, no metadata of theirs remains, so a
+// `labbook assign`: the student's version of an instructor notebook. Solutions, hidden checks and
+// the grader's setup are removed entirely, not hidden: no source, no outputs, no metadata of theirs remains, so a
 // student who opens the JSON learns nothing from it.
 import { createHash } from "node:crypto";
 import type { Cell, Notebook } from "../notebook/types.ts";
@@ -15,7 +15,7 @@ export interface AssignmentStamp {
 }
 
 export function studentNotebook(plan: LabPlan): Notebook {
-  const removed = new Set<Cell>([...plan.exercises.map((e) => e.solution.cell), ...plan.hiddenChecks.map((h) => h.cell)]);
+  const removed = new Set<Cell>([...plan.exercises.map((e) => e.solution.cell), ...plan.hiddenChecks.map((h) => h.cell), ...plan.graderSetup.map((g) => g.cell)]);
   const cells = plan.notebook.cells
     .filter((cell) => !removed.has(cell))
     .map((cell): Cell => (cell.cell_type === "code" ? { ...cell, outputs: [], execution_count: null } : { ...cell }));

@@ -22,6 +22,8 @@ export interface LabPlan {
   notebook: Notebook;
   exercises: Exercise[];
   hiddenChecks: PlannedCell[];
+  /** Cells that prepare the fresh kernel the hidden checks run in when grading. */
+  graderSetup: PlannedCell[];
 }
 
 /**
@@ -66,7 +68,7 @@ export function planLab(path: string): LabPlan {
   if (exercises.length === 0 && problems.length === 0) problems.push("it has no exercise cell: there is nothing to assign or grade");
 
   if (problems.length > 0) throw new NotebookError(`${path}: not gradable:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-  return { path, notebook, exercises, hiddenChecks };
+  return { path, notebook, exercises, hiddenChecks, graderSetup: cells.filter((c) => c.meta.role === "grader-setup") };
 }
 
 /** A file name for the lab, e.g. "02-cross-host-routes". */

@@ -3,7 +3,10 @@
 import type { CellRole } from "../run/results.ts";
 import type { Cell } from "./types.ts";
 
-export const CELL_ROLES: readonly CellRole[] = ["setup", "step", "exercise", "solution", "check", "hidden-check", "teardown"];
+export const CELL_ROLES: readonly CellRole[] = ["setup", "step", "exercise", "solution", "check", "hidden-check", "grader-setup", "teardown"];
+
+/** Why a grader-setup cell is skipped outside grading: it exists for the fresh kernel that runs the hidden checks. */
+export const GRADING_ONLY = "grading only: runs in a fresh kernel before the hidden checks";
 
 export interface LabbookCellMetadata {
   id?: string;

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { readNotebook, writeNotebook } from "../notebook/read.ts";
-import { cellMetadata } from "../notebook/roles.ts";
+import { cellMetadata, GRADING_ONLY } from "../notebook/roles.ts";
 import { sourceText, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
 import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
@@ -28,6 +28,13 @@ export interface NotebookRunOptions {
   onAbortHandle?: (abort: () => Promise<void>) => void;
   /** Chooses among a lab's variants (e.g. which fault lab 08 injects); the kernel sees it as LABBOOK_SEED. */
   seed?: string;
+  /**
+   * Grading: the hidden checks run after every other cell, in a fresh kernel on the same cluster,
+   * preceded by the grader-setup cells, so nothing the student's cells did to their kernel (a
+   * redefined check(), patched helpers) can reach them. Otherwise they run in place, and
+   * grader-setup cells are skipped.
+   */
+  isolateHidden?: boolean;
 }
 
 export function notebookTitle(notebook: Notebook, path: string): string {
@@ -57,12 +64,14 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     passed: false,
     cells: [],
   };
-  const session = new KernelSession({
-    cwd: dirname(resolve(path)),
-    env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
-      ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
-    },
-  });
+  const newSession = () =>
+    new KernelSession({
+      cwd: dirname(resolve(path)),
+      env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
+        ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
+      },
+    });
+  let session = newSession();
   options.onAbortHandle?.(async () => {
     session.kill();
     await options.backend.down(options.clusterName);
@@ -80,8 +89,24 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: cluster.name });
     let stopped: string | undefined;
     let executionCount = 0;
-    for (const [index, cell] of notebook.cells.entries()) {
-      if (cell.cell_type !== "code") continue;
+    const deferred: number[] = [];
+    const codeCells = notebook.cells.flatMap((cell, index) => (cell.cell_type === "code" ? [index] : []));
+    for (const index of codeCells) {
+      const { meta } = cellMetadata(notebook.cells[index]!, `${path}: cell ${index + 1}`);
+      if (options.isolateHidden && (meta.role === "hidden-check" || meta.role === "grader-setup")) deferred.push(index);
+    }
+    if (deferred.length > 0) {
+      // The student's kernel goes first and for good; the hidden checks get one of their own.
+      const order = [...codeCells.filter((i) => !deferred.includes(i)), ...deferred];
+      codeCells.splice(0, codeCells.length, ...order);
+    }
+    for (const index of codeCells) {
+      const cell = notebook.cells[index] as CodeCell;
+      if (deferred[0] === index) {
+        await session.close().catch(() => session.kill());
+        session = newSession();
+        await session.start();
+      }
       const { meta } = cellMetadata(cell, `${path}: cell ${index + 1}`);
       const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
       options.reporter.onCellStart?.({ notebook: path, ...base });
@@ -89,6 +114,8 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
       let cellResult: CellResult;
       if (missing.length > 0) {
         cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: `needs ${missing.join(", ")}, which the ${options.backend.name} backend does not offer` };
+      } else if (meta.role === "grader-setup" && !options.isolateHidden) {
+        cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: GRADING_ONLY };
       } else if (stopped && meta.role !== "teardown") {
         cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: stopped };
       } else {
@@ -102,13 +129,14 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
       options.reporter.onCellEnd?.({ ...cellResult, notebook: path });
       writeNotebook(executedPath, notebook);
     }
+    result.cells.sort((a, b) => a.index - b.index);
     writeNotebook(executedPath, notebook);
   } finally {
     await session.close().catch(() => session.kill());
     await options.backend.down(cluster.name);
   }
   result.durationMs = Date.now() - started;
-  result.passed = result.cells.every((c) => c.status === "passed" || (c.status === "skipped" && c.skipReason?.startsWith("needs ")));
+  result.passed = result.cells.every((c) => c.status === "passed" || (c.status === "skipped" && (c.skipReason?.startsWith("needs ") || c.skipReason === GRADING_ONLY)));
   options.reporter.onNotebookEnd?.(result);
   return result;
 }

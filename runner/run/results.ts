@@ -1,6 +1,6 @@
 // What a notebook run produced: the data every reporter reads. Plain JSON-able objects.
 
-export type CellRole = "setup" | "step" | "exercise" | "solution" | "check" | "hidden-check" | "teardown";
+export type CellRole = "setup" | "step" | "exercise" | "solution" | "check" | "hidden-check" | "grader-setup" | "teardown";
 
 /** One check, as the SDK recorded it in the cell's structured output. */
 export interface CheckOutcome {

@@ -8,7 +8,7 @@ import type { NotebookRunResult } from "../../runner/run/results.ts";
 import { uniqueClusterName } from "./cluster.ts";
 
 /** Runs a notebook headless on a fresh embedded cluster; `events` records what the reporter heard. */
-export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string }): Promise<NotebookRunResult> {
+export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string; isolateHidden?: boolean }): Promise<NotebookRunResult> {
   const events = options.events ?? [];
   const reporter: Reporter = {
     onCellStart: (cell) => events.push(`start ${cell.id}`),
@@ -23,6 +23,7 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
     reporter,
     clusterName: uniqueClusterName("nb"),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.isolateHidden ? { isolateHidden: true } : {}),
   });
 }
 

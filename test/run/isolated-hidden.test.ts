@@ -1,0 +1,40 @@
+// Grading runs hidden checks in a fresh kernel: a student's cell that keeps publishing fake
+// passing checks (a timer in the student's kernel) fools an in-place run, and not an isolated one.
+import assert from "node:assert/strict";
+import type { NotebookRunResult } from "../../runner/run/results.ts";
+import { writeFixture, type FixtureCell } from "../helpers/notebooks.ts";
+import { runHeadless } from "../helpers/run.ts";
+
+const CELLS: FixtureCell[] = [
+  { id: "setup", role: "setup", source: `import { cluster, check } from "labbook";\nconst c = await cluster();` },
+  // The tamper: every 5 ms, a passing check named like the hidden one, from the student's kernel.
+  { id: "ex", role: "exercise", source: `const fake = setInterval(() => void check("hidden: node3 has the route", () => "ok", { points: 5 }), 5);` },
+  { id: "sol", role: "solution", source: `// nothing: the route is never made` },
+  { id: "grader", role: "grader-setup", source: `import { cluster, check } from "labbook";\nconst c = await cluster();` },
+  {
+    id: "hidden",
+    role: "hidden-check",
+    meta: { hint: "node3 needs a route" },
+    source: `await check("hidden: node3 has the route", async () => { await c.node("node3").$\`ip route get 172.18.0.2 | grep -q 192.168.0.12\`; return "routed"; }, { points: 5 });\nawait new Promise((resolve) => setTimeout(resolve, 300));`,
+  },
+];
+
+const hiddenChecks = (result: NotebookRunResult) => result.cells.find((c) => c.id === "hidden")!.checks;
+
+describe("hidden checks in a fresh kernel (grading)", function () {
+  this.timeout(120_000);
+
+  it("(control) run in place, the student's timer slips passing checks into the hidden cell", async () => {
+    const result = await runHeadless(writeFixture("tamper-inplace", CELLS), { keepGoing: true });
+    assert.ok(hiddenChecks(result).some((k) => k.passed), "no fake check got in: this control shows nothing");
+    assert.equal(result.cells.find((c) => c.id === "grader")!.status, "skipped", "grader-setup runs only when grading");
+  });
+
+  it("isolated, the hidden cell runs last in a new kernel and reports only its own, failing check", async () => {
+    const result = await runHeadless(writeFixture("tamper-isolated", CELLS), { keepGoing: true, isolateHidden: true });
+    const checks = hiddenChecks(result);
+    assert.deepEqual(checks.map((k) => [k.name, k.passed]), [["hidden: node3 has the route", false]]);
+    assert.equal(result.cells.find((c) => c.id === "grader")!.status, "passed");
+    assert.deepEqual(result.cells.map((c) => c.id), ["setup", "ex", "sol", "grader", "hidden"], "results are in notebook order");
+  });
+});
