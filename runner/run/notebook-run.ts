@@ -89,25 +89,19 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: cluster.name });
     let stopped: string | undefined;
     let executionCount = 0;
-    const deferred: number[] = [];
-    const codeCells = notebook.cells.flatMap((cell, index) => (cell.cell_type === "code" ? [index] : []));
-    for (const index of codeCells) {
-      const { meta } = cellMetadata(notebook.cells[index]!, `${path}: cell ${index + 1}`);
-      if (options.isolateHidden && (meta.role === "hidden-check" || meta.role === "grader-setup")) deferred.push(index);
-    }
-    if (deferred.length > 0) {
-      // The student's kernel goes first and for good; the hidden checks get one of their own.
-      const order = [...codeCells.filter((i) => !deferred.includes(i)), ...deferred];
-      codeCells.splice(0, codeCells.length, ...order);
-    }
-    for (const index of codeCells) {
-      const cell = notebook.cells[index] as CodeCell;
-      if (deferred[0] === index) {
+    const codeCells = notebook.cells.flatMap((cell, index) => (cell.cell_type === "code" ? [{ cell, index, meta: cellMetadata(cell, `${path}: cell ${index + 1}`).meta }] : []));
+    const hidden = (role: string) => options.isolateHidden === true && (role === "hidden-check" || role === "grader-setup");
+    // The student's kernel goes first and for good; the hidden checks get one of their own.
+    const order = [...codeCells.filter((c) => !hidden(c.meta.role)), ...codeCells.filter((c) => hidden(c.meta.role))];
+    const firstHidden = order.find((c) => hidden(c.meta.role));
+    for (const entry of order) {
+      const { index, meta } = entry;
+      const cell = entry.cell as CodeCell;
+      if (entry === firstHidden) {
         await session.close().catch(() => session.kill());
         session = newSession();
         await session.start();
       }
-      const { meta } = cellMetadata(cell, `${path}: cell ${index + 1}`);
       const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
       options.reporter.onCellStart?.({ notebook: path, ...base });
       const missing = meta.requires.filter((capability) => !cluster.has(capability as never));

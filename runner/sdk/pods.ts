@@ -84,8 +84,7 @@ export async function runPod(node: Node, spec: PodSpec): Promise<Pod> {
 
 /** A pod started earlier (e.g. in a student's cell), found by name on its node. */
 export async function findPod(node: Node, name: string): Promise<Pod> {
-  const pid = await node.$({ nothrow: true })`cat ${podDir(name)}/pid`;
-  const alive = pid.ok && (await node.$({ nothrow: true })`kill -0 ${pid.stdout.trim()}`).ok;
-  if (!alive) throw new Error(`no pod "${name}" is running on ${node.name}`);
-  return new Pod(node, name, Number(pid.stdout.trim()));
+  const alive = await node.$({ nothrow: true })`pid=$(cat ${podDir(name)}/pid) && kill -0 "$pid" && echo "$pid"`;
+  if (!alive.ok) throw new Error(`no pod "${name}" is running on ${node.name}`);
+  return new Pod(node, name, Number(alive.stdout.trim()));
 }
