@@ -16,8 +16,8 @@ export interface Figure {
   runs: number;
   target?: string;
   met?: boolean;
-  /** "x" for ratios; milliseconds otherwise. */
-  unit?: "ms" | "x";
+  /** "x" for ratios, "/min" for rates; milliseconds otherwise. */
+  unit?: "ms" | "x" | "/min";
 }
 
 function figure(name: string, samples: number[], target?: { limitMs: number; text: string }): Figure {

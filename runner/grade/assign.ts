@@ -14,12 +14,24 @@ export interface AssignmentStamp {
   version: string;
 }
 
-export function studentNotebook(plan: LabPlan): Notebook {
+function studentCells(plan: LabPlan): Cell[] {
   const removed = new Set<Cell>([...plan.exercises.map((e) => e.solution.cell), ...plan.hiddenChecks.map((h) => h.cell), ...plan.graderSetup.map((g) => g.cell)]);
-  const cells = plan.notebook.cells
+  return plan.notebook.cells
     .filter((cell) => !removed.has(cell))
     .map((cell): Cell => (cell.cell_type === "code" ? { ...cell, outputs: [], execution_count: null } : { ...cell }));
-  const version = createHash("sha256").update(JSON.stringify(cells.map((c) => [c.id, c.source]))).digest("hex").slice(0, 16);
-  const stamp: AssignmentStamp = { lab: labName(plan), exercises: plan.exercises.map((e) => e.exercise.id), version };
+}
+
+function digestOf(cells: Cell[]): string {
+  return createHash("sha256").update(JSON.stringify(cells.map((c) => [c.id, c.source]))).digest("hex").slice(0, 16);
+}
+
+/** The version `assign` stamps: changes when anything a student sees changes. */
+export function labVersion(plan: LabPlan): string {
+  return digestOf(studentCells(plan));
+}
+
+export function studentNotebook(plan: LabPlan): Notebook {
+  const cells = studentCells(plan);
+  const stamp: AssignmentStamp = { lab: labName(plan), exercises: plan.exercises.map((e) => e.exercise.id), version: digestOf(cells) };
   return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { assignment: stamp } }, cells };
 }

@@ -2,11 +2,12 @@
 // its exercises, each with the solution that follows it, its hidden checks, and their points.
 import { basename } from "node:path";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
-import { cellMetadata, type LabbookCellMetadata } from "../notebook/roles.ts";
-import type { CodeCell, Notebook } from "../notebook/types.ts";
+import { cellMetadata, isRunnable, type LabbookCellMetadata } from "../notebook/roles.ts";
+import type { Cell, Notebook } from "../notebook/types.ts";
 
 export interface PlannedCell {
-  cell: CodeCell;
+  /** A code cell; a grader-setup cell may be raw (see isRunnable). */
+  cell: Cell;
   /** The cell's labbook id (metadata.labbook.id, else the nbformat cell id): what submissions are matched by. */
   id: string;
   meta: LabbookCellMetadata;
@@ -17,11 +18,16 @@ export interface Exercise {
   solution: PlannedCell;
 }
 
+/** A hidden check grades the exercise before it. */
+export interface HiddenCheck extends PlannedCell {
+  exercise: string;
+}
+
 export interface LabPlan {
   path: string;
   notebook: Notebook;
   exercises: Exercise[];
-  hiddenChecks: PlannedCell[];
+  hiddenChecks: HiddenCheck[];
   /** Cells that prepare the fresh kernel the hidden checks run in when grading. */
   graderSetup: PlannedCell[];
 }
@@ -32,6 +38,7 @@ export interface LabPlan {
  * - every exercise is followed by exactly one solution, before the next exercise;
  * - no solution without an exercise before it;
  * - every hidden check has a hint, which is all a student is shown of it;
+ * - every hidden check comes after an exercise: it grades the exercise before it;
  * - points are non-negative numbers (checked when the notebook is read).
  */
 export function planLab(path: string): LabPlan {
@@ -39,7 +46,7 @@ export function planLab(path: string): LabPlan {
   const problems: string[] = [];
   const cells: PlannedCell[] = [];
   notebook.cells.forEach((cell, index) => {
-    if (cell.cell_type !== "code") return;
+    if (!isRunnable(cell)) return;
     const { meta } = cellMetadata(cell, `${path}: cell ${index + 1}`);
     cells.push({ cell, id: meta.id ?? cell.id, meta });
   });
@@ -50,9 +57,14 @@ export function planLab(path: string): LabPlan {
   });
 
   const exercises: Exercise[] = [];
+  const hiddenChecks: HiddenCheck[] = [];
   let open: PlannedCell | undefined;
   for (const planned of cells) {
-    if (planned.meta.role === "exercise") {
+    if (planned.meta.role === "hidden-check") {
+      const graded = exercises.at(-1)?.exercise.id;
+      if (graded === undefined) problems.push(`hidden check "${planned.id}" comes before any exercise: a hidden check grades the exercise before it`);
+      else hiddenChecks.push({ ...planned, exercise: graded });
+    } else if (planned.meta.role === "exercise") {
       if (open) problems.push(`exercise "${open.id}" has no solution cell before the next exercise "${planned.id}"`);
       open = planned;
     } else if (planned.meta.role === "solution") {
@@ -63,7 +75,6 @@ export function planLab(path: string): LabPlan {
   }
   if (open) problems.push(`exercise "${open.id}" has no solution cell after it`);
 
-  const hiddenChecks = cells.filter((c) => c.meta.role === "hidden-check");
   for (const hidden of hiddenChecks) if (!hidden.meta.hint?.trim()) problems.push(`hidden check "${hidden.id}" has no hint: students see only its name and hint`);
   if (exercises.length === 0 && problems.length === 0) problems.push("it has no exercise cell: there is nothing to assign or grade");
 

@@ -8,6 +8,17 @@
 // Plain CommonJS: it must start without tsx, as Jupyter runs it directly.
 "use strict";
 const fs = require("node:fs");
+const path = require("node:path");
+
+// Node's on-disk code cache for tslab's TypeScript (9 MB of JavaScript): measured 12% less CPU per
+// kernel start, and grading starts two kernels per submission. The cache sits in the checkout's
+// .labbook/ (git-ignored); launched from dist/ or runner/, that is two levels up.
+try {
+  require("node:module").enableCompileCache?.(path.join(__dirname, "..", "..", ".labbook", "compile-cache"));
+} catch {
+  // an unwritable checkout only costs speed
+}
+
 const zmq = require("zeromq");
 
 const originalSend = zmq.Socket.prototype.send;

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { Ajv as AjvCore } from "ajv";
 import type { ValidateFunction } from "ajv";
 import { LabbookError } from "../errors.ts";
-import { cellMetadata } from "./roles.ts";
+import { cellMetadata, isRunnable } from "./roles.ts";
 import type { Notebook } from "./types.ts";
 
 export class NotebookError extends LabbookError {
@@ -51,7 +51,7 @@ export function readNotebook(path: string): Notebook {
   const problems = schemaProblems(data);
   if (problems.length) throw new NotebookError(`${path}: does not follow the nbformat 4.5 schema:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   const notebook = data as Notebook;
-  const metaProblems = notebook.cells.flatMap((cell, i) => (cell.cell_type === "code" ? cellMetadata(cell, `${path}: cell ${i + 1} (${cell.id})`).problems : []));
+  const metaProblems = notebook.cells.flatMap((cell, i) => (isRunnable(cell) ? cellMetadata(cell, `${path}: cell ${i + 1} (${cell.id})`).problems : []));
   if (metaProblems.length) throw new NotebookError(metaProblems.join("\n"));
   return notebook;
 }

@@ -19,6 +19,15 @@ export interface LabbookCellMetadata {
   hint?: string;
 }
 
+/**
+ * Code cells run; so do raw cells whose role is grader-setup. Those are raw so that Jupyter (Run All,
+ * nbconvert) never runs them in the notebook's own kernel, where their declarations would clash with
+ * the setup cell's: they are for the fresh kernel that runs the hidden checks when grading.
+ */
+export function isRunnable(cell: Cell): boolean {
+  return cell.cell_type === "code" || (cell.cell_type === "raw" && (cell.metadata.labbook as { role?: unknown } | undefined)?.role === "grader-setup");
+}
+
 /** The cell's labbook metadata, with defaults; problems are returned, not thrown, to report them all at once. */
 export function cellMetadata(cell: Cell, where: string): { meta: LabbookCellMetadata; problems: string[] } {
   const raw = (cell.metadata.labbook ?? {}) as Record<string, unknown>;

@@ -1,14 +1,16 @@
 // Runs one notebook headless on a fresh cluster of its own, cell by cell, writing the
 // executed notebook after every cell (as papermill does) and telling the reporter as it goes.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { readNotebook, writeNotebook } from "../notebook/read.ts";
-import { cellMetadata, GRADING_ONLY } from "../notebook/roles.ts";
-import { sourceText, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
+import { cellMetadata, GRADING_ONLY, isRunnable } from "../notebook/roles.ts";
+import { sourceText, type Cell, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
 import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
+import { GRADER_NOTES_VARIABLE } from "../sdk/grader-notes.ts";
 import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { errorFromStderr } from "./cell-error.ts";
 import { KernelSession } from "./kernel-session.ts";
@@ -42,7 +44,7 @@ export function notebookTitle(notebook: Notebook, path: string): string {
   return heading ? /^#\s+(.*)$/m.exec(sourceText(heading.source))![1]!.trim() : basename(path, ".ipynb");
 }
 
-function cellTitle(cell: CodeCell): string {
+function cellTitle(cell: Cell): string {
   const line = sourceText(cell.source).split("\n").find((l) => l.trim() !== "") ?? "";
   return line.replace(/^\/\/\s*/, "").slice(0, 80);
 }
@@ -64,10 +66,16 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     passed: false,
     cells: [],
   };
+  // Steps hand values to hidden checks here; outside every node, and gone with the run.
+  const graderNotes = mkdtempSync(join(tmpdir(), "labbook-notes-"));
   const newSession = () =>
     new KernelSession({
       cwd: dirname(resolve(path)),
-      env: { [CLUSTER_VARIABLE]: options.clusterName, LABBOOK_BACKEND: options.backend.name, ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
+      env: {
+        [CLUSTER_VARIABLE]: options.clusterName,
+        [GRADER_NOTES_VARIABLE]: graderNotes,
+        LABBOOK_BACKEND: options.backend.name,
+        ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
         ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
       },
     });
@@ -80,6 +88,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   const [clusterUp, kernel] = await Promise.allSettled([Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true }), session.start()]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {
     session.kill();
+    rmSync(graderNotes, { recursive: true, force: true });
     if (clusterUp.status === "fulfilled") await clusterUp.value.down();
     throw clusterUp.status === "rejected" ? clusterUp.reason : (kernel as PromiseRejectedResult).reason;
   }
@@ -89,14 +98,15 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: cluster.name });
     let stopped: string | undefined;
     let executionCount = 0;
-    const codeCells = notebook.cells.flatMap((cell, index) => (cell.cell_type === "code" ? [{ cell, index, meta: cellMetadata(cell, `${path}: cell ${index + 1}`).meta }] : []));
+    const codeCells = notebook.cells.flatMap((cell, index) => (isRunnable(cell) ? [{ cell, index, meta: cellMetadata(cell, `${path}: cell ${index + 1}`).meta }] : []));
     const hidden = (role: string) => options.isolateHidden === true && (role === "hidden-check" || role === "grader-setup");
     // The student's kernel goes first and for good; the hidden checks get one of their own.
     const order = [...codeCells.filter((c) => !hidden(c.meta.role)), ...codeCells.filter((c) => hidden(c.meta.role))];
     const firstHidden = order.find((c) => hidden(c.meta.role));
     for (const entry of order) {
       const { index, meta } = entry;
-      const cell = entry.cell as CodeCell;
+      // A raw grader-setup cell runs as code; the executed notebook keeps it raw, without outputs.
+      const cell: CodeCell = entry.cell.cell_type === "code" ? entry.cell : { ...entry.cell, cell_type: "code", outputs: [], execution_count: null };
       if (entry === firstHidden) {
         await session.close().catch(() => session.kill());
         session = newSession();
@@ -128,6 +138,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   } finally {
     await session.close().catch(() => session.kill());
     await options.backend.down(cluster.name);
+    rmSync(graderNotes, { recursive: true, force: true });
   }
   result.durationMs = Date.now() - started;
   result.passed = result.cells.every((c) => c.status === "passed" || (c.status === "skipped" && (c.skipReason?.startsWith("needs ") || c.skipReason === GRADING_ONLY)));

@@ -35,6 +35,8 @@ export interface RunNotebooksOptions {
   seed?: string;
   /** How many notebooks run at once, each on its own cluster (default 1). */
   jobs?: number;
+  /** Hidden checks last, in a fresh kernel (see NotebookRunOptions). */
+  isolateHidden?: boolean;
 }
 
 async function runOne(path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {

@@ -1,8 +1,12 @@
 // Lab 08's break-fix faults. The lab's setup injects one, chosen by the run's seed, without
-// saying which; the student finds it with the checklist and the tools, and repairs it.
+// saying which; the student finds it with the checklist and the tools, and repairs it. The
+// checklist and the Services' rules are here too: the lab's steps and its hidden checks (which,
+// when grading, run in a fresh kernel) use the same ones.
 // Anyone can read this file, so it hides nothing from a determined student: the point is that
 // the notebook does not tell, and that two students with different seeds get different faults.
 import type { Cluster } from "../cluster/cluster.ts";
+import type { Node } from "../cluster/node.ts";
+import { inContainer } from "./containers.ts";
 import { pickBySeed, labSeed } from "./seed.ts";
 
 /** One command on one node, e.g. ["node2", "iptables -P FORWARD DROP"]. */
@@ -19,6 +23,13 @@ export interface Fault {
   evidence: readonly NodeCommand[];
   repair: readonly NodeCommand[];
 }
+
+/** Lab 08's Services, kube-proxy style: the rules of KUBE-SERVICES (nat) on node1 and node2. */
+export const TROUBLESHOOTING_SERVICE_RULES: readonly string[] = [
+  "-d 10.96.0.1/32 -p tcp --dport 443 -m comment --comment default/kubernetes:https -j DNAT --to-destination 192.168.0.11:6443",
+  "-d 10.96.0.10/32 -p udp --dport 53 -m comment --comment kube-system/kube-dns:dns -j DNAT --to-destination 10.244.2.3:53",
+  "-d 10.96.0.100/32 -p tcp --dport 80 -m comment --comment default/web:http -j DNAT --to-destination 10.244.2.2:8080",
+];
 
 const WEB_DNAT = "-d 10.96.0.100/32 -p tcp --dport 80 -m comment --comment default/web:http -j DNAT --to-destination 10.244.2.2";
 const MASQUERADE = (source: string) => `-s ${source} ! -d 10.244.0.0/16 -j MASQUERADE`;
@@ -120,4 +131,47 @@ export async function explainAndRepairFault(cluster: Cluster, fault: Fault = fau
   await runAll(cluster, fault.evidence, true);
   console.log("\nThe repair:");
   await runAll(cluster, fault.repair, true);
+}
+
+export interface ChecklistItem {
+  step: number;
+  name: string;
+  /** What the probe runs in pod c1 on node1. */
+  command: string;
+  /** Returns the last line the command printed, or throws with the command and all it printed. */
+  probe: () => Promise<string>;
+}
+
+/** Runs `command` in pod `pod` on `node`; passes (returns the last line printed) when it exits 0 and `ok(stdout)` holds, throws with the evidence otherwise. */
+export async function probeInPod(node: Node, pod: string, command: string, ok: (stdout: string) => boolean = () => true): Promise<string> {
+  const result = await inContainer(node, pod, command);
+  const output = [result.stdout.trim(), result.stderr.trim()].filter(Boolean).join("\n");
+  if (!result.ok || !ok(result.stdout.trim())) throw new Error(`${pod}# ${command}\n${output || "(no output)"}\n(exit code ${result.exitCode})`);
+  return output.split("\n").pop() ?? "";
+}
+
+/** The lesson's six-step checklist on lab 08's cluster, each step a probe from pod c1 on node1. */
+export function troubleshootingChecklist(cluster: Cluster): ChecklistItem[] {
+  const node1 = cluster.node("node1");
+  const item = (step: number, name: string, command: string, ok?: (stdout: string) => boolean): ChecklistItem => ({ step, name, command, probe: () => probeInPod(node1, "c1", command, ok) });
+  return [
+    item(1, "same-host pod: c1 -> c2 (10.244.1.3)", "ping -c1 -W1 10.244.1.3"),
+    item(2, "cross-host pod: c1 -> c3 on node2 (10.244.2.2)", "ping -c1 -W1 10.244.2.2"),
+    item(3, "DNS: web.default.svc.cluster.local from kube-dns 10.96.0.10", "dig +short +time=1 +tries=1 @10.96.0.10 web.default.svc.cluster.local", (out) => out === "10.96.0.100"),
+    item(4, "ClusterIP: http://10.96.0.100/ (Service default/web)", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://10.96.0.100/", (out) => out === "HTTP 200"),
+    item(5, "apiserver: https://10.96.0.1/version (Service default/kubernetes)", "curl -sSk -m 2 https://10.96.0.1/version", (out) => out.includes("gitVersion")),
+    item(6, "egress: http://203.0.113.10/ on the internet", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://203.0.113.10/", (out) => out === "HTTP 200"),
+  ];
+}
+
+/** Runs every probe at once and prints a line per step: ✓ with the last line seen, or ✗ with the evidence. */
+export async function runChecklist(items: readonly ChecklistItem[]): Promise<void> {
+  const outcomes = await Promise.all(items.map(async (item) => {
+    try {
+      return { item, ok: true, seen: await item.probe() };
+    } catch (error) {
+      return { item, ok: false, seen: (error as Error).message };
+    }
+  }));
+  for (const { item, ok, seen } of outcomes) console.log(`${ok ? "✓" : "✗"} ${item.step}. ${item.name}\n    ${seen.replace(/\n/g, "\n    ")}`);
 }

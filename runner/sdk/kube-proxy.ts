@@ -1,5 +1,6 @@
 // Helpers for labs that write kube-proxy's iptables rules by hand: count which backend
-// answered a batch of HTTP requests, and read rule counters.
+// answered a batch of HTTP requests, read rule counters, and name chains as kube-proxy does.
+import { createHash } from "node:crypto";
 import type { Node } from "../cluster/node.ts";
 import type { CommandResult } from "../cluster/result.ts";
 
@@ -64,4 +65,53 @@ export async function ruleCounters(node: Node, table: string, chain: string): Pr
     if (match && match[4] === chain) rules.push({ packets: Number(match[1]), bytes: Number(match[2]), rule: match[3]! });
   }
   return rules;
+}
+
+/** The DNAT rule of a KUBE-SEP chain on `node`, with its counters; undefined when the chain has none. */
+export async function dnatRule(node: Node, sepChain: string): Promise<RuleCounter | undefined> {
+  return (await ruleCounters(node, "nat", sepChain)).find((r) => r.rule.includes("-j DNAT"));
+}
+
+/** Packets counted by the DNAT rule of a KUBE-SEP chain on `node` (-1 when there is no such rule). */
+export async function dnatPackets(node: Node, sepChain: string): Promise<number> {
+  return (await dnatRule(node, sepChain))?.packets ?? -1;
+}
+
+/** Passes (returns the counts) when `tally` has no failures and each of `pods` answered between `low` and `high` times; throws with the counts otherwise. */
+export function evenSplit(tally: Tally, pods: readonly string[], low: number, high: number): string {
+  const counts = pods.map((pod) => `${pod}: ${tally.answers.get(pod) ?? 0}`).join(", ");
+  if (tally.failed > 0) throw new Error(`${tally.failed} of ${tally.total} requests got no answer (${counts})`);
+  const outside = pods.filter((pod) => {
+    const n = tally.answers.get(pod) ?? 0;
+    return n < low || n > high;
+  });
+  if (outside.length) throw new Error(`${outside.join(", ")} outside ${low}-${high} of ${tally.total}: ${counts}`);
+  return `${counts} (each within ${low}-${high})`;
+}
+
+/** RFC 4648 base32 (Go's base32.StdEncoding) without the "=" padding: Node.js has no encoder of its own. */
+function base32(bytes: Uint8Array): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of bytes) {
+    value = ((value << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * kube-proxy's chain-name hash (pkg/proxy/iptables/proxier.go): base32(sha256(servicePortName +
+ * protocol + endpoint))[:16]. KUBE-SVC-<hash> without an endpoint, KUBE-SEP-<hash> with one
+ * ("10.244.2.2:80"). servicePortName is "namespace/name:portname"; protocol is lower case, "tcp".
+ */
+export function portProtoHash(servicePortName: string, protocol: string, endpoint = ""): string {
+  return base32(createHash("sha256").update(servicePortName + protocol + endpoint).digest()).slice(0, 16);
 }

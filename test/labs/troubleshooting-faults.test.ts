@@ -41,7 +41,7 @@ describe("lab 08 break-fix faults", function () {
     for (const fault of TROUBLESHOOTING_FAULTS) assert.equal(faultForSeed(seedFor(fault)).id, fault.id);
   });
 
-  const run = pooled(TROUBLESHOOTING_FAULTS.map((fault) => [fault.id, () => runHeadless(LAB, { keepGoing: true, timeoutS: 120, seed: seedFor(fault) })]));
+  const run = pooled(TROUBLESHOOTING_FAULTS.map((fault) => [fault.id, () => runHeadless(LAB, { keepGoing: true, timeoutS: 120, seed: seedFor(fault), isolateHidden: true })]));
   for (const fault of TROUBLESHOOTING_FAULTS) {
     it(`${fault.id}: the checklist fails steps ${fault.breaks.join(", ")}; the solution repairs it and every cell passes`, async () => {
       const result = await run(fault.id);

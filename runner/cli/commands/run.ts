@@ -8,9 +8,10 @@ import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
+    "  --isolate-hidden runs hidden checks as grade does: last, in a fresh kernel, after the grader-setup cells",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
   async run(argv) {
@@ -22,6 +23,7 @@ export const run: CliCommand = {
       out: { type: "string", short: "o" },
       seed: { type: "string" },
       jobs: { type: "string", short: "j" },
+      "isolate-hidden": { type: "boolean" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
@@ -37,7 +39,7 @@ export const run: CliCommand = {
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

@@ -1,0 +1,68 @@
+// labbook grade at class scale (issue 6): lab 02, 50 copies of a correct submission and 50 mixed ones
+// (every fixture of test/grade, round robin), graded with the default --jobs; and, in the same run,
+// a slice with --jobs 1 for the speed-up. Target: >= 20 submissions per minute on 2 cores.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NetnsBackend } from "../runner/backend/netns/driver.ts";
+import { defaultJobs, gradeBatch } from "../runner/grade/grade-batch.ts";
+import { silentProgress } from "../runner/grade/progress.ts";
+import { FIXTURES, LAB_02, writeSubmissions } from "../test/grade/submissions.ts";
+import type { Figure } from "./cluster.bench.ts";
+
+const TARGET_PER_MINUTE = 20;
+
+const scratch: string[] = [];
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
+/** `count` submissions in a new directory, cycling through `sources`. */
+function classOf(sources: string[], count: number): string {
+  const dir = scratchDir("labbook-bench-class-");
+  for (let i = 0; i < count; i++) copyFileSync(sources[i % sources.length]!, join(dir, `student-${String(i + 1).padStart(3, "0")}.ipynb`));
+  return dir;
+}
+
+async function grade(dir: string, jobs: number): Promise<{ perMinute: number; ms: number; count: number }> {
+  const started = performance.now();
+  const { book } = await gradeBatch(LAB_02, [dir], { backend: new NetnsBackend(), jobs, timeoutS: 10, outDir: scratchDir("labbook-bench-grades-"), progress: silentProgress });
+  const ms = performance.now() - started;
+  const errors = book.students.filter((s) => s.status === "error");
+  if (errors.length) throw new Error(`bench: ${errors.length} submissions could not be graded (${errors[0]!.reason}): the rate would mean nothing`);
+  return { perMinute: book.students.length / (ms / 60_000), ms, count: book.students.length };
+}
+
+export async function benchGrade(correctCount: number, mixedCount: number, serialCount: number): Promise<Figure[]> {
+  try {
+    return await benchGradeIn(scratchDir("labbook-bench-fixtures-"), correctCount, mixedCount, serialCount);
+  } finally {
+    for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchGradeIn(fixtures: string, correctCount: number, mixedCount: number, serialCount: number): Promise<Figure[]> {
+  writeSubmissions(fixtures);
+  const correct = [join(fixtures, "correct.ipynb")];
+  const mixed = FIXTURES.map((f) => join(fixtures, `${f.name}.ipynb`));
+  const jobs = defaultJobs();
+  const parallelCorrect = await grade(classOf(correct, correctCount), jobs);
+  const parallelMixed = await grade(classOf(mixed, mixedCount), jobs);
+  const serial = await grade(classOf(correct, serialCount), 1);
+  const rate = (name: string, r: { perMinute: number; count: number; ms: number }, target?: boolean): Figure => ({
+    name: `${name}: ${r.count} in ${(r.ms / 1000).toFixed(0)} s, submissions per minute`,
+    medianMs: r.perMinute,
+    p90Ms: r.perMinute,
+    runs: 1,
+    unit: "/min",
+    ...(target ? { target: `>= ${TARGET_PER_MINUTE} per minute on 2 cores`, met: r.perMinute >= TARGET_PER_MINUTE } : {}),
+  });
+  return [
+    rate(`grade lab 02, correct, --jobs ${jobs} (default)`, parallelCorrect, true),
+    rate(`grade lab 02, mixed, --jobs ${jobs} (default)`, parallelMixed, true),
+    rate("grade lab 02, correct, --jobs 1", serial),
+    { name: `grade speed-up, --jobs ${jobs} over --jobs 1 (correct submissions)`, medianMs: parallelCorrect.perMinute / serial.perMinute, p90Ms: parallelCorrect.perMinute / serial.perMinute, runs: 1, unit: "x" },
+  ];
+}

@@ -1,0 +1,58 @@
+import { getBackend } from "../../backend/registry.ts";
+import { UsageError } from "../../errors.ts";
+import { defaultJobs, gradeBatch, type Shard } from "../../grade/grade-batch.ts";
+import { ConsoleGradeProgress } from "../../grade/progress.ts";
+import { parseCommandArgs, positiveInteger } from "../args.ts";
+import type { CliCommand } from "../command.ts";
+import { withInterruptCleanup } from "../interrupt.ts";
+
+export function parseShard(value: string | undefined): Shard | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const [index, count] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 <= i <= n (e.g. 2/8), got "${value}"`);
+  return { index, count };
+}
+
+export const grade: CliCommand = {
+  usage: [
+    "labbook grade <lab.ipynb> <submission.ipynb|dir>... [--jobs N] [--out DIR] [--shard i/n] [--timeout S] [--seed S] [--backend netns]",
+    "  grades each submission on a fresh cluster of its own, N at once (default: what this machine can take);",
+    "  the lab's hidden checks run last, in a fresh kernel the student's code never ran in.",
+    "  writes to DIR (default grades/): gradebook.csv, gradebook.json, junit.xml, and per student",
+    "  students/<id>/feedback.md, feedback.html and the executed notebook (the instructor's: it shows the hidden checks)",
+    "  --shard i/n grades every n-th submission starting at the i-th (sorted by path); join with labbook gradebook merge",
+    "  --timeout S limits each of the student's cells (default 60 s): an endless loop is stopped, and the rest is graded",
+    "  exit codes: 0 every submission scored (rejected ones score 0), 1 some could not be graded (grade them again), 2 bad input",
+  ].join("\n"),
+  async run(argv) {
+    const { values, positionals } = parseCommandArgs("grade", argv, {
+      jobs: { type: "string", short: "j" },
+      out: { type: "string", short: "o" },
+      shard: { type: "string" },
+      timeout: { type: "string" },
+      seed: { type: "string" },
+      backend: { type: "string", short: "b" },
+    });
+    if (positionals.length < 2) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
+    const [lab, ...submissions] = positionals as [string, ...string[]];
+    const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
+    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+    const shard = parseShard(values.shard);
+    const jobs = positiveInteger("--jobs", values.jobs) ?? defaultJobs();
+    const backend = getBackend(values.backend);
+    const aborts = new Set<() => Promise<void>>();
+    const { book, written } = await withInterruptCleanup(
+      async () => {
+        await Promise.all([...aborts].map((abort) => abort()));
+      },
+      () =>
+        gradeBatch(lab, submissions, {
+          backend, jobs, timeoutS, outDir: values.out ?? "grades", progress: new ConsoleGradeProgress(),
+          ...(shard ? { shard } : {}), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a),
+        }),
+    );
+    process.stdout.write(`wrote ${written.filter((w) => !w.includes("/students/")).join(", ")} and feedback for ${book.students.length} student${book.students.length === 1 ? "" : "s"}\n`);
+    return book.students.some((s) => s.status === "error") ? 1 : 0;
+  },
+};

@@ -1,0 +1,70 @@
+// The gradebook: gradebook.json with everything, gradebook.csv for an LMS. Students are sorted by id
+// and the CSV has no timings, so the same submissions give the same CSV however they were scheduled.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LabbookError } from "../errors.ts";
+import type { StudentGrade } from "./score.ts";
+
+export interface Gradebook {
+  lab: string;
+  /** The instructor notebook's digest (as `assign` stamps it): shards of one class must agree. */
+  labVersion: string;
+  exercises: Array<{ id: string; points: number }>;
+  /** "i/n" when this is one shard of a class. */
+  shard?: string;
+  gradedAt: string;
+  students: StudentGrade[];
+}
+
+export const GRADEBOOK_JSON = "gradebook.json";
+export const GRADEBOOK_CSV = "gradebook.csv";
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  // A leading = + - @ makes spreadsheets run the cell as a formula: student ids are untrusted.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function gradebookCsv(book: Gradebook): string {
+  const header = ["student", ...book.exercises.map((e) => `${e.id} (${e.points})`), "total", "max", "status", "reason"];
+  const rows = book.students.map((s) => [s.student, ...book.exercises.map((e) => s.exercises.find((x) => x.id === e.id)?.earned ?? 0), s.total, s.max, s.status, s.reason ?? ""]);
+  return [header, ...rows].map((row) => row.map(csvField).join(",")).join("\n") + "\n";
+}
+
+export function sortStudents(students: StudentGrade[]): StudentGrade[] {
+  return [...students].sort((a, b) => (a.student < b.student ? -1 : a.student > b.student ? 1 : 0));
+}
+
+export function readGradebook(path: string): Gradebook {
+  const file = path.endsWith(".json") ? path : join(path, GRADEBOOK_JSON);
+  let book: Gradebook;
+  try {
+    book = JSON.parse(readFileSync(file, "utf8")) as Gradebook;
+  } catch (error) {
+    throw new LabbookError(`${file}: not a labbook gradebook: ${(error as Error).message}`);
+  }
+  if (typeof book?.lab !== "string" || !Array.isArray(book.students) || !Array.isArray(book.exercises)) throw new LabbookError(`${file}: not a labbook gradebook (no lab, exercises or students)`);
+  return book;
+}
+
+/** Joins shards of one class: same lab and version, no student twice. */
+export function mergeGradebooks(books: Array<{ source: string; book: Gradebook }>): Gradebook {
+  const [first] = books;
+  if (!first) throw new LabbookError("nothing to merge");
+  const problems: string[] = [];
+  const owner = new Map<string, string>();
+  for (const { source, book } of books) {
+    if (book.lab !== first.book.lab || book.labVersion !== first.book.labVersion) {
+      problems.push(`${source} is for ${book.lab} (version ${book.labVersion}), ${first.source} for ${first.book.lab} (version ${first.book.labVersion})`);
+    }
+    for (const student of book.students) {
+      const previous = owner.get(student.student);
+      if (previous) problems.push(`student "${student.student}" is in both ${previous} and ${source}: were the shards cut from different submission lists?`);
+      owner.set(student.student, source);
+    }
+  }
+  if (problems.length) throw new LabbookError(`cannot merge these gradebooks:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  const { shard: _shard, ...rest } = first.book;
+  return { ...rest, gradedAt: books.map((b) => b.book.gradedAt).sort().at(-1)!, students: sortStudents(books.flatMap((b) => b.book.students)) };
+}
