@@ -9,7 +9,7 @@ import { planLab } from "../../runner/grade/lab-plan.ts";
 import type { Gradebook } from "../../runner/grade/gradebook.ts";
 import { sourceText } from "../../runner/notebook/types.ts";
 import { labbook } from "../helpers/cli.ts";
-import { FIXTURES, LAB_02, NODE_WRITE_MARK, studentOf, writeSubmissions } from "./submissions.ts";
+import { FIXTURES, LAB_02, NODE_WRITE_MARK, PROJECT, studentOf, writeSubmissions } from "./submissions.ts";
 
 const work = mkdtempSync(join(tmpdir(), "labbook-grade-test-"));
 const classDir = join(work, "class");
@@ -85,8 +85,9 @@ describe("labbook grade (lab 02, a class of 22 submissions)", function () {
     assert.match(readFileSync(executed, "utf8"), /more bytes of output were dropped/);
   });
 
-  it("keeps what a student's node commands wrote inside the node, and leaves no work files", () => {
+  it("keeps what a student's node commands wrote inside the node (the host's files are read-only there), and leaves no work files", () => {
     for (const dir of ["/tmp", "/root", "/var/lib/cni", "/etc/cni/net.d"]) assert.ok(!existsSync(join(dir, NODE_WRITE_MARK)), `${dir}/${NODE_WRITE_MARK} reached the host`);
+    assert.ok(!existsSync(join(PROJECT, "dist", "sdk", `${NODE_WRITE_MARK}.js`)), "a node command wrote into the SDK the hidden checks import");
     assert.deepEqual(readdirSync(out).filter((n) => n.startsWith(".work")), []);
   });
 

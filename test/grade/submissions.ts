@@ -10,6 +10,8 @@ import type { CodeCell, Notebook } from "../../runner/notebook/types.ts";
 
 export const LAB_02 = fileURLToPath(new URL("../../labs/02-cross-host-routes.ipynb", import.meta.url));
 export const LAB_01 = fileURLToPath(new URL("../../labs/01-container-networking.ipynb", import.meta.url));
+/** The checkout: its dist/ is the SDK the hidden checks import, the first thing to tamper with. */
+export const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
 
 const NODE3_CONTAINER = `await addContainer(node3, { name: "c1", address: "172.19.0.2/16", bridge: "docker0", gateway: "172.19.0.1/16" });
 await node3.$\`sysctl -w net.ipv4.ip_forward=1\`;
@@ -93,7 +95,8 @@ ${FAKE_CHECKS}`),
     name: "snoops-and-writes",
     content: withExercise(`const found = await node1.$({ nothrow: true })\`timeout 20 find / -xdev -name '02-cross-host-routes.ipynb' 2>/dev/null | head -3\`;
 for (const path of found.lines()) console.log((await node1.$({ nothrow: true })\`grep -c hidden-check \${path}\`).stdout);
-for (const dir of ["/tmp", "/root", "/var/lib/cni", "/etc/cni/net.d"]) await node1.$\`echo ${NODE_WRITE_MARK} > \${dir}/${NODE_WRITE_MARK}\`;`),
+for (const dir of ["/tmp", "/root", "/var/lib/cni", "/etc/cni/net.d"]) await node1.$\`echo ${NODE_WRITE_MARK} > \${dir}/${NODE_WRITE_MARK}\`;
+await node1.$({ nothrow: true })\`echo 'exports.check = async () => {}' > ${PROJECT}dist/sdk/${NODE_WRITE_MARK}.js\`;`),
     total: 0,
     status: "graded",
   },

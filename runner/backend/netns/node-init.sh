@@ -26,6 +26,12 @@ for dir in $PRIVATE_DIRS; do
   mount --bind "$NODE_DIR/private$dir" "$dir"
 done
 
+# The host's filesystem, seen read-only: what a node writes (a lab, a student's command) lands in the
+# node's own directories above and below, never in the host's files. Only the root mount changes, and
+# only in this mount namespace: the binds above and the tmpfs below are mounts of their own and stay
+# writable. (Other host mounts, such as /dev, are the hardening issue's.)
+mount -o remount,bind,ro /
+
 # Named network namespaces of the host (nsfs mounts) would otherwise stay pinned alive
 # by this mount namespace for the node's whole life.
 awk '$9 == "nsfs" { print $5 }' /proc/self/mountinfo | sort -r | while read -r target; do

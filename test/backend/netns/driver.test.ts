@@ -1,6 +1,8 @@
 // The netns driver's life cycle: up, status, down, crashes and leftovers.
 import assert from "node:assert/strict";
 import { existsSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
 import { isRunning, processesMarked } from "../../../runner/backend/netns/procfs.ts";
 import { clusterDir, markerFor, readState } from "../../../runner/backend/netns/state.ts";
@@ -46,6 +48,23 @@ describe("netns backend", function () {
         const seen = new Set([inodes(process.pid, ns), ...Object.values(state.nodes).map((h) => inodes(h.pid, ns)), inodes(state.world!.pid, ns)]);
         assert.equal(seen.size, 5, `${ns} namespaces are not all distinct`);
       }
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("shows nodes the host's files read-only: writes land in the node's own directories or nowhere", async () => {
+    const cluster = await upTestCluster({ backend });
+    const mark = `labbook-ro-test-${process.pid}`;
+    try {
+      const node = cluster.node("node1");
+      const project = fileURLToPath(new URL("../../../", import.meta.url));
+      for (const path of ["/usr", "/etc", "/var/tmp", "/home", project, join(project, "dist")]) {
+        const write = await node.$({ nothrow: true })`touch ${join(path, mark)}`;
+        assert.match(write.stderr, /Read-only file system/, `a node wrote to ${path}: ${write.stderr}`);
+      }
+      for (const path of ["/tmp", "/root", "/run", "/var/log", "/mnt", "/var/lib/cni", "/etc/cni/net.d"]) await node.$`touch ${join(path, mark)}`;
+      for (const path of ["/tmp", "/root", "/mnt", "/var/lib/cni", "/etc/cni/net.d", "/var/log"]) assert.ok(!existsSync(join(path, mark)), `${path}/${mark} reached the host`);
     } finally {
       await cluster.down();
     }
