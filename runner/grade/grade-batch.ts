@@ -185,7 +185,13 @@ async function gradeTasks(plan: LabPlan, tasks: Task[], rejected: Submission[], 
   return { grades, expected: expected! };
 }
 
+/** A cluster or kernel that would not start is the machine's hiccup, not the student's: one more try. */
 async function runTask(task: Task, index: number, options: GradeOptions): Promise<NotebookRunResult> {
+  const first = await runTaskOnce(task, index, options);
+  return first.infrastructureError ? runTaskOnce(task, index, options) : first;
+}
+
+async function runTaskOnce(task: Task, index: number, options: GradeOptions): Promise<NotebookRunResult> {
   try {
     return await runNotebook(task.notebookPath, {
       backend: options.backend,

@@ -1,16 +1,23 @@
 // A Jupyter kernel client over ZeroMQ (no Python, no Jupyter server), for the tslab
 // kernel that labbook starts through its launcher.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ownedTempDir } from "../run/temp-dirs.ts";
 import { Dealer, Request, Subscriber } from "zeromq";
 import { LabbookError } from "../errors.ts";
 import { newConnectionInfo, type ConnectionInfo } from "./connection.ts";
 import { decode, encode, newMessage, type Message } from "./wire.ts";
 
 export const LAUNCHER = fileURLToPath(new URL("./launcher.cjs", import.meta.url));
+
+/** A port of the kernel's was taken between choosing it and binding it. */
+class PortTakenError extends LabbookError {
+  constructor(diagnostics: string) {
+    super(`a port chosen for the kernel was taken before it could bind it: ${diagnostics}`);
+  }
+}
 
 export interface ExecuteReply {
   status: "ok" | "error" | "abort";
@@ -39,6 +46,8 @@ export interface KernelOptions {
   cwd: string;
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Chooses the kernel's ports and key (injectable so a test can hand it a taken port). */
+  chooseConnection?: () => Promise<ConnectionInfo>;
 }
 
 /** How long after execute_reply to wait for the final idle status before giving up on more output. */
@@ -74,9 +83,24 @@ export class KernelClient {
     });
   }
 
-  static async start(options: KernelOptions): Promise<KernelClient> {
-    const connection = await newConnectionInfo();
-    const dir = mkdtempSync(join(tmpdir(), "labbook-kernel-"));
+  /**
+   * Ports are chosen free, but another process (many kernels start at once when grading) can take one
+   * before tslab binds it; tslab then hangs on an unhandled EADDRINUSE. That is seen at once, and the
+   * kernel is started again on new ports.
+   */
+  static async start(options: KernelOptions, attempts = 3): Promise<KernelClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await KernelClient.startOnce(options);
+      } catch (error) {
+        if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: KernelOptions): Promise<KernelClient> {
+    const connection = await (options.chooseConnection ?? newConnectionInfo)();
+    const dir = ownedTempDir("kernel");
     const file = join(dir, "connection.json");
     writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
     const child = spawn(process.execPath, [LAUNCHER, "kernel", "--config-path", file], {
@@ -128,6 +152,7 @@ export class KernelClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.alive) throw new KernelDiedError(this.exitInfo!.code, this.exitInfo!.signal, this.diagnostics);
+      if (/EADDRINUSE/.test(this.stderrTail)) throw new PortTakenError(this.diagnostics);
       if (Date.now() > deadline) throw new LabbookError(`the kernel did not answer within ${timeoutMs} ms${this.diagnostics ? `: ${this.diagnostics}` : ""}`);
       const seenOnIopub = await this.request(this.shell, "kernel_info_request", {}, 500, true).catch(() => false);
       if (seenOnIopub) break;

@@ -1,7 +1,6 @@
 // Runs one notebook headless on a fresh cluster of its own, cell by cell, writing the
 // executed notebook after every cell (as papermill does) and telling the reporter as it goes.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
@@ -15,6 +14,7 @@ import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { errorFromStderr } from "./cell-error.ts";
 import { KernelSession } from "./kernel-session.ts";
 import { OutputCollector } from "./outputs.ts";
+import { ownedTempDir } from "./temp-dirs.ts";
 import type { CellResult, NotebookRunResult } from "./results.ts";
 
 export interface NotebookRunOptions {
@@ -67,7 +67,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     cells: [],
   };
   // Steps hand values to hidden checks here; outside every node, and gone with the run.
-  const graderNotes = mkdtempSync(join(tmpdir(), "labbook-notes-"));
+  const graderNotes = ownedTempDir("notes");
   const newSession = () =>
     new KernelSession({
       cwd: dirname(resolve(path)),

@@ -3,6 +3,7 @@ import { DEFAULT_CLUSTER_NAME } from "../../cluster/cluster.ts";
 import { UsageError } from "../../errors.ts";
 import { CLUSTER_OPTIONS, parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
+import { removeStaleTempDirs } from "../../run/temp-dirs.ts";
 
 export const down: CliCommand = {
   usage: "labbook down [--name C | --all] [--backend netns]",
@@ -12,6 +13,9 @@ export const down: CliCommand = {
     if (values.all && values.name) throw new UsageError("labbook down: give --name or --all, not both");
     const backend = getBackend(values.backend);
     const report = values.all ? await backend.downAll() : await backend.down(values.name ?? DEFAULT_CLUSTER_NAME);
+    // Runs killed with -9 leave their kernels' connection files and grader notes too.
+    const stale = values.all ? removeStaleTempDirs() : [];
+    if (stale.length > 0) process.stdout.write(`removed ${stale.length} scratch director${stale.length === 1 ? "y" : "ies"} of runs that are gone\n`);
     if (report.clusters.length === 0) {
       process.stdout.write(values.all ? "nothing to remove\n" : `no cluster named "${values.name ?? DEFAULT_CLUSTER_NAME}"\n`);
     } else {

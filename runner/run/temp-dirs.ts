@@ -1,0 +1,34 @@
+// Scratch directories of a run (a kernel's connection file, the grader's notes) carry the owning
+// process's PID in their names, so that after a kill -9 the next `labbook down --all` can tell
+// leftovers from the directories of a run still going, and remove only those.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const OWNED = /^labbook-(kernel|notes)-(\d+)-/;
+
+/** A new directory in the system's temp dir, named `labbook-<kind>-<pid>-XXXXXX`. */
+export function ownedTempDir(kind: "kernel" | "notes"): string {
+  return mkdtempSync(join(tmpdir(), `labbook-${kind}-${process.pid}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the scratch directories whose owner is gone; returns their paths. */
+export function removeStaleTempDirs(): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(tmpdir())) {
+    const owner = OWNED.exec(name);
+    if (!owner || alive(Number(owner[2]))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    removed.push(join(tmpdir(), name));
+  }
+  return removed;
+}
