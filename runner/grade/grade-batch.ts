@@ -6,7 +6,7 @@ import { availableParallelism, freemem } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
-import { REPO_ROOT } from "../jupyter/sdk-link.ts";
+import { ensureSdkForNotebooks, REPO_ROOT } from "../jupyter/sdk-link.ts";
 import { writeNotebook } from "../notebook/read.ts";
 import { notebookTitle, runNotebook } from "../run/notebook-run.ts";
 import type { NotebookRunResult } from "../run/results.ts";
@@ -95,6 +95,7 @@ interface Task {
 export async function gradeBatch(labPath: string, paths: string[], options: GradeOptions): Promise<{ book: Gradebook; written: string[] }> {
   const started = Date.now();
   const plan = planLab(labPath);
+  ensureSdkForNotebooks(); // or every submission would fail its first import, and look like the student's fault
   const all = submissionPaths(paths).map((path) => readSubmission(path, plan));
   disambiguateStudents(all); // over the whole class, so shards agree on ids
   const submissions = shardOf(all, options.shard);

@@ -28,7 +28,7 @@ export interface LabPlan {
   notebook: Notebook;
   exercises: Exercise[];
   hiddenChecks: HiddenCheck[];
-  /** Cells that prepare the fresh kernel the hidden checks run in when grading. */
+  /** Cells that prepare the fresh process the hidden checks run in when grading. */
   graderSetup: PlannedCell[];
 }
 

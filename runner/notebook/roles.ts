@@ -5,8 +5,8 @@ import type { Cell } from "./types.ts";
 
 export const CELL_ROLES: readonly CellRole[] = ["setup", "step", "exercise", "solution", "check", "hidden-check", "grader-setup", "teardown"];
 
-/** Why a grader-setup cell is skipped outside grading: it exists for the fresh kernel that runs the hidden checks. */
-export const GRADING_ONLY = "grading only: runs in a fresh kernel before the hidden checks";
+/** Why a grader-setup cell is skipped outside grading: it exists for the fresh process that runs the hidden checks. */
+export const GRADING_ONLY = "grading only: runs in a fresh process before the hidden checks";
 
 export interface LabbookCellMetadata {
   id?: string;
@@ -22,7 +22,7 @@ export interface LabbookCellMetadata {
 /**
  * Code cells run; so do raw cells whose role is grader-setup. Those are raw so that Jupyter (Run All,
  * nbconvert) never runs them in the notebook's own kernel, where their declarations would clash with
- * the setup cell's: they are for the fresh kernel that runs the hidden checks when grading.
+ * the setup cell's: they are for the fresh process that runs the hidden checks when grading.
  */
 export function isRunnable(cell: Cell): boolean {
   return cell.cell_type === "code" || (cell.cell_type === "raw" && (cell.metadata.labbook as { role?: unknown } | undefined)?.role === "grader-setup");

@@ -7,12 +7,14 @@ import { Cluster } from "../cluster/cluster.ts";
 import { readNotebook, writeNotebook } from "../notebook/read.ts";
 import { cellMetadata, GRADING_ONLY, isRunnable } from "../notebook/roles.ts";
 import { sourceText, type Cell, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
+import type { Message } from "../kernel/wire.ts";
 import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
 import { GRADER_NOTES_VARIABLE } from "../sdk/grader-notes.ts";
 import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { errorFromStderr } from "./cell-error.ts";
-import { KernelSession } from "./kernel-session.ts";
+import { CellRunner } from "./cell-runner.ts";
+import { KernelSession, type CellExecution } from "./kernel-session.ts";
 import { OutputCollector } from "./outputs.ts";
 import { ownedTempDir } from "./temp-dirs.ts";
 import type { CellResult, NotebookRunResult } from "./results.ts";
@@ -31,12 +33,20 @@ export interface NotebookRunOptions {
   /** Chooses among a lab's variants (e.g. which fault lab 08 injects); the kernel sees it as LABBOOK_SEED. */
   seed?: string;
   /**
-   * Grading: the hidden checks run after every other cell, in a fresh kernel on the same cluster,
+   * Grading: the hidden checks run after every other cell, in a fresh process on the same cluster (no tslab: see cell-runner.ts),
    * preceded by the grader-setup cells, so nothing the student's cells did to their kernel (a
    * redefined check(), patched helpers) can reach them. Otherwise they run in place, and
    * grader-setup cells are skipped.
    */
   isolateHidden?: boolean;
+}
+
+/** What runs cells: the notebook's tslab kernel, or, for hidden checks when grading, a CellRunner. */
+interface CellSession {
+  start(): Promise<void>;
+  execute(code: string, timeoutMs: number, onOutput: (message: Message) => void): Promise<CellExecution>;
+  close(): Promise<void>;
+  kill(): void;
 }
 
 export function notebookTitle(notebook: Notebook, path: string): string {
@@ -68,18 +78,17 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   };
   // Steps hand values to hidden checks here; outside every node, and gone with the run.
   const graderNotes = ownedTempDir("notes");
-  const newSession = () =>
-    new KernelSession({
-      cwd: dirname(resolve(path)),
-      env: {
-        [CLUSTER_VARIABLE]: options.clusterName,
-        [GRADER_NOTES_VARIABLE]: graderNotes,
-        LABBOOK_BACKEND: options.backend.name,
-        ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
-        ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
-      },
-    });
-  let session = newSession();
+  const sessionOptions = {
+    cwd: dirname(resolve(path)),
+    env: {
+      [CLUSTER_VARIABLE]: options.clusterName,
+      [GRADER_NOTES_VARIABLE]: graderNotes,
+      LABBOOK_BACKEND: options.backend.name,
+      ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
+      ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
+    },
+  };
+  let session: CellSession = new KernelSession(sessionOptions);
   options.onAbortHandle?.(async () => {
     session.kill();
     await options.backend.down(options.clusterName);
@@ -108,8 +117,9 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
       // A raw grader-setup cell runs as code; the executed notebook keeps it raw, without outputs.
       const cell: CodeCell = entry.cell.cell_type === "code" ? entry.cell : { ...entry.cell, cell_type: "code", outputs: [], execution_count: null };
       if (entry === firstHidden) {
+        // The instructor's cells alone from here: a plain process, no tslab (see cell-runner-child.cjs).
         await session.close().catch(() => session.kill());
-        session = newSession();
+        session = new CellRunner(sessionOptions);
         await session.start();
       }
       const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
@@ -150,7 +160,7 @@ async function runCell(
   cell: CodeCell,
   base: Omit<CellResult, "status" | "durationMs">,
   timeoutS: number,
-  session: KernelSession,
+  session: CellSession,
   reporter: Reporter,
   notebookPath: string,
 ): Promise<CellResult> {

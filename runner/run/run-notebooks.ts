@@ -35,7 +35,7 @@ export interface RunNotebooksOptions {
   seed?: string;
   /** How many notebooks run at once, each on its own cluster (default 1). */
   jobs?: number;
-  /** Hidden checks last, in a fresh kernel (see NotebookRunOptions). */
+  /** Hidden checks last, in a fresh process (see NotebookRunOptions). */
   isolateHidden?: boolean;
 }
 

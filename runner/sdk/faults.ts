@@ -1,7 +1,7 @@
 // Lab 08's break-fix faults. The lab's setup injects one, chosen by the run's seed, without
 // saying which; the student finds it with the checklist and the tools, and repairs it. The
 // checklist and the Services' rules are here too: the lab's steps and its hidden checks (which,
-// when grading, run in a fresh kernel) use the same ones.
+// when grading, run in a fresh process) use the same ones.
 // Anyone can read this file, so it hides nothing from a determined student: the point is that
 // the notebook does not tell, and that two students with different seeds get different faults.
 import type { Cluster } from "../cluster/cluster.ts";

@@ -1,4 +1,4 @@
-// What a lab's steps must hand to its hidden checks, which (when grading) run in a fresh kernel
+// What a lab's steps must hand to its hidden checks, which (when grading) run in a fresh process
 // that never saw the steps' variables: lab 08's network state from before the fault, for one.
 // The runner names a directory of its own for the run; outside a run (Jupyter) the notes stay in
 // this kernel, where the hidden checks run in place.

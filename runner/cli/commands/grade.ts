@@ -18,7 +18,7 @@ export const grade: CliCommand = {
   usage: [
     "labbook grade <lab.ipynb> <submission.ipynb|dir>... [--jobs N] [--out DIR] [--shard i/n] [--timeout S] [--seed S] [--backend netns]",
     "  grades each submission on a fresh cluster of its own, N at once (default: what this machine can take);",
-    "  the lab's hidden checks run last, in a fresh kernel the student's code never ran in.",
+    "  the lab's hidden checks run last, in a fresh process the student's code never ran in.",
     "  writes to DIR (default grades/): gradebook.csv, gradebook.json, junit.xml, and per student",
     "  students/<id>/feedback.md, feedback.html and the executed notebook (the instructor's: it shows the hidden checks)",
     "  --shard i/n grades every n-th submission starting at the i-th (sorted by path); join with labbook gradebook merge",

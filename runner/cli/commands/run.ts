@@ -11,7 +11,7 @@ export const run: CliCommand = {
     "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
-    "  --isolate-hidden runs hidden checks as grade does: last, in a fresh kernel, after the grader-setup cells",
+    "  --isolate-hidden runs hidden checks as grade does: last, in a fresh process, after the grader-setup cells",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
   async run(argv) {
