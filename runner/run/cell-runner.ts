@@ -27,7 +27,8 @@ export class CellRunner {
 
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;
-    const child = fork(CHILD, [], { cwd: this.options.cwd, env: { ...process.env, ...this.options.env }, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "advanced" });
+    // execArgv: [] because fork passes on the parent's (e.g. --import tsx), which the notebook's folder may not resolve.
+    const child = fork(CHILD, [], { execArgv: [], cwd: this.options.cwd, env: { ...process.env, ...this.options.env }, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "advanced" });
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-4000)));
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));

@@ -2,12 +2,20 @@
 // of a kernel (names and imports shared across cells, top-level await, output, checks as display_data,
 // errors), and a timeout or a death that ends it without taking the run with it.
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Message } from "../../runner/kernel/wire.ts";
 import { CellRunner } from "../../runner/run/cell-runner.ts";
 import { OutputCollector } from "../../runner/run/outputs.ts";
 
-const LABS = fileURLToPath(new URL("../../labs/", import.meta.url));
+// Outside the checkout, as grading runs it (<out>/.work-PID/<student>/): only node_modules/labbook resolves there,
+// not tsx, which this test process was started with.
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const WORK = mkdtempSync(join(tmpdir(), "labbook-cell-runner-"));
+mkdirSync(join(WORK, "node_modules"));
+symlinkSync(REPO, join(WORK, "node_modules", "labbook"));
 
 async function run(runner: CellRunner, code: string, timeoutMs = 10_000) {
   const collector = new OutputCollector();
@@ -17,8 +25,11 @@ async function run(runner: CellRunner, code: string, timeoutMs = 10_000) {
 
 describe("the hidden checks' cell runner", function () {
   this.timeout(30_000);
-  const runner = new CellRunner({ cwd: LABS, env: {} });
-  after(() => runner.close());
+  const runner = new CellRunner({ cwd: WORK, env: {} });
+  after(async () => {
+    await runner.close();
+    rmSync(WORK, { recursive: true, force: true });
+  });
 
   it("shares imports, declarations (destructured, functions, classes) and awaited values across cells", async () => {
     const first = await run(runner, `import { check, type CheckOptions } from "labbook";
