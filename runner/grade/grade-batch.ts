@@ -206,8 +206,9 @@ async function runTaskOnce(task: Task, index: number, options: GradeOptions): Pr
       ...(options.onAbortHandle ? { onAbortHandle: options.onAbortHandle } : {}),
     });
   } catch (error) {
-    if (!(error instanceof LabbookError)) throw error;
-    return { notebook: task.notebookPath, executedNotebook: "", title: "", backend: options.backend.name, cluster: "", startedAt: new Date().toISOString(), durationMs: 0, passed: false, cells: [], infrastructureError: error.message };
+    // One submission's trouble, even a bug of ours, is that submission's grading error, not the batch's end.
+    const message = error instanceof LabbookError ? error.message : `internal error: ${(error as Error).stack ?? String(error)}`;
+    return { notebook: task.notebookPath, executedNotebook: "", title: "", backend: options.backend.name, cluster: "", startedAt: new Date().toISOString(), durationMs: 0, passed: false, cells: [], infrastructureError: message };
   }
 }
 

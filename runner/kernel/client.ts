@@ -280,9 +280,20 @@ export class KernelClient {
   }
 
   private closeSockets(): void {
-    for (const socket of [this.shell, this.control, this.iopub]) {
-      socket.linger = 0;
-      socket.close();
-    }
+    for (const socket of [this.shell, this.control, this.iopub]) closeSoon(socket);
+  }
+}
+
+/**
+ * zeromq can refuse a close with EAGAIN while a send or receive is still under way (seen with 4 kernels
+ * ending at once while grading). Thrown from an exit handler, that ended the whole batch; instead the
+ * close is tried again shortly, so the socket is still released.
+ */
+function closeSoon(socket: { linger: number; close(): void; readonly closed: boolean }, attempt = 1): void {
+  try {
+    socket.linger = 0;
+    if (!socket.closed) socket.close();
+  } catch {
+    if (attempt < 20) setTimeout(() => closeSoon(socket, attempt + 1), 50).unref();
   }
 }
