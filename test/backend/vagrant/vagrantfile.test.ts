@@ -1,0 +1,54 @@
+// The Vagrantfile, checked offline: `vagrant validate` passes with no box added, it builds its machines
+// from the topology (a custom one with a bad address fails, naming the node), and the provisioning
+// scripts pass shellcheck.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const PROVISION = join(ROOT, "infra", "provision");
+const run = promisify(execFile);
+
+async function vagrant(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run("vagrant", args, { cwd: ROOT, env: { ...process.env, VAGRANT_CHECKPOINT_DISABLE: "1", VAGRANT_DEFAULT_PROVIDER: "libvirt", ...env } });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
+  }
+}
+
+describe("the Vagrantfile", function () {
+  this.timeout(60_000);
+  const scratch = mkdtempSync(join(tmpdir(), "labbook-vagrant-"));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("passes vagrant validate offline, with no box added", async () => {
+    const result = await vagrant(["validate"]);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /Vagrantfile validated successfully/);
+  });
+
+  it("takes its machines from the topology file: a node outside the LAN is refused by name", async () => {
+    const topology = join(scratch, "bad.yaml");
+    writeFileSync(topology, "network:\n  cidr: 192.168.0.0/24\n  gateway: 192.168.0.1\nnodes:\n  - name: edge7\n    ip: 10.9.9.9\n");
+    const result = await vagrant(["validate"], { LABBOOK_TOPOLOGY: topology });
+    assert.notEqual(result.code, 0);
+    assert.match(result.output, /edge7: 10\.9\.9\.9 is not in 192\.168\.0\.0/);
+  });
+
+  it("has provisioning scripts that pass shellcheck", async () => {
+    const scripts = readdirSync(PROVISION).filter((name) => name.endsWith(".sh")).map((name) => join(PROVISION, name));
+    assert.ok(scripts.length >= 4, scripts.join(", "));
+    const result = await run("shellcheck", ["--shell=sh", ...scripts]).then(
+      () => ({ code: 0, output: "" }),
+      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, output: error.stdout ?? "" }),
+    );
+    assert.equal(result.code, 0, result.output);
+  });
+});
