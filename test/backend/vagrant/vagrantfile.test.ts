@@ -13,9 +13,13 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const PROVISION = join(ROOT, "infra", "provision");
 const run = promisify(execFile);
 
+const scratch = mkdtempSync(join(tmpdir(), "labbook-vagrant-"));
+
 async function vagrant(args: string[], env: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run("vagrant", args, { cwd: ROOT, env: { ...process.env, VAGRANT_CHECKPOINT_DISABLE: "1", VAGRANT_DEFAULT_PROVIDER: "libvirt", ...env } });
+    // VAGRANT_DOTFILE_PATH: the machine state Vagrant writes goes to scratch, not into the checkout.
+    const vagrantEnv = { VAGRANT_CHECKPOINT_DISABLE: "1", VAGRANT_DEFAULT_PROVIDER: "libvirt", VAGRANT_DOTFILE_PATH: join(scratch, "dot-vagrant") };
+    const { stdout, stderr } = await run("vagrant", args, { cwd: ROOT, env: { ...process.env, ...vagrantEnv, ...env } });
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -25,7 +29,6 @@ async function vagrant(args: string[], env: Record<string, string> = {}) {
 
 describe("the Vagrantfile", function () {
   this.timeout(60_000);
-  const scratch = mkdtempSync(join(tmpdir(), "labbook-vagrant-"));
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   it("passes vagrant validate offline, with no box added", async () => {
