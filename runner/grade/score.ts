@@ -1,7 +1,7 @@
 // Scores from the runner's own record of the hidden checks, which ran in a kernel the student's code
 // never touched. What a full score is comes from the reference run (the instructor's solution on a
 // cluster of its own): a hidden cell that stops early cannot shrink its own denominator.
-import { LabbookError } from "../errors.ts";
+import { NotebookError } from "../notebook/read.ts";
 import type { CellResult, NotebookRunResult } from "../run/results.ts";
 import type { LabPlan } from "./lab-plan.ts";
 
@@ -76,14 +76,14 @@ function withOccurrences(cells: CellResult[]): Array<{ cell: CellResult; name: s
 
 /** The hidden checks a full answer passes, from the reference run; a lab whose solution fails one is not gradable. */
 export function expectedChecks(plan: LabPlan, reference: NotebookRunResult): ExpectedCheck[] {
-  if (reference.infrastructureError) throw new LabbookError(`${plan.path}: the reference run (the instructor's solution) could not run: ${reference.infrastructureError}`);
+  if (reference.infrastructureError) throw new NotebookError(`${plan.path}: the reference run (the instructor's solution) could not run: ${reference.infrastructureError}`);
   const hidden = new Map(plan.hiddenChecks.map((h) => [h.id, h]));
   const cells = reference.cells.filter((c) => hidden.has(c.id));
   const broken = cells.filter((c) => c.status !== "passed" && !(c.status === "skipped" && c.skipReason?.startsWith("needs ")));
   const failing = withOccurrences(cells).filter((c) => !c.passed);
   if (broken.length || failing.length) {
     const what = [...failing.map((f) => `"${f.name}" (${f.cell.id}): ${f.message}`), ...broken.filter((b) => b.checks.every((c) => c.passed)).map((b) => `${b.id}: ${b.error?.message ?? b.status}`)];
-    throw new LabbookError(`${plan.path}: the instructor's solution fails its own hidden checks, so no score would be fair; fix the lab first:\n${what.map((w) => `  ${w}`).join("\n")}`);
+    throw new NotebookError(`${plan.path}: the instructor's solution fails its own hidden checks, so no score would be fair; fix the lab first:\n${what.map((w) => `  ${w}`).join("\n")}`);
   }
   const expected = withOccurrences(cells).map(({ cell, name, occurrence, points }) => {
     const planned = hidden.get(cell.id)!;
@@ -91,7 +91,7 @@ export function expectedChecks(plan: LabPlan, reference: NotebookRunResult): Exp
   });
   for (const h of plan.hiddenChecks) {
     if (!expected.some((e) => e.cell === h.id) && !cells.some((c) => c.id === h.id && c.status === "skipped")) {
-      throw new LabbookError(`${plan.path}: hidden-check cell "${h.id}" recorded no check in the reference run; a hidden check must call check()`);
+      throw new NotebookError(`${plan.path}: hidden-check cell "${h.id}" recorded no check in the reference run; a hidden check must call check()`);
     }
   }
   return expected;
