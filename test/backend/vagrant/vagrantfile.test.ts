@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PROVISION = join(ROOT, "infra", "provision");
+const SCRIPT_DIRS = [join(ROOT, "infra", "provision"), join(ROOT, "infra", "box")];
 const run = promisify(execFile);
 
 const scratch = mkdtempSync(join(tmpdir(), "labbook-vagrant-"));
@@ -45,9 +45,9 @@ describe("the Vagrantfile", function () {
     assert.match(result.output, /edge7: 10\.9\.9\.9 is not in 192\.168\.0\.0/);
   });
 
-  it("has provisioning scripts that pass shellcheck", async () => {
-    const scripts = readdirSync(PROVISION).filter((name) => name.endsWith(".sh")).map((name) => join(PROVISION, name));
-    assert.ok(scripts.length >= 4, scripts.join(", "));
+  it("has provisioning and box-building scripts that pass shellcheck", async () => {
+    const scripts = SCRIPT_DIRS.flatMap((dir) => readdirSync(dir).filter((name) => name.endsWith(".sh")).map((name) => join(dir, name)));
+    assert.ok(scripts.length >= 5, scripts.join(", "));
     const result = await run("shellcheck", ["--shell=sh", ...scripts]).then(
       () => ({ code: 0, output: "" }),
       (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, output: error.stdout ?? "" }),
