@@ -1,6 +1,7 @@
 // A student's feedback: the score per exercise, each hidden check by name with the instructor's hint
 // (never its code or what it observed), the lab's visible checks with their messages, and what the
 // grader did about the student's changes. Written as Markdown, and as HTML from the same text.
+import { basename } from "node:path";
 import { escapeMarkup } from "../report/escape.ts";
 import { PAGE_STYLE } from "../report/html-style.ts";
 import { renderMarkdown } from "../report/markdown-html.ts";
@@ -17,7 +18,7 @@ function block(text: string): string[] {
 }
 
 export function feedbackMarkdown(title: string, grade: StudentGrade): string {
-  const lines = [`# ${title}`, "", `Student ${code(grade.student)}, file ${code(grade.file)}`, ""];
+  const lines = [`# ${title}`, "", `Student ${code(grade.student)}, file ${code(basename(grade.file))}`, ""];
   if (grade.status === "rejected") lines.push(`**Score: 0 / ${grade.max}.** The submission could not be graded: ${code(grade.reason ?? "")}`, "");
   else if (grade.status === "error") lines.push(`**Not graded yet.** Grading failed for a reason that is not yours: ${code(grade.reason ?? "")}. Your instructor will grade it again.`, "");
   else lines.push(`**Score: ${grade.total} / ${grade.max}**`, "");
