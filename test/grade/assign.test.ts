@@ -89,7 +89,7 @@ describe("labbook assign", () => {
     const out = await mkdtemp(join(tmpdir(), "labbook-assign-"));
     const ok = await labbook(["assign", writeFixture("lab", base), "--out", out]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /wrote .*lab\.ipynb: 1 exercise \(2 points\); removed 1 solution and 1 hidden-check cell/);
+    assert.match(ok.stdout, /wrote .*lab\.ipynb: 1 exercise \(2 points\); removed 1 solution, 1 hidden-check cell/);
     const written = JSON.parse(readFileSync(join(out, "lab.ipynb"), "utf8")) as Notebook;
     assert.deepEqual(written.cells.map((c) => c.id), ["setup", "ex"]);
     const bad = await labbook(["assign", writeFixture("bad", [base[0]!]), "--out", out]);

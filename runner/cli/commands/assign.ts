@@ -23,11 +23,9 @@ export const assign: CliCommand = {
     const target = join(outDir, basename(plan.path));
     writeNotebook(target, studentNotebook(plan));
     const points = plan.exercises.reduce((sum, e) => sum + (e.exercise.meta.points ?? 0), 0);
-    const hiddenPoints = plan.hiddenChecks.length;
-    process.stdout.write(
-      `wrote ${target}: ${plan.exercises.length} exercise${plan.exercises.length === 1 ? "" : "s"} (${points} points); ` +
-        `removed ${plan.exercises.length} solution${plan.exercises.length === 1 ? "" : "s"} and ${hiddenPoints} hidden-check cell${hiddenPoints === 1 ? "" : "s"}\n`,
-    );
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    const removed = [count(plan.exercises.length, "solution"), count(plan.hiddenChecks.length, "hidden-check cell"), ...(plan.graderSetup.length ? [count(plan.graderSetup.length, "grader-setup cell")] : [])];
+    process.stdout.write(`wrote ${target}: ${count(plan.exercises.length, "exercise")} (${points} points); removed ${removed.join(", ")}\n`);
     return 0;
   },
 };
