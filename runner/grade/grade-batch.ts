@@ -1,7 +1,7 @@
 // `labbook grade`: every submission on a fresh cluster of its own, `jobs` at once, hidden checks in a
 // kernel the student's code never ran in, and one reference run of the instructor's solution that says
 // what a full score is. Writes the gradebook, JUnit, and per student the executed notebook and feedback.
-import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { availableParallelism, freemem } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
@@ -11,6 +11,7 @@ import { writeNotebook } from "../notebook/read.ts";
 import { notebookTitle, runNotebook } from "../run/notebook-run.ts";
 import type { NotebookRunResult } from "../run/results.ts";
 import { expandNotebookPaths } from "../run/run-notebooks.ts";
+import { ownedTempDir } from "../run/temp-dirs.ts";
 import { labVersion } from "./assign.ts";
 import { feedbackHtml, feedbackMarkdown } from "./feedback.ts";
 import { gradedNotebook } from "./graded-notebook.ts";
@@ -65,31 +66,6 @@ export function shardOf<T>(items: T[], shard: Shard | undefined): T[] {
   return shard ? items.filter((_, index) => index % shard.count === shard.index - 1) : items;
 }
 
-/** Graded notebooks are built here, inside --out; a run killed with -9 leaves one, which the next run removes. */
-const WORK_PREFIX = ".work-";
-
-function removeStaleWorkDirs(outDir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(outDir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(WORK_PREFIX.length));
-    if (name.startsWith(WORK_PREFIX) && Number.isInteger(pid) && pid > 0 && !processExists(pid)) rmSync(join(outDir, name), { recursive: true, force: true });
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 interface Task {
   notebookPath: string;
   outDir: string;
@@ -105,9 +81,10 @@ export async function gradeBatch(labPath: string, paths: string[], options: Grad
   const submissions = shardOf(all, options.shard);
   const lab = labName(plan);
   const outDir = resolve(options.outDir);
-  removeStaleWorkDirs(outDir);
-  const work = join(outDir, `${WORK_PREFIX}${process.pid}`);
-  mkdirSync(join(work, "node_modules"), { recursive: true });
+  // Graded notebooks are built in a scratch dir that names this process: after a kill -9,
+  // `labbook down --all` removes it with the kernels' scratch dirs.
+  const work = ownedTempDir("grade");
+  mkdirSync(join(work, "node_modules"));
   options.onAbortHandle?.(async () => rmSync(work, { recursive: true, force: true }));
   // Graded notebooks import "labbook" from where they are, like the labs do from labs/.
   symlinkSync(REPO_ROOT, join(work, "node_modules", "labbook"));

@@ -1,14 +1,14 @@
-// Scratch directories of a run (a kernel's connection file, the grader's notes) carry the owning
+// Scratch directories of a run (a kernel's connection file, the grader's notes, graded notebooks) carry the owning
 // process's PID in their names, so that after a kill -9 the next `labbook down --all` can tell
 // leftovers from the directories of a run still going, and remove only those.
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const OWNED = /^labbook-(kernel|notes)-(\d+)-/;
+const OWNED = /^labbook-(kernel|notes|grade)-(\d+)-/;
 
 /** A new directory in the system's temp dir, named `labbook-<kind>-<pid>-XXXXXX`. */
-export function ownedTempDir(kind: "kernel" | "notes"): string {
+export function ownedTempDir(kind: "kernel" | "notes" | "grade"): string {
   return mkdtempSync(join(tmpdir(), `labbook-${kind}-${process.pid}-`));
 }
 
