@@ -2,6 +2,8 @@
 # labbook's set-up, for a fresh Debian 12 / Ubuntu 22.04+ machine, as root:
 #   sudo infra/setup.sh labs   installs what is missing, then runs every lab headless (labbook run labs/)
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
+#   sudo infra/setup.sh vagrant installs Vagrant, libvirt and qemu too, then proves the Vagrant backend
+#                               offline: box build, 2 VMs, labs 02 and 03 on them (npm run test:vagrant)
 # Everything it installs comes from apt (infra/packages.txt) and npm (package-lock.json).
 set -euo pipefail
 
@@ -13,14 +15,16 @@ say() { printf 'labbook setup: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
 
 case "$MODE" in
-  labs|test|deps) ;;
-  *) die "usage: sudo infra/setup.sh labs|test   (labs: run the labs; test: run the test suite; deps: install only)" ;;
+  labs|test|vagrant|deps) ;;
+  *) die "usage: sudo infra/setup.sh labs|test|vagrant   (labs: run the labs; test: run the test suite; vagrant: prove the VM backend; deps: install only)" ;;
 esac
 [ "$(id -u)" = 0 ] || die "run as root (sudo infra/setup.sh $MODE): labbook builds network namespaces"
 [ "$(uname -s)" = Linux ] || die "labbook's embedded cluster needs Linux; on other systems use the Vagrant backend"
 
 PACKAGE_LISTS=(infra/packages.txt infra/packages-jupyter.txt)
-[ "$MODE" = test ] && PACKAGE_LISTS+=(infra/packages-test.txt)
+# The tests check the Vagrantfile and run libvirtd in a VM host (no VMs), so they need the Vagrant packages too.
+[ "$MODE" = test ] && PACKAGE_LISTS+=(infra/packages-test.txt infra/packages-vagrant.txt)
+[ "$MODE" = vagrant ] && PACKAGE_LISTS+=(infra/packages-vagrant.txt)
 
 missing_packages() {
   # Column 1 is the package, column 2 a file it installs: the same test `labbook doctor` makes.
@@ -106,5 +110,8 @@ case "$MODE" in
     ;;
   test)
     exec npm test
+    ;;
+  vagrant)
+    exec npm run test:vagrant
     ;;
 esac

@@ -1,9 +1,11 @@
 import { UsageError } from "../errors.ts";
 import { NetnsBackend } from "./netns/driver.ts";
+import { VagrantBackend } from "./vagrant/driver.ts";
 import type { Backend } from "./types.ts";
 
 const drivers: Record<string, () => Backend> = {
   netns: () => new NetnsBackend(),
+  vagrant: () => new VagrantBackend(),
 };
 
 export const DEFAULT_BACKEND = "netns";

@@ -53,6 +53,11 @@ export interface UpOptions {
 /** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */
 export interface Backend {
   readonly name: string;
+  /**
+   * "fresh": `labbook run` starts a cluster per notebook (namespaces take a fraction of a second).
+   * "shared": runs use the cluster `labbook up` started, one notebook at a time (VMs take minutes).
+   */
+  readonly runsOn: "fresh" | "shared";
   up(options: UpOptions): Promise<ClusterDescription>;
   down(name: string): Promise<DownReport>;
   /** Every cluster of this backend, including leftovers of crashed runs. */

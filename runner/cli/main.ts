@@ -8,13 +8,14 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   status: { summary: "list clusters and their nodes", load: async () => (await import("./commands/status.ts")).status },
   exec: { summary: "run a command on a node, streaming its output; exits with the command's exit code", load: async () => (await import("./commands/exec.ts")).exec },
   ssh: { summary: "an interactive shell on a node, like vagrant ssh", load: async () => (await import("./commands/ssh.ts")).ssh },
-  run: { summary: "run lab notebooks headless, each on a fresh cluster; writes executed notebooks and reports", load: async () => (await import("./commands/run.ts")).run },
+  run: { summary: "run lab notebooks headless, each on a fresh cluster (or on the VMs of --backend vagrant); writes executed notebooks and reports", load: async () => (await import("./commands/run.ts")).run },
   kernel: { summary: "kernel install: register labbook's patched tslab kernel with Jupyter", load: async () => (await import("./commands/kernel.ts")).kernel },
   assign: { summary: "write the student version of an instructor lab: no solutions, no hidden checks", load: async () => (await import("./commands/assign.ts")).assign },
   grade: { summary: "grade student submissions of a lab, each on its own cluster, many at once; writes a gradebook and feedback", load: async () => (await import("./commands/grade.ts")).grade },
   gradebook: { summary: "gradebook merge: join the gradebooks of sharded grade runs", load: async () => (await import("./commands/gradebook.ts")).gradebook },
   notebook: { summary: "start Jupyter on labs/ (127.0.0.1 only) with the cluster up, and print its URL", load: async () => (await import("./commands/notebook.ts")).notebook },
   doctor: { summary: "check this machine: root, kernel features, packages; prints what is missing and the fix", load: async () => (await import("./commands/doctor.ts")).doctor },
+  box: { summary: "box build: make the Vagrant backend's box offline; box check: boot it once and check it", load: async () => (await import("./commands/box.ts")).box },
   smoke: { summary: "bring up a cluster, check that its nodes work and reach each other, take it down", load: async () => (await import("./commands/smoke.ts")).smoke },
 };
 

@@ -14,6 +14,8 @@ export class Node {
   readonly name: string;
   readonly ip: string;
   readonly roles: readonly string[];
+  /** The interface that carries `ip` (eth0 on the embedded cluster, eth1 on Vagrant VMs). */
+  readonly lanInterface: string;
   /** Runs a command on this node: zx's tagged template with zx's quoting. */
   readonly $: Dollar<CommandResult>;
 
@@ -24,6 +26,7 @@ export class Node {
     this.name = spec.name;
     this.ip = spec.ip;
     this.roles = spec.roles;
+    this.lanInterface = spec.lanInterface ?? "eth0";
     this.$ = makeDollar((command, options) => this.run(command, options));
   }
 

@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 export const PACKAGES_FILE = fileURLToPath(new URL("../../infra/packages.txt", import.meta.url));
 /** What `labbook notebook` (and Jupyter's nbconvert) need on top. */
 export const JUPYTER_PACKAGES_FILE = fileURLToPath(new URL("../../infra/packages-jupyter.txt", import.meta.url));
+/** What the Vagrant backend needs on the host: Vagrant, libvirt, qemu and the offline box builder. */
+export const VAGRANT_PACKAGES_FILE = fileURLToPath(new URL("../../infra/packages-vagrant.txt", import.meta.url));
 
 export interface RequiredPackage {
   name: string;

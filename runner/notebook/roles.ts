@@ -1,5 +1,6 @@
 // labbook's cell metadata, under metadata.labbook of a code cell:
 //   { "id": "ping-node2", "role": "step", "requires": ["kubernetes"], "timeout": 30, "points": 2 }
+//   (requires: capabilities, or "node:node3" for a node a smaller cluster may not have)
 import type { CellRole } from "../run/results.ts";
 import type { Cell } from "./types.ts";
 
@@ -38,7 +39,7 @@ export function cellMetadata(cell: Cell, where: string): { meta: LabbookCellMeta
   const role = (raw.role ?? "step") as CellRole;
   if (!CELL_ROLES.includes(role)) problems.push(`${where}: unknown role "${String(raw.role)}" (roles: ${CELL_ROLES.join(", ")})`);
   const requires = raw.requires ?? [];
-  if (!Array.isArray(requires) || requires.some((r) => typeof r !== "string")) problems.push(`${where}: requires must be a list of capability names`);
+  if (!Array.isArray(requires) || requires.some((r) => typeof r !== "string")) problems.push(`${where}: requires must be a list of capability names or "node:<name>"`);
   for (const [key, value] of [["timeout", raw.timeout], ["points", raw.points]] as const) {
     if (value !== undefined && (typeof value !== "number" || !(value >= 0))) problems.push(`${where}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
   }

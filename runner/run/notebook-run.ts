@@ -16,6 +16,7 @@ import { errorFromStderr } from "./cell-error.ts";
 import { CellRunner } from "./cell-runner.ts";
 import { KernelSession, type CellExecution } from "./kernel-session.ts";
 import { OutputCollector } from "./outputs.ts";
+import { unmetRequirements } from "./requirements.ts";
 import { ownedTempDir } from "./temp-dirs.ts";
 import type { CellResult, NotebookRunResult } from "./results.ts";
 
@@ -26,7 +27,7 @@ export interface NotebookRunOptions {
   keepGoing: boolean;
   outDir: string;
   reporter: Reporter;
-  /** Cluster name; unique per run so that notebooks never share leftovers. */
+  /** Cluster name: unique per run on a "fresh" backend, so that notebooks never share leftovers; the running cluster's on a "shared" one. */
   clusterName: string;
   /** Called with a function that stops everything at once (for Ctrl-C). */
   onAbortHandle?: (abort: () => Promise<void>) => void;
@@ -89,16 +90,25 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     },
   };
   let session: CellSession = new KernelSession(sessionOptions);
+  // A shared cluster (VMs) outlives the run: the runner attaches to it and never takes it down.
+  const fresh = options.backend.runsOn === "fresh";
+  const release = (name: string) => (fresh ? options.backend.down(name) : Promise.resolve());
   options.onAbortHandle?.(async () => {
     session.kill();
-    await options.backend.down(options.clusterName);
+    await release(options.clusterName);
   });
   // The kernel warms up (about 2 s) while the cluster starts.
-  const [clusterUp, kernel] = await Promise.allSettled([Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true }), session.start()]);
+  const [clusterUp, kernel] = await Promise.allSettled([
+    fresh ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true }) : Cluster.attach(options.clusterName, options.backend),
+    session.start(),
+  ]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {
     session.kill();
     rmSync(graderNotes, { recursive: true, force: true });
-    if (clusterUp.status === "fulfilled") await clusterUp.value.down();
+    if (clusterUp.status === "fulfilled") {
+      clusterUp.value.close();
+      await release(clusterUp.value.name);
+    }
     throw clusterUp.status === "rejected" ? clusterUp.reason : (kernel as PromiseRejectedResult).reason;
   }
   const cluster = clusterUp.value;
@@ -124,10 +134,10 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
       }
       const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
       options.reporter.onCellStart?.({ notebook: path, ...base });
-      const missing = meta.requires.filter((capability) => !cluster.has(capability as never));
+      const unmet = unmetRequirements(cluster, meta.requires);
       let cellResult: CellResult;
-      if (missing.length > 0) {
-        cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: `needs ${missing.join(", ")}, which the ${options.backend.name} backend does not offer` };
+      if (unmet) {
+        cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: unmet };
       } else if (meta.role === "grader-setup" && !options.isolateHidden) {
         cellResult = { ...base, status: "skipped", durationMs: 0, skipReason: GRADING_ONLY };
       } else if (stopped && meta.role !== "teardown") {
@@ -147,7 +157,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     writeNotebook(executedPath, notebook);
   } finally {
     await session.close().catch(() => session.kill());
-    await options.backend.down(cluster.name);
+    await release(cluster.name);
     rmSync(graderNotes, { recursive: true, force: true });
   }
   result.durationMs = Date.now() - started;

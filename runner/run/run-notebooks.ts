@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backend/types.ts";
+import { DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { LabbookError } from "../errors.ts";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
 import { SerializingReporter } from "../report/serialize.ts";
@@ -37,11 +38,14 @@ export interface RunNotebooksOptions {
   jobs?: number;
   /** Hidden checks last, in a fresh process (see NotebookRunOptions). */
   isolateHidden?: boolean;
+  /** On a "shared" backend (VMs): the running cluster the notebooks use, one after another. */
+  sharedCluster?: string;
 }
 
 async function runOne(path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
   try {
-    return await runNotebook(path, { ...options, clusterName: `run${process.pid}-${index + 1}` });
+    const clusterName = options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
+    return await runNotebook(path, { ...options, clusterName });
   } catch (error) {
     // The cluster or the kernel would not start: say so for this notebook and go on with the next.
     if (!(error instanceof LabbookError)) throw error;
@@ -61,7 +65,8 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   const started = Date.now();
   options.reporter.onRunStart?.({ notebooks });
   const results: NotebookRunResult[] = new Array(notebooks.length);
-  const jobs = Math.max(1, Math.min(options.jobs ?? 1, notebooks.length));
+  // Notebooks sharing one cluster must take turns.
+  const jobs = options.backend.runsOn === "shared" ? 1 : Math.max(1, Math.min(options.jobs ?? 1, notebooks.length));
   // One at a time, the reporter hears everything live; with more, each notebook's lines come as a block.
   const serializer = jobs > 1 ? new SerializingReporter(options.reporter) : undefined;
   let next = 0;

@@ -43,7 +43,8 @@ export interface ClusterOptions {
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
 export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const rebuild = options.fresh === true && !process.env[CLUSTER_VARIABLE];
+  // VMs take minutes to rebuild: on them a lab starts on the cluster as it is (see the README's Vagrant section).
+  const rebuild = options.fresh === true && !process.env[CLUSTER_VARIABLE] && getBackend().runsOn === "fresh";
   if (current === undefined || rebuild) {
     const previous: Promise<Cluster | undefined> = current ?? Promise.resolve(undefined);
     const opening = rebuild

@@ -4,6 +4,8 @@ export interface TopologyNode {
   roles: string[];
   memory: number;
   cpus: number;
+  /** The node's interface on the LAN, filled in by the backend: eth0 in namespaces, eth1 on Vagrant VMs. */
+  lanInterface?: string;
 }
 
 export interface Topology {

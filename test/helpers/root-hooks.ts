@@ -1,10 +1,14 @@
 // Runs around the whole suite: tests get a state directory of their own, the host's
 // network state is recorded before anything runs, and every test cluster is removed
 // at the end, also when tests failed.
+import { rmSync } from "node:fs";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
+import { VagrantBackend } from "../../runner/backend/vagrant/driver.ts";
 import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
+// Vagrant clusters, their VM disks and labbook's Vagrant home: on disk, away from the checkout's own.
+process.env.LABBOOK_VAGRANT_DIR ??= "/var/tmp/labbook-test-vagrant";
 
 export let hostBefore: HostSnapshot | undefined;
 
@@ -17,5 +21,7 @@ export const mochaHooks = {
   },
   async afterAll(): Promise<void> {
     await new NetnsBackend().downAll();
+    await new VagrantBackend().downAll();
+    rmSync(process.env.LABBOOK_VAGRANT_DIR!, { recursive: true, force: true });
   },
 };

@@ -12,7 +12,8 @@ import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget,
 import { spawnHolder } from "./holder.ts";
 import { hostExec } from "./host-exec.ts";
 import { privateDirs, writeClusterFiles } from "./node-files.ts";
-import { MARKER_VARIABLE, isRunning, killOwned, markerOf, processesMarked, startTimeOf } from "./procfs.ts";
+import { clustersFound, downEach, leftoverStatus, statusesOf, takeDown } from "../cluster-sweep.ts";
+import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "./procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
   clusterDir,
@@ -55,6 +56,7 @@ const LAN_BRIDGE = "lan0";
 
 export class NetnsBackend implements Backend {
   readonly name = "netns";
+  readonly runsOn = "fresh";
 
   async up({ name, topology, onProgress, ephemeral }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
@@ -184,40 +186,20 @@ export class NetnsBackend implements Backend {
   async down(name: string): Promise<DownReport> {
     const state = readState(name);
     const holders = state ? [...Object.values(state.nodes), state.world].filter((h): h is HolderRecord => h !== undefined) : [];
-    // Each node's PID 1 first: the kernel then kills the rest of the node, and the unshare
-    // parent, still alive, reaps it at once. Marked processes cover a crash between
-    // spawning a holder and recording it.
-    const killed = await killOwned(holders);
-    killed.push(...(await killOwned([...holders.map((h) => h.unshare), ...processesMarked((m) => m === markerFor(name))])));
-    const existed = existsSync(clusterDir(name));
-    rmSync(clusterDir(name), { recursive: true, force: true });
-    return { clusters: existed || killed.length > 0 ? [name] : [], killed };
+    return takeDown(name, holders, markerFor(name), clusterDir(name));
   }
 
   async downAll(): Promise<DownReport> {
-    const prefix = `${stateRoot()}::`;
-    const names = new Set(listClusterNames());
-    for (const proc of processesMarked((m) => m.startsWith(prefix))) {
-      const marker = markerOf(proc.pid);
-      if (marker) names.add(marker.slice(prefix.length));
-    }
-    const report: DownReport = { clusters: [], killed: [] };
-    for (const name of names) {
-      const one = await this.down(name);
-      report.clusters.push(...one.clusters);
-      report.killed.push(...one.killed);
-    }
-    return report;
+    return downEach(clustersFound(listClusterNames(), `${stateRoot()}::`), (name) => this.down(name));
   }
 
   async list(): Promise<ClusterStatus[]> {
-    const statuses = await Promise.all(listClusterNames().map((name) => this.statusOf(name)));
-    return statuses.filter((s): s is ClusterStatus => s !== undefined);
+    return statusesOf(listClusterNames(), (name) => this.statusOf(name));
   }
 
   private async statusOf(name: string): Promise<ClusterStatus | undefined> {
     const state = readState(name);
-    if (!state) return existsSync(clusterDir(name)) ? { name, backend: this.name, state: "down", createdAt: "", nodes: [] } : undefined;
+    if (!state) return leftoverStatus(name, this.name, clusterDir(name));
     const nodes = state.topology.nodes.map((node) => {
       const holder = state.nodes[node.name];
       return { name: node.name, ip: node.ip, pid: holder?.pid, running: holder !== undefined && isRunning(holder) };

@@ -1,4 +1,4 @@
-import { getBackend } from "../../backend/registry.ts";
+import { backendNames, getBackend } from "../../backend/registry.ts";
 import { runAllChecks, type CheckResult } from "../../doctor/checks.ts";
 import { UsageError } from "../../errors.ts";
 import { parseCommandArgs } from "../args.ts";
@@ -11,10 +11,11 @@ export const doctor: CliCommand = {
     if (positionals.length > 0) throw new UsageError(`labbook doctor: unexpected argument "${positionals[0]}"`);
     const results: CheckResult[] = runAllChecks();
     if (results[0]?.ok) {
-      const leftovers = (await getBackend("netns").list()).filter((c) => c.state === "down" || c.state === "degraded");
+      const clusters = (await Promise.all(backendNames().map((name) => getBackend(name).list()))).flat();
+      const leftovers = clusters.filter((c) => c.state === "down" || c.state === "degraded");
       results.push(
         leftovers.length
-          ? { name: "leftover clusters", ok: false, warning: true, detail: leftovers.map((c) => `${c.name} (${c.state})`).join(", "), fix: "labbook down --all" }
+          ? { name: "leftover clusters", ok: false, warning: true, detail: leftovers.map((c) => `${c.name} (${c.backend}, ${c.state})`).join(", "), fix: "labbook down --all" }
           : { name: "leftover clusters", ok: true, detail: "none" },
       );
     }

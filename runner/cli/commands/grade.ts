@@ -41,6 +41,8 @@ export const grade: CliCommand = {
     const shard = parseShard(values.shard);
     const jobs = positiveInteger("--jobs", values.jobs) ?? defaultJobs();
     const backend = getBackend(values.backend);
+    // Grading needs a fresh cluster per submission: a student must not inherit another's state.
+    if (backend.runsOn !== "fresh") throw new UsageError(`labbook grade: the ${backend.name} backend shares one cluster between runs; grade on the netns backend`);
     const aborts = new Set<() => Promise<void>>();
     const { book, written } = await withInterruptCleanup(
       async () => {

@@ -14,7 +14,7 @@ type CaughtSignal = keyof typeof SIGNALS;
 
 export const notebook: CliCommand = {
   usage: [
-    "labbook notebook [--port P] [--name C] [--backend netns] [--seed S] [--no-browser]",
+    "labbook notebook [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--no-browser]",
     "  starts Jupyter Notebook on labs/, on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
     '  (default "labbook") up, and prints its URL with the access token. Ctrl-C stops Jupyter and its kernels,',
     "  and takes the cluster down if this command started it. No browser is opened (--no-browser is the default).",

@@ -8,8 +8,9 @@ import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
+    "  --backend vagrant runs them one after another on the VMs that `labbook up --backend vagrant` started (--name, default labbook)",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
     "  --isolate-hidden runs hidden checks as grade does: last, in a fresh process, after the grader-setup cells",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
@@ -17,6 +18,7 @@ export const run: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs("run", argv, {
       backend: { type: "string", short: "b" },
+      name: { type: "string", short: "n" },
       timeout: { type: "string" },
       "keep-going": { type: "boolean", short: "k" },
       report: { type: "string", short: "r" },
@@ -33,13 +35,14 @@ export const run: CliCommand = {
     const names = ["console", ...(values.report ? values.report.split(",").map((r) => r.trim()).filter(Boolean) : [])];
     const reporter = fanOut(createReporters([...new Set(names)], { outDir }));
     const backend = getBackend(values.backend);
+    if (values.name !== undefined && backend.runsOn === "fresh") throw new UsageError(`--name: the ${backend.name} backend runs each notebook on a fresh cluster of its own`);
     // One per notebook running: with --jobs, Ctrl-C must stop all of them.
     const aborts = new Set<() => Promise<void>>();
     const summary = await withInterruptCleanup(
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

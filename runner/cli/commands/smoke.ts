@@ -39,7 +39,7 @@ const steps: Step[] = [
 ];
 
 export const smoke: CliCommand = {
-  usage: "labbook smoke [--name C] [--nodes N] [--backend netns]",
+  usage: "labbook smoke [--name C] [--nodes N] [--backend netns|vagrant]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("smoke", argv, { ...CLUSTER_OPTIONS, nodes: { type: "string" } });
     if (positionals.length > 0) throw new UsageError(`labbook smoke: unexpected argument "${positionals[0]}"`);

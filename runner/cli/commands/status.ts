@@ -5,7 +5,7 @@ import type { CliCommand } from "../command.ts";
 import { formatAge, formatTable } from "../table.ts";
 
 export const status: CliCommand = {
-  usage: "labbook status [--json] [--backend netns]",
+  usage: "labbook status [--json] [--backend netns|vagrant]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("status", argv, { backend: { type: "string", short: "b" }, json: { type: "boolean" } });
     if (positionals.length > 0) throw new UsageError(`labbook status: unexpected argument "${positionals[0]}"`);

@@ -6,7 +6,7 @@ import { withInterruptCleanup } from "../interrupt.ts";
 import { UsageError } from "../../errors.ts";
 
 export const up: CliCommand = {
-  usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns]",
+  usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns|vagrant]",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("up", argv, {
       ...CLUSTER_OPTIONS,

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const SCRIPT_DIRS = [join(ROOT, "infra", "provision"), join(ROOT, "infra", "box")];
+const SCRIPT_DIRS = [join(ROOT, "infra", "provision"), join(ROOT, "infra", "box"), join(ROOT, "runner", "backend", "vagrant")];
 const run = promisify(execFile);
 
 const scratch = mkdtempSync(join(tmpdir(), "labbook-vagrant-"));

@@ -1,0 +1,50 @@
+// What every backend's `down --all` and `status` share: finding its clusters (by state on disk, and by
+// the marker its processes carry, which covers a crash before any state was written) and going over them.
+import { existsSync, rmSync } from "node:fs";
+import { killOwned, markerOf, processesMarked } from "./netns/procfs.ts";
+import type { HolderRecord } from "./netns/state.ts";
+import type { ClusterStatus, DownReport } from "./types.ts";
+
+/** Clusters listed on disk, plus those named by the markers (`<prefix><name>`) of processes still running. */
+export function clustersFound(listed: string[], markerPrefix: string): string[] {
+  const names = new Set(listed);
+  for (const proc of processesMarked((m) => m.startsWith(markerPrefix))) {
+    const marker = markerOf(proc.pid);
+    if (marker) names.add(marker.slice(markerPrefix.length));
+  }
+  return [...names];
+}
+
+/** Takes each cluster down in turn; one report for all. */
+export async function downEach(names: Iterable<string>, down: (name: string) => Promise<DownReport>): Promise<DownReport> {
+  const report: DownReport = { clusters: [], killed: [] };
+  for (const name of names) {
+    const one = await down(name);
+    report.clusters.push(...one.clusters);
+    report.killed.push(...one.killed);
+  }
+  return report;
+}
+
+export async function statusesOf(names: string[], statusOf: (name: string) => Promise<ClusterStatus | undefined>): Promise<ClusterStatus[]> {
+  const statuses = await Promise.all(names.map(statusOf));
+  return statuses.filter((s): s is ClusterStatus => s !== undefined);
+}
+
+/**
+ * Ends a cluster: its holders' PID 1s first (the kernel then kills everything inside, and each unshare
+ * parent, still alive, reaps its child at once), then the unshare parents and any process still carrying
+ * the cluster's marker (a crash between spawning a holder and recording it), then its directory.
+ */
+export async function takeDown(name: string, holders: HolderRecord[], marker: string, dir: string): Promise<DownReport> {
+  const killed = await killOwned(holders);
+  killed.push(...(await killOwned([...holders.map((h) => h.unshare), ...processesMarked((m) => m === marker)])));
+  const existed = existsSync(dir);
+  rmSync(dir, { recursive: true, force: true });
+  return { clusters: existed || killed.length > 0 ? [name] : [], killed };
+}
+
+/** A cluster directory without a readable state: the leftover of a crash, shown as down so `down --all` takes it. */
+export function leftoverStatus(name: string, backend: string, dir: string): ClusterStatus | undefined {
+  return existsSync(dir) ? { name, backend, state: "down", createdAt: "", nodes: [] } : undefined;
+}

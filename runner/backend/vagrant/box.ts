@@ -1,0 +1,42 @@
+// Which box the VMs boot. A box built offline (`labbook box build`) wins: it is added to labbook's
+// own Vagrant home once per build. Otherwise $LABBOOK_BOX, or the Vagrantfile's default
+// debian/bookworm64, which Vagrant downloads from Vagrant Cloud (needs internet).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CHECKOUT, vagrantRoot } from "./state.ts";
+
+export const LOCAL_BOX_NAME = "labbook/bookworm";
+export const DEFAULT_BOX = "debian/bookworm64";
+
+export function localBoxFile(): string {
+  return join(CHECKOUT, ".labbook", "box", "labbook-bookworm.box");
+}
+
+/** Vagrant's home for labbook: boxes added here never mix with the user's own ~/.vagrant.d. */
+export function vagrantHome(): string {
+  return join(vagrantRoot(), "home");
+}
+
+export interface BoxChoice {
+  name: string;
+  /** The file to `vagrant box add` first, when the home does not hold this build of it yet. */
+  addFrom?: string;
+  /** Written to the home once added: which build of the local box it holds. */
+  stamp?: { file: string; value: string };
+}
+
+export function chooseBox(): BoxChoice {
+  if (process.env.LABBOOK_BOX) return { name: process.env.LABBOOK_BOX };
+  const file = localBoxFile();
+  if (!existsSync(file)) return { name: DEFAULT_BOX };
+  // The builder's input hash names a build; a rebuilt box must replace the one added before.
+  const inputs = join(CHECKOUT, ".labbook", "box", "inputs");
+  const build = existsSync(inputs) ? readFileSync(inputs, "utf8").trim() : "unknown";
+  const stampFile = join(vagrantHome(), "labbook-box.added");
+  const added = existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";
+  return { name: LOCAL_BOX_NAME, ...(added === build ? {} : { addFrom: file, stamp: { file: stampFile, value: build } }) };
+}
+
+export function recordBoxAdded(choice: BoxChoice): void {
+  if (choice.stamp) writeFileSync(choice.stamp.file, choice.stamp.value + "\n");
+}

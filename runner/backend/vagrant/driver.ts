@@ -1,0 +1,193 @@
+// The Vagrant backend: a cluster of VMs from the same topology as the embedded one. Vagrant, libvirtd
+// and every qemu run inside a VM host of their own (vm-host.ts), so that nothing of theirs touches the
+// host's network. The runner reads `vagrant ssh-config` once per `up` and then reaches each VM with
+// ssh2, one reused connection per node, as root with labbook's key: never `vagrant ssh -c`.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
+import { generateEd25519 } from "../../ssh/keys.ts";
+import { stdioSocket } from "../../ssh/stdio-socket.ts";
+import { clustersFound, downEach, leftoverStatus, statusesOf, takeDown } from "../cluster-sweep.ts";
+import { MARKER_VARIABLE, isRunning, startTimeOf } from "../netns/procfs.ts";
+import { CLUSTER_NAME_PATTERN } from "../netns/state.ts";
+import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
+import { chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
+import { discoverNodes } from "./discover.ts";
+import { assertVagrantPrerequisites } from "./prerequisites.ts";
+import { parseSshConfig } from "./ssh-config.ts";
+import { CHECKOUT, clusterDir, ensureClustersDir, listClusterNames, readState, vagrantRoot, writeState, type VagrantClusterState } from "./state.ts";
+import { kvmUsable, runVagrant, startVmHost, vmHostDirs } from "./vm-host.ts";
+
+/** The runner's key pair: the Vagrantfile authorizes its public half for root on every VM. */
+export function runnerKeyFile(): string {
+  return join(vagrantRoot(), "id_ed25519");
+}
+
+function ensureRunnerKey(): void {
+  if (existsSync(runnerKeyFile())) return;
+  mkdirSync(vagrantRoot(), { recursive: true, mode: 0o700 });
+  const pair = generateEd25519("labbook-runner");
+  writeFileSync(runnerKeyFile(), pair.private, { mode: 0o600 });
+  writeFileSync(`${runnerKeyFile()}.pub`, pair.public + "\n");
+}
+
+/** Vagrant's milestones, without the domain's settings listing and the box-version advice. */
+function worthShowing(line: string): boolean {
+  return /^==> [\w-]+: (?!\s+--|No version detected|generating a local|See https|Domain launching)/.test(line);
+}
+
+function markerFor(name: string): string {
+  return `${vagrantRoot()}::${name}`;
+}
+
+export class VagrantBackend implements Backend {
+  readonly name = "vagrant";
+  readonly runsOn = "shared";
+
+  async up({ name, topology, onProgress }: UpOptions): Promise<ClusterDescription> {
+    if (!CLUSTER_NAME_PATTERN.test(name)) throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
+    assertVagrantPrerequisites();
+    ensureClustersDir();
+    await this.sweepLeftovers();
+    const existing = await this.statusOf(name);
+    if (existing && existing.state !== "down") throw new LabbookError(`cluster "${name}" is already ${existing.state} (vagrant); "labbook down --backend vagrant --name ${name}" first`);
+    if (existing) await this.down(name);
+    const dir = clusterDir(name);
+    mkdirSync(dir, { mode: 0o700 });
+    ensureRunnerKey();
+    const box = chooseBox();
+    const kubernetes = process.env.LABBOOK_KUBERNETES === "1";
+    const state: VagrantClusterState = {
+      name, backend: "vagrant", phase: "starting", owner: { pid: process.pid, startTime: startTimeOf(process.pid)! },
+      createdAt: new Date().toISOString(), topology, box: box.name, kubernetes, nodes: {},
+    };
+    writeState(state);
+    try {
+      // JSON is YAML: the Vagrantfile reads the very topology this cluster was asked for.
+      writeFileSync(join(dir, "topology.json"), JSON.stringify({ network: topology.network, nodes: topology.nodes }));
+      const hideKvm = !kvmUsable();
+      onProgress?.(`starting libvirtd in a namespace of its own (${hideKvm ? "software emulation: no usable KVM here" : "KVM"})`);
+      state.host = await startVmHost(markerFor(name), vmHostDirs(dir), hideKvm);
+      writeState(state);
+      const env = this.vagrantEnv(state, hideKvm);
+      const vagrant = (args: string[], onLine?: (line: string) => void) => runVagrant({ host: state.host!, args, env, marker: markerFor(name), onLine });
+      if (box.addFrom) {
+        onProgress?.(`adding the box ${box.name} from ${box.addFrom}`);
+        await vagrant(["box", "add", "--force", "--name", box.name, box.addFrom]);
+        recordBoxAdded(box);
+      }
+      onProgress?.(`vagrant up: ${topology.nodes.length} VMs from ${box.name} (minutes under software emulation)`);
+      // Minutes under software emulation: each milestone says how far in it came.
+      const upStarted = Date.now();
+      const since = () => `${Math.round((Date.now() - upStarted) / 1000)} s`;
+      await vagrant(["up", "--provider", "libvirt"], (line) => worthShowing(line) && onProgress?.(`[${since()}] vagrant: ${line.trim().replace(/\.+$/, "")}`));
+      // Management addresses come from DHCP and change on every boot: read them after each up, once.
+      const endpoints = parseSshConfig(await vagrant(["ssh-config"]));
+      onProgress?.("reading each VM's LAN interface and host key");
+      state.nodes = await discoverNodes(topology, endpoints, (node, endpoint) => this.transport(state, node, endpoint.host, endpoint.port));
+      state.phase = "up";
+      writeState(state);
+      return this.description(state);
+    } catch (error) {
+      await this.down(name).catch(() => {});
+      throw error;
+    }
+  }
+
+  private vagrantEnv(state: VagrantClusterState, hideKvm: boolean): Record<string, string> {
+    const dir = clusterDir(state.name);
+    return {
+      VAGRANT_CWD: CHECKOUT,
+      VAGRANT_DOTFILE_PATH: join(dir, "vagrant"),
+      VAGRANT_HOME: vagrantHome(),
+      VAGRANT_CHECKPOINT_DISABLE: "1",
+      VAGRANT_DEFAULT_PROVIDER: "libvirt",
+      LABBOOK_TOPOLOGY: join(dir, "topology.json"),
+      LABBOOK_BOX: state.box,
+      LABBOOK_RUNNER_KEY: `${runnerKeyFile()}.pub`,
+      LABBOOK_LIBVIRT_DRIVER: hideKvm ? "qemu" : "kvm",
+      LABBOOK_KUBERNETES: state.kubernetes ? "1" : "0",
+    };
+  }
+
+  /** A stream to a VM's sshd: socat inside the VM host's network namespace, where the VMs' networks are. */
+  private transport(state: VagrantClusterState, node: string, address: string, port: number): SshTarget {
+    const host = state.host!;
+    if (!isRunning(host)) throw new LabbookError(`the VM host of node ${node} is gone (pid ${host.pid}): run "labbook down --backend vagrant" and up again`);
+    const socat = spawn("nsenter", ["-t", String(host.pid), "-n", "socat", "-", `TCP:${address}:${port},nodelay,connect-timeout=10`], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(state.name) },
+    });
+    let stderr = "";
+    socat.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+    socat.once("error", () => {});
+    const sock = stdioSocket(socat);
+    return {
+      config: { sock, username: "root", privateKey: readFileSync(runnerKeyFile()), readyTimeout: 20_000 },
+      diagnostics: () => stderr.trim(),
+      dispose: () => {
+        socat.stdin.end();
+        if (socat.exitCode === null) setTimeout(() => socat.exitCode === null && socat.kill("SIGKILL"), 5000).unref();
+      },
+    };
+  }
+
+  /** Clusters whose `up` died halfway, or whose VM host is gone (a reboot, a kill -9 of it). */
+  private async sweepLeftovers(): Promise<void> {
+    for (const name of listClusterNames()) {
+      const state = readState(name);
+      const abandoned = state?.phase === "starting" && !isRunning(state.owner);
+      if (abandoned || (await this.statusOf(name))?.state === "down") await this.down(name);
+    }
+  }
+
+  async down(name: string): Promise<DownReport> {
+    const state = readState(name);
+    // No `vagrant destroy`: every VM is a qemu inside the VM host, and its disk is in the cluster's
+    // directory. Killing the host's PID 1 ends them all at once, even when Vagrant itself is stuck.
+    return takeDown(name, state?.host ? [state.host] : [], markerFor(name), clusterDir(name));
+  }
+
+  async downAll(): Promise<DownReport> {
+    return downEach(clustersFound(listClusterNames(), `${vagrantRoot()}::`), (name) => this.down(name));
+  }
+
+  async list(): Promise<ClusterStatus[]> {
+    return statusesOf(listClusterNames(), (name) => this.statusOf(name));
+  }
+
+  private async statusOf(name: string): Promise<ClusterStatus | undefined> {
+    const state = readState(name);
+    if (!state) return leftoverStatus(name, this.name, clusterDir(name));
+    const hostUp = state.host !== undefined && isRunning(state.host);
+    const nodes = state.topology.nodes.map((node) => ({ name: node.name, ip: node.ip, running: hostUp && state.nodes[node.name] !== undefined }));
+    let summary: ClusterStatus["state"] = !hostUp ? "down" : nodes.every((n) => n.running) ? "up" : "degraded";
+    if (state.phase === "starting") summary = isRunning(state.owner) ? "starting" : "down";
+    return { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
+  }
+
+  async describe(name: string): Promise<ClusterDescription> {
+    const state = readState(name);
+    if (!state) throw new ClusterNotFoundError(`no Vagrant cluster named "${name}" (start one with "labbook up --backend vagrant${name === "labbook" ? "" : ` --name ${name}`}")`);
+    if (state.phase !== "up") throw new LabbookError(`Vagrant cluster "${name}" is still starting, or its start failed; "labbook down --backend vagrant --name ${name}" clears it`);
+    if (!state.host || !isRunning(state.host)) throw new LabbookError(`Vagrant cluster "${name}" is down: its VM host (pid ${state.host?.pid}) is gone; "labbook down --backend vagrant --name ${name}" clears it`);
+    return this.description(state);
+  }
+
+  private description(state: VagrantClusterState): ClusterDescription {
+    const capabilities: Capability[] = ["vm", "systemd", ...(state.kubernetes ? (["kubernetes"] as const) : [])];
+    const nodes = state.topology.nodes.map((node) => ({ ...node, lanInterface: state.nodes[node.name]?.lanInterface ?? "eth1" }));
+    return { name: state.name, backend: this.name, topology: { ...state.topology, nodes }, capabilities };
+  }
+
+  async sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget> {
+    const state = readState(cluster.name);
+    const record = state?.nodes[node];
+    if (!state?.host || !record) throw new LabbookError(`Vagrant cluster "${cluster.name}" has no node "${node}"`);
+    const target = this.transport(state, node, record.endpoint.host, record.endpoint.port);
+    const known = Buffer.from(record.hostKey, "base64");
+    return { ...target, config: { ...target.config, hostVerifier: (key: Buffer) => key.equals(known) } };
+  }
+}
+

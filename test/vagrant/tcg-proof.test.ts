@@ -1,0 +1,83 @@
+// The Vagrant backend end to end, offline, on this machine's software emulation (npm run test:vagrant):
+// build the box (cached), `labbook up --backend vagrant` two VMs, run labs 02 and 03 on them through
+// `labbook run --backend vagrant`, take everything down, and check that the host's root network namespace
+// is as it was and that nothing of the cluster is left. It takes minutes, so it is not in `npm test`.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { clusterDir } from "../../runner/backend/vagrant/state.ts";
+import { processesMarked } from "../../runner/backend/netns/procfs.ts";
+import { labbook } from "../helpers/cli.ts";
+import { snapshotHost } from "../helpers/host-snapshot.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NAME = "vproof";
+const LABS = ["labs/02-cross-host-routes.ipynb", "labs/03-cni-by-hand.ipynb"];
+const out = mkdtempSync(join(tmpdir(), "labbook-vagrant-proof-"));
+const timings: Record<string, number> = {};
+
+async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings[label] = (performance.now() - started) / 1000;
+  }
+}
+
+describe("the Vagrant backend on software emulation (TCG), offline", function () {
+  this.timeout(30 * 60_000);
+  const before = snapshotHost();
+
+  after(async () => {
+    await labbook(["down", "--backend", "vagrant", "--name", NAME]);
+    rmSync(out, { recursive: true, force: true });
+    process.stdout.write(`\n  timings: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}\n`);
+  });
+
+  it("builds the box offline (cached by its inputs)", async () => {
+    await timed("box build", async () => execFileSync("bash", [join(ROOT, "infra/box/build.sh")], { stdio: ["ignore", "ignore", "inherit"] }));
+    assert.ok(existsSync(join(ROOT, ".labbook/box/labbook-bookworm.box")));
+  });
+
+  it("brings up 2 VMs with `labbook up --backend vagrant`", async () => {
+    const up = await timed("vagrant up (2 nodes)", () => labbook(["up", "--backend", "vagrant", "--name", NAME, "--nodes", "2"]));
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    assert.match(up.stdout, /cluster "vproof" is up \(vagrant/);
+    assert.match(up.stderr, /\[\d+ s\] vagrant: ==> node1: /, "vagrant's progress is shown live");
+    process.stdout.write(up.stderr.replace(/^/gm, "      "));
+    const status = await labbook(["status", "--backend", "vagrant", "--json"]);
+    const cluster = (JSON.parse(status.stdout) as Array<{ name: string; state: string }>).find((c) => c.name === NAME);
+    assert.equal(cluster?.state, "up");
+  });
+
+  it("runs commands on the VMs over ssh2 (exec), as root, on real systemd", async () => {
+    const exec = await labbook(["exec", "--backend", "vagrant", "--name", NAME, "node2", "--", "sh", "-c", "id -un; hostname; systemctl is-system-running || true; ip -br addr show eth1"]);
+    assert.equal(exec.code, 0, exec.stderr);
+    const [user, host, systemd] = exec.stdout.split("\n");
+    assert.equal(user, "root");
+    assert.equal(host, "node2");
+    assert.match(systemd!, /running|degraded/);
+    assert.match(exec.stdout, /192\.168\.0\.12\/24/);
+  });
+
+  it("runs lab 02 (cross-host routes) and lab 03 (CNI) with `labbook run --backend vagrant`", async () => {
+    const run = await timed("labs 02 + 03 on vagrant", () => labbook(["run", "--backend", "vagrant", "--name", NAME, "--isolate-hidden", "--report", "json", "--out", out, ...LABS]));
+    const report = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { notebooks: Array<{ notebook: string; passed: boolean; durationMs: number; backend: string }> };
+    for (const notebook of report.notebooks) timings[`${notebook.notebook.split("/").pop()!.slice(0, 2)} on vagrant`] = notebook.durationMs / 1000;
+    assert.equal(run.code, 0, run.stdout.slice(-3000) + run.stderr);
+    assert.deepEqual(report.notebooks.map((n) => [n.backend, n.passed]), [["vagrant", true], ["vagrant", true]]);
+  });
+
+  it("takes everything down: no VM host process, no cluster directory, the host's network unchanged", async () => {
+    const down = await timed("down", () => labbook(["down", "--backend", "vagrant", "--name", NAME]));
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /removed "vproof"/);
+    assert.deepEqual(processesMarked((marker) => marker.endsWith(`::${NAME}`) && marker.includes("vagrant")), []);
+    assert.equal(existsSync(clusterDir(NAME)), false);
+    assert.deepEqual(snapshotHost(), before);
+  });
+});
