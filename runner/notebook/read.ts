@@ -51,8 +51,23 @@ export function readNotebook(path: string): Notebook {
   const problems = schemaProblems(data);
   if (problems.length) throw new NotebookError(`${path}: does not follow the nbformat 4.5 schema:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   const notebook = data as Notebook;
+  // nbformat 4.5 asks for unique cell ids; results, reports and grading match cells by them.
+  const seen = new Map<string, number>();
+  for (const [index, cell] of notebook.cells.entries()) {
+    const first = seen.get(cell.id);
+    if (first !== undefined) throw new NotebookError(`${path}: cells ${first + 1} and ${index + 1} have the same id "${cell.id}"; cell ids must be unique`);
+    seen.set(cell.id, index);
+  }
   const metaProblems = notebook.cells.flatMap((cell, i) => (isRunnable(cell) ? cellMetadata(cell, `${path}: cell ${i + 1} (${cell.id})`).problems : []));
   if (metaProblems.length) throw new NotebookError(metaProblems.join("\n"));
+  const labbookIds = new Map<string, number>();
+  for (const [index, cell] of notebook.cells.entries()) {
+    const id = isRunnable(cell) ? cellMetadata(cell, "").meta.id : undefined;
+    if (id === undefined) continue;
+    const first = labbookIds.get(id);
+    if (first !== undefined) throw new NotebookError(`${path}: cells ${first + 1} and ${index + 1} have the same metadata.labbook.id "${id}"`);
+    labbookIds.set(id, index);
+  }
   return notebook;
 }
 

@@ -31,7 +31,8 @@ export function isRunnable(cell: Cell): boolean {
 
 /** The cell's labbook metadata, with defaults; problems are returned, not thrown, to report them all at once. */
 export function cellMetadata(cell: Cell, where: string): { meta: LabbookCellMetadata; problems: string[] } {
-  const raw = (cell.metadata.labbook ?? {}) as Record<string, unknown>;
+  // Absent means defaults; null is a mistake (an editor's "cleared" value), not "absent".
+  const raw = (cell.metadata.labbook === undefined ? {} : cell.metadata.labbook) as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { meta: { role: "step", requires: [] }, problems: [`${where}: metadata.labbook must be an object`] };
@@ -40,9 +41,8 @@ export function cellMetadata(cell: Cell, where: string): { meta: LabbookCellMeta
   if (!CELL_ROLES.includes(role)) problems.push(`${where}: unknown role "${String(raw.role)}" (roles: ${CELL_ROLES.join(", ")})`);
   const requires = raw.requires ?? [];
   if (!Array.isArray(requires) || requires.some((r) => typeof r !== "string")) problems.push(`${where}: requires must be a list of capability names or "node:<name>"`);
-  for (const [key, value] of [["timeout", raw.timeout], ["points", raw.points]] as const) {
-    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) problems.push(`${where}: ${key} must be a non-negative number, got ${JSON.stringify(value)}`);
-  }
+  if (raw.timeout !== undefined && (typeof raw.timeout !== "number" || !(raw.timeout > 0))) problems.push(`${where}: timeout must be a positive number of seconds, got ${JSON.stringify(raw.timeout)}`);
+  if (raw.points !== undefined && (typeof raw.points !== "number" || !(raw.points >= 0))) problems.push(`${where}: points must be a non-negative number, got ${JSON.stringify(raw.points)}`);
   if (raw.id !== undefined && (typeof raw.id !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(raw.id))) problems.push(`${where}: id must be 1-64 letters, digits, '.', '_' or '-'`);
   const meta: LabbookCellMetadata = {
     role,

@@ -10,6 +10,8 @@ import { validateTopology, type RawTopology, type TopologyProblem } from "./vali
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("../../infra/cluster.yaml", import.meta.url));
 
 export class TopologyError extends LabbookError {
+  // Bad input, like a bad notebook or a bad option.
+  override exitCode = 2;
   constructor(
     readonly source: string,
     readonly problems: Array<TopologyProblem & { line?: number }>,
@@ -33,7 +35,7 @@ export function loadTopology(path = DEFAULT_TOPOLOGY_PATH): Topology {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new LabbookError(`cannot read topology ${path}: ${(error as Error).message}`);
+    throw new TopologyError(path, [{ path: "", message: `cannot read topology ${path}: ${(error as Error).message}` }]);
   }
   return parseTopology(text, path);
 }
