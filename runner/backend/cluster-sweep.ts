@@ -48,3 +48,36 @@ export async function takeDown(name: string, holders: HolderRecord[], marker: st
 export function leftoverStatus(name: string, backend: string, dir: string): ClusterStatus | undefined {
   return existsSync(dir) ? { name, backend, state: "down", createdAt: "", nodes: [] } : undefined;
 }
+
+/** The part of a backend that only needs to know its clusters' names, statuses and how to take one down. */
+export abstract class SweepingBackend {
+  /**
+   * @param clusterNames the clusters with state on disk
+   * @param markerPrefix what every process of this backend's clusters carries: `<prefix><cluster name>`
+   */
+  constructor(
+    private readonly clusterNames: () => string[],
+    private readonly markerPrefix: () => string,
+  ) {}
+
+  protected abstract statusOf(name: string): Promise<ClusterStatus | undefined>;
+
+  /** Runs the rest of an `up`; if it fails, nothing of the half-built cluster stays. */
+  protected async upOrDown<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      await this.down(name).catch(() => {});
+      throw error;
+    }
+  }
+  abstract down(name: string): Promise<DownReport>;
+
+  async downAll(): Promise<DownReport> {
+    return downEach(clustersFound(this.clusterNames(), this.markerPrefix()), (name) => this.down(name));
+  }
+
+  async list(): Promise<ClusterStatus[]> {
+    return statusesOf(this.clusterNames(), (name) => this.statusOf(name));
+  }
+}

@@ -1,5 +1,6 @@
 import type { ConnectConfig } from "ssh2";
 import type { Topology } from "../topology/types.ts";
+import type { LanCluster } from "./lan/driver.ts";
 
 /** What a backend can honestly do; labs mark steps that need a capability. */
 export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes";
@@ -48,6 +49,11 @@ export interface UpOptions {
   /** The cluster lives only as long as the process that started it (labbook run, labbook notebook). */
   ephemeral?: boolean;
   onProgress?: (message: string) => void;
+  /**
+   * Host paths the nodes must not see at all: a grader's output, the instructor's notebook, other
+   * students' submissions. The checkout, /home and the host's secrets are always hidden.
+   */
+  hide?: string[];
 }
 
 /** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */
@@ -65,4 +71,10 @@ export interface Backend {
   list(): Promise<ClusterStatus[]>;
   describe(name: string): Promise<ClusterDescription>;
   sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget>;
+  /**
+   * Plugs the network namespace of process `pid` into the cluster's LAN as a workstation, and says how
+   * to reach the nodes from there: for a sandboxed kernel (kernel/sandbox.ts). Backends without it
+   * cannot run sandboxed kernels.
+   */
+  plugWorkstation?(cluster: string, pid: number): Promise<LanCluster>;
 }

@@ -20,6 +20,8 @@ export interface UpOptions {
   /** Tie the cluster's life to this process: the next `up` removes it once this process is gone. */
   ephemeral?: boolean;
   onProgress?: (message: string) => void;
+  /** Host paths the nodes must not see (see the backend's UpOptions). */
+  hide?: string[];
 }
 
 /** A running cluster: its nodes, one reused SSH connection each. */
@@ -46,7 +48,7 @@ export class Cluster {
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;
-    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress });
+    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}) });
     const cluster = new Cluster(backend, description);
     try {
       options.onProgress?.("connecting");

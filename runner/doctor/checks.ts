@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { privateDirs } from "../backend/netns/node-files.ts";
 import { stateRoot } from "../backend/netns/state.ts";
+import { NODE_LIMITS, limitSupport } from "../backend/netns/cgroups.ts";
 import { kvmUsable } from "../backend/vagrant/vm-host.ts";
 import { JUPYTER_PACKAGES_FILE, PACKAGES_FILE, VAGRANT_PACKAGES_FILE, requiredPackages } from "./packages.ts";
 
@@ -122,6 +123,14 @@ export function checkStateDir(): CheckResult {
   }
 }
 
+/** Per-node limits (cgroups): without them, one node's fork bomb or memory hog is the whole machine's. */
+export function checkNodeLimits(): CheckResult {
+  const { controllers, problem } = limitSupport();
+  const limits = `${NODE_LIMITS.pids} tasks, ${NODE_LIMITS.memoryBytes / 1024 / 1024} MB, no block devices`;
+  if (!problem) return { name: "node limits", ok: true, detail: `${limits} per node (${controllers.join(", ")})` };
+  return { name: "node limits", ok: false, warning: true, detail: `${problem}; nodes run without ${controllers.length ? "some of " : ""}their limits (${limits}), so one node's fork bomb or memory hog can slow or stall every cluster on this machine`, fix: "mount cgroup v1 pids, memory and devices hierarchies, or delegate pids and memory to labbook's cgroup (systemd-run --scope -p Delegate=yes labbook ...)" };
+}
+
 /** The Vagrant backend's speed: hardware virtualization, or software emulation (minutes per `up`). */
 export function checkVirtualization(): CheckResult {
   return kvmUsable()
@@ -134,5 +143,5 @@ export function runAllChecks(): CheckResult[] {
   const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), checkPrivateDirs(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true), ...checkPackages(VAGRANT_PACKAGES_FILE, "Debian packages for the Vagrant backend", true)];
   // Without root, the namespace probes can only fail for that reason: say it once.
   if (!root.ok) return base;
-  return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse(), checkVirtualization()];
+  return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse(), checkNodeLimits(), checkVirtualization()];
 }

@@ -3,7 +3,7 @@
 // what a full score is. Writes the gradebook, JUnit, and per student the executed notebook and feedback.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { availableParallelism, freemem } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
 import { ensureSdkForNotebooks, REPO_ROOT } from "../jupyter/sdk-link.ts";
@@ -38,6 +38,8 @@ export interface GradeOptions {
   seed?: string;
   progress: GradeProgress;
   onAbortHandle?: (abort: () => Promise<void>) => void;
+  /** Filled in by gradeBatch: what the nodes must not see (the output, the lab's folder, the submissions' folders). */
+  hidePaths?: string[];
 }
 
 /** For the lab's own cells without a timeout of their own, as `labbook run` does. */
@@ -100,7 +102,8 @@ export async function gradeBatch(labPath: string, paths: string[], options: Grad
     const shardLabel = options.shard ? `${options.shard.index}/${options.shard.count}` : undefined;
     const jobs = Math.max(1, Math.min(options.jobs, tasks.length));
     options.progress.start({ lab, submissions: submissions.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}) });
-    const { grades, expected } = await gradeTasks(plan, tasks, submissions.filter((s) => s.rejected), { ...options, jobs });
+    const hidePaths = [...new Set([outDir, dirname(resolve(labPath)), ...all.map((s) => dirname(resolve(s.path)))])];
+    const { grades, expected } = await gradeTasks(plan, tasks, submissions.filter((s) => s.rejected), { ...options, jobs, hidePaths });
     const book: Gradebook = {
       lab,
       labVersion: labVersion(plan),
@@ -183,6 +186,10 @@ async function runTaskOnce(task: Task, index: number, options: GradeOptions): Pr
       reporter: {},
       clusterName: `grade${process.pid}-${index}`,
       isolateHidden: true,
+      // A student's cells run as nobody, seeing only their cluster's LAN (kernel/sandbox.ts).
+      sandbox: true,
+      // A student's node commands must not read the gradebook, the instructor's notebook or classmates' work.
+      hidePaths: options.hidePaths,
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.onAbortHandle ? { onAbortHandle: options.onAbortHandle } : {}),
     });

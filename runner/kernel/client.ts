@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 import { ownedTempDir } from "../run/temp-dirs.ts";
 import { Dealer, Request, Subscriber } from "zeromq";
 import { LabbookError } from "../errors.ts";
-import { newConnectionInfo, type ConnectionInfo } from "./connection.ts";
+import { childrenOf } from "../backend/netns/procfs.ts";
+import { newConnectionInfo, newIpcConnectionInfo, type ConnectionInfo } from "./connection.ts";
+import { sandboxed, type KernelSandbox } from "./sandbox.ts";
 import { decode, encode, newMessage, type Message } from "./wire.ts";
 
 export const LAUNCHER = fileURLToPath(new URL("./launcher.cjs", import.meta.url));
@@ -48,6 +50,10 @@ export interface KernelOptions {
   startTimeoutMs?: number;
   /** Chooses the kernel's ports and key (injectable so a test can hand it a taken port). */
   chooseConnection?: () => Promise<ConnectionInfo>;
+  /** Run the kernel in a sandbox (see sandbox.ts): for code labbook did not write, a student's. */
+  sandbox?: KernelSandbox;
+  /** Called once each kernel (the first, or one restarted after a timeout) has started and answered. */
+  onStarted?: (kernel: KernelClient) => Promise<void>;
 }
 
 /** How long after execute_reply to wait for the final idle status before giving up on more output. */
@@ -67,6 +73,7 @@ export class KernelClient {
     private readonly process: ChildProcess,
     private readonly connection: ConnectionInfo,
     private readonly connectionDir: string,
+    private readonly sandboxed = false,
   ) {
     process.stderr?.setEncoding("utf8").on("data", (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-4000)));
     process.stdout?.resume();
@@ -90,27 +97,40 @@ export class KernelClient {
    */
   static async start(options: KernelOptions, attempts = 3): Promise<KernelClient> {
     for (let attempt = 1; ; attempt++) {
+      let client: KernelClient;
       try {
-        return await KernelClient.startOnce(options);
+        client = await KernelClient.startOnce(options);
       } catch (error) {
         if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+        continue;
       }
+      try {
+        await options.onStarted?.(client);
+      } catch (error) {
+        client.kill();
+        await client.exited;
+        throw error;
+      }
+      return client;
     }
   }
 
   private static async startOnce(options: KernelOptions): Promise<KernelClient> {
-    const connection = await (options.chooseConnection ?? newConnectionInfo)();
     const dir = ownedTempDir("kernel");
+    const connection = options.sandbox ? newIpcConnectionInfo(dir) : await (options.chooseConnection ?? newConnectionInfo)();
     const file = join(dir, "connection.json");
     writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
-    const child = spawn(process.execPath, [LAUNCHER, "kernel", "--config-path", file], {
+    const launch = options.sandbox
+      ? sandboxed(options.sandbox, dir, options.cwd, process.execPath, [LAUNCHER, "kernel", "--config-path", file])
+      : { command: process.execPath, args: [LAUNCHER, "kernel", "--config-path", file], env: {} };
+    const child = spawn(launch.command, launch.args, {
       cwd: options.cwd,
       // Own process group: a Ctrl-C at the terminal is for labbook, which then stops the kernel itself.
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ...options.env, LABBOOK_KERNEL_WATCH_PARENT: "1" },
+      env: { ...process.env, ...options.env, ...launch.env, LABBOOK_KERNEL_WATCH_PARENT: "1" },
     });
-    const client = new KernelClient(child, connection, dir);
+    const client = new KernelClient(child, connection, dir, options.sandbox !== undefined);
     child.once("error", () => {}); // reported through "exit"
     try {
       await client.connect(options.startTimeoutMs ?? 30_000);
@@ -120,6 +140,11 @@ export class KernelClient {
       throw error;
     }
     return client;
+  }
+
+  /** The kernel's own scratch directory: its connection file, and for a sandboxed kernel its cluster file. */
+  get directory(): string {
+    return this.connectionDir;
   }
 
   get pid(): number | undefined {
@@ -135,7 +160,8 @@ export class KernelClient {
   }
 
   private address(port: number): string {
-    return `tcp://${this.connection.ip}:${port}`;
+    // tslab's own form for both transports (jupyter.js): transport://ip:port.
+    return `${this.connection.transport}://${this.connection.ip}:${port}`;
   }
 
   private async connect(timeoutMs: number): Promise<void> {
@@ -259,7 +285,15 @@ export class KernelClient {
 
   /** tslab has no interrupt_request: SIGINT interrupts the running cell. */
   interrupt(): void {
-    if (this.alive) this.process.kill("SIGINT");
+    if (!this.alive) return;
+    // A sandboxed kernel is the child of `unshare`, which does not pass signals on: signal the kernel itself.
+    const kernel = this.sandboxed ? childrenOf(this.process.pid!)[0] : this.process.pid;
+    if (kernel !== undefined) process.kill(kernel, "SIGINT");
+  }
+
+  /** The kernel process itself (inside its sandbox, if it has one): the one to plug into a network. */
+  get kernelPid(): number | undefined {
+    return this.sandboxed ? childrenOf(this.process.pid!)[0] : this.process.pid;
   }
 
   kill(): void {

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 
 export interface ConnectionInfo {
-  transport: "tcp";
+  /** tcp on loopback; ipc (Unix sockets, named `${ip}:${port}`) for a sandboxed kernel, whose loopback is its own. */
+  transport: "tcp" | "ipc";
   ip: string;
   shell_port: number;
   iopub_port: number;
@@ -39,6 +40,22 @@ export async function newConnectionInfo(kernelName = "tslab"): Promise<Connectio
     stdin_port: stdin,
     control_port: control,
     hb_port: hb,
+    key: randomBytes(32).toString("hex"),
+    signature_scheme: "hmac-sha256",
+    kernel_name: kernelName,
+  };
+}
+
+/** Unix sockets in the kernel's own directory: they reach across network namespaces, and need no port. */
+export function newIpcConnectionInfo(dir: string, kernelName = "tslab"): ConnectionInfo {
+  return {
+    transport: "ipc",
+    ip: `${dir}/kernel`,
+    shell_port: 1,
+    iopub_port: 2,
+    stdin_port: 3,
+    control_port: 4,
+    hb_port: 5,
     key: randomBytes(32).toString("hex"),
     signature_scheme: "hmac-sha256",
     kernel_name: kernelName,

@@ -1,6 +1,6 @@
 // Runs one notebook headless on a fresh cluster of its own, cell by cell, writing the
 // executed notebook after every cell (as papermill does) and telling the reporter as it goes.
-import { mkdirSync, rmSync } from "node:fs";
+import { chownSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
@@ -15,6 +15,9 @@ import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { errorFromStderr } from "./cell-error.ts";
 import { CellRunner } from "./cell-runner.ts";
 import { KernelSession, type CellExecution } from "./kernel-session.ts";
+import type { KernelOptions } from "../kernel/client.ts";
+import { SANDBOX_GID, SANDBOX_UID } from "../kernel/sandbox.ts";
+import { LabbookError } from "../errors.ts";
 import { OutputCollector } from "./outputs.ts";
 import { unmetRequirements } from "./requirements.ts";
 import { ownedTempDir } from "./temp-dirs.ts";
@@ -40,6 +43,10 @@ export interface NotebookRunOptions {
    * grader-setup cells are skipped.
    */
   isolateHidden?: boolean;
+  /** Host paths the cluster's nodes must not see: the run's output, the grader's inputs. */
+  hidePaths?: string[];
+  /** Run the notebook's kernel in a sandbox (kernel/sandbox.ts): grading does, for students' code. */
+  sandbox?: boolean;
 }
 
 /** What runs cells: the notebook's tslab kernel, or, for hidden checks when grading, a CellRunner. */
@@ -48,6 +55,24 @@ interface CellSession {
   execute(code: string, timeoutMs: number, onOutput: (message: Message) => void): Promise<CellExecution>;
   close(): Promise<void>;
   kill(): void;
+}
+
+/**
+ * A sandboxed kernel: it sees nothing the nodes may not, writes only its own directories and the run's
+ * grader notes, and once started (again, after a restart) is plugged into its cluster's LAN.
+ */
+function sandboxOptions(backend: Backend, hidden: string[], graderNotes: string, cluster: () => Promise<Cluster>): Pick<KernelOptions, "sandbox" | "onStarted"> {
+  const plug = backend.plugWorkstation?.bind(backend);
+  if (!plug) throw new LabbookError(`the ${backend.name} backend cannot run sandboxed kernels (it cannot plug one into its LAN)`);
+  return {
+    sandbox: { hidden, writable: [graderNotes] },
+    onStarted: async (kernel) => {
+      const lan = await plug((await cluster()).name, kernel.kernelPid!);
+      const file = join(kernel.directory, "cluster.json");
+      writeFileSync(file, JSON.stringify(lan), { mode: 0o600 });
+      chownSync(file, SANDBOX_UID, SANDBOX_GID);
+    },
+  };
 }
 
 export function notebookTitle(notebook: Notebook, path: string): string {
@@ -89,7 +114,10 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
       ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
     },
   };
-  let session: CellSession = new KernelSession(sessionOptions);
+  const hidden = [resolve(options.outDir), ...(options.hidePaths ?? [])];
+  let clusterPromise: Promise<Cluster> | undefined;
+  const kernelOptions = options.sandbox ? { ...sessionOptions, ...sandboxOptions(options.backend, hidden, graderNotes, () => clusterPromise!) } : sessionOptions;
+  let session: CellSession = new KernelSession(kernelOptions);
   // A shared cluster (VMs) outlives the run: the runner attaches to it and never takes it down.
   const fresh = options.backend.runsOn === "fresh";
   const release = (name: string) => (fresh ? options.backend.down(name) : Promise.resolve());
@@ -98,10 +126,8 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     await release(options.clusterName);
   });
   // The kernel warms up (about 2 s) while the cluster starts.
-  const [clusterUp, kernel] = await Promise.allSettled([
-    fresh ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true }) : Cluster.attach(options.clusterName, options.backend),
-    session.start(),
-  ]);
+  clusterPromise = fresh ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true, hide: hidden }) : Cluster.attach(options.clusterName, options.backend);
+  const [clusterUp, kernel] = await Promise.allSettled([clusterPromise, session.start()]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {
     session.kill();
     rmSync(graderNotes, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // `labbook run`: many notebooks, one after another, each on its own fresh cluster.
 import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { LabbookError } from "../errors.ts";
@@ -38,6 +38,10 @@ export interface RunNotebooksOptions {
   jobs?: number;
   /** Hidden checks last, in a fresh process (see NotebookRunOptions). */
   isolateHidden?: boolean;
+  /** Each notebook's kernel in a sandbox (see NotebookRunOptions). */
+  sandbox?: boolean;
+  /** Host paths the nodes must not see, besides the output directory. */
+  hidePaths?: string[];
   /** On a "shared" backend (VMs): the running cluster the notebooks use, one after another. */
   sharedCluster?: string;
 }
@@ -45,7 +49,8 @@ export interface RunNotebooksOptions {
 async function runOne(path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
   try {
     const clusterName = options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
-    return await runNotebook(path, { ...options, clusterName });
+    // The notebooks' own folders: a lab's node commands have no business with its source.
+    return await runNotebook(path, { ...options, clusterName, hidePaths: [...(options.hidePaths ?? []), dirname(resolve(path))] });
   } catch (error) {
     // The cluster or the kernel would not start: say so for this notebook and go on with the next.
     if (!(error instanceof LabbookError)) throw error;

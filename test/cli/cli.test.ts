@@ -47,7 +47,7 @@ describe("labbook CLI", function () {
 
   it("reports a bad topology file by field and line", async () => {
     const result = await labbook(["up", "--topology", "/dev/null"]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 2, "bad input, like a bad notebook");
     assert.match(result.stderr, /invalid topology \/dev\/null/);
     noStack(result.stderr);
   });

@@ -2,18 +2,7 @@
 // Every case is invalid by construction (broken JSON, a wrong type where the schema has one, ids that
 // clash), so each one must be refused with a clear error, never accepted, crashed on or hung on.
 import { readFileSync } from "node:fs";
-
-/** mulberry32: small, fast and good enough to pick mutations reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/random.ts";
 
 export interface FuzzCase {
   kind: string;

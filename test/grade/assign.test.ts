@@ -71,7 +71,7 @@ describe("labbook assign", () => {
     { id: "hidden", source: "// secret check", role: "hidden-check", meta: { hint: "look at routes" } },
   ];
   const refusals: Array<[string, FixtureCell[], RegExp]> = [
-    ["a duplicate cell id", [...base, { id: "setup", source: "", role: "step" }], /cell id "setup" is used twice/],
+    ["a duplicate cell id", [...base, { id: "setup", source: "", role: "step" }], /have the same id "setup"; cell ids must be unique/],
     ["an exercise without a solution", [base[0]!, base[1]!, base[3]!], /exercise "ex" has no solution cell after it/],
     ["a solution without an exercise", [base[0]!, base[2]!, base[1]!, { id: "sol2", source: "", role: "solution" }, base[3]!], /solution "sol" follows no exercise/],
     ["a hidden check without a hint", [base[0]!, base[1]!, base[2]!, { id: "hidden", source: "", role: "hidden-check" }], /hidden check "hidden" has no hint/],

@@ -2,17 +2,20 @@
 // plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
 import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.ts";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
+import { cgroupName, createNodeCgroups, inCgroups, joinCgroups, removeCgroupsSoon } from "./cgroups.ts";
+import type { LanCluster } from "../lan/driver.ts";
 import { spawnHolder } from "./holder.ts";
+import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { privateDirs, writeClusterFiles } from "./node-files.ts";
-import { clustersFound, downEach, leftoverStatus, statusesOf, takeDown } from "../cluster-sweep.ts";
+import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "./procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
@@ -51,14 +54,20 @@ function removeAbandonedClaims(): void {
 }
 
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
+/** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
+const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
 const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
 
-export class NetnsBackend implements Backend {
+export class NetnsBackend extends SweepingBackend implements Backend {
   readonly name = "netns";
   readonly runsOn = "fresh";
 
-  async up({ name, topology, onProgress, ephemeral }: UpOptions): Promise<ClusterDescription> {
+  constructor() {
+    super(listClusterNames, () => `${stateRoot()}::`);
+  }
+
+  async up({ name, topology, onProgress, ephemeral, hide }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
@@ -67,14 +76,22 @@ export class NetnsBackend implements Backend {
     await this.sweepLeftovers();
     const marker = markerFor(name);
     const owner = { pid: process.pid, startTime: startTimeOf(process.pid)! };
-    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, nodes: {} };
+    const hidden = [...new Set([CHECKOUT, ...(hide ?? [])].map((p) => resolve(p)))].filter((p) => !p.includes("\n") && p !== "/");
+    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, nodes: {}, cgroups: {} };
     await this.claimName(state);
-    try {
+    return this.upOrDown(name, async () => {
       writeClusterFiles(name, topology);
       onProgress?.(`starting ${topology.nodes.length} nodes`);
       const [world, ...nodes] = await Promise.all([
         spawnHolder(marker),
-        ...topology.nodes.map((node) => spawnHolder(marker).then((h) => [node.name, h] as const)),
+        ...topology.nodes.map((node) =>
+          spawnHolder(marker).then((holder) => {
+            // Limits before anything runs in the node: what tini starts later inherits them.
+            state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name));
+            joinCgroups(state.cgroups[node.name]!, holder.pid);
+            return [node.name, holder] as const;
+          }),
+        ),
       ]);
       state.world = world as HolderRecord;
       state.nodes = Object.fromEntries(nodes as Array<readonly [string, HolderRecord]>);
@@ -85,10 +102,7 @@ export class NetnsBackend implements Backend {
       state.phase = "up";
       writeState(state);
       return this.description(state);
-    } catch (error) {
-      await this.down(name).catch(() => {});
-      throw error;
-    }
+    });
   }
 
   /**
@@ -167,7 +181,7 @@ export class NetnsBackend implements Backend {
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
     const node = state.topology.nodes.find((n) => n.name === name)!;
-    await hostExec("nsenter", ["-t", String(state.nodes[name]!.pid), "-a", "sh", NODE_INIT], {
+    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", "sh", NODE_INIT]), {
       step: `start node ${name}`,
       env: {
         NODE_NAME: name,
@@ -178,6 +192,7 @@ export class NetnsBackend implements Backend {
         HOSTS_FILE: join(clusterDir(state.name), "hosts"),
         RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
         PRIVATE_DIRS: privateDirs().join(" "),
+        HIDDEN_PATHS: state.hidden.join("\n"),
         [MARKER_VARIABLE]: markerFor(state.name),
       },
     });
@@ -186,18 +201,18 @@ export class NetnsBackend implements Backend {
   async down(name: string): Promise<DownReport> {
     const state = readState(name);
     const holders = state ? [...Object.values(state.nodes), state.world].filter((h): h is HolderRecord => h !== undefined) : [];
-    return takeDown(name, holders, markerFor(name), clusterDir(name));
+    const report = await takeDown(name, holders, markerFor(name), clusterDir(name));
+    await removeCgroupsSoon(stateRoot(), [name]);
+    return report;
   }
 
-  async downAll(): Promise<DownReport> {
-    return downEach(clustersFound(listClusterNames(), `${stateRoot()}::`), (name) => this.down(name));
+  override async downAll(): Promise<DownReport> {
+    const report = await super.downAll();
+    await removeCgroupsSoon(stateRoot()); // also those of clusters a crash left without any state
+    return report;
   }
 
-  async list(): Promise<ClusterStatus[]> {
-    return statusesOf(listClusterNames(), (name) => this.statusOf(name));
-  }
-
-  private async statusOf(name: string): Promise<ClusterStatus | undefined> {
+  protected async statusOf(name: string): Promise<ClusterStatus | undefined> {
     const state = readState(name);
     if (!state) return leftoverStatus(name, this.name, clusterDir(name));
     const nodes = state.topology.nodes.map((node) => {
@@ -226,13 +241,22 @@ export class NetnsBackend implements Backend {
     return { name: state.name, backend: this.name, topology: state.topology, capabilities: ["namespaces"] };
   }
 
+  async plugWorkstation(cluster: string, pid: number): Promise<LanCluster> {
+    const description = await this.describe(cluster);
+    const state = readState(cluster)!;
+    await plugWorkstation(state, pid, LAN_BRIDGE);
+    return lanCluster(state, description);
+  }
+
   async sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget> {
     const state = readState(cluster.name);
     const holder = state?.nodes[node];
     if (!state || !holder) throw new LabbookError(`cluster "${cluster.name}" has no node "${node}"`);
     if (!isRunning(holder)) throw new LabbookError(`node ${node} of cluster "${cluster.name}" is not running (pid ${holder.pid} is gone)`);
     // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
-    const sshd = spawn("nsenter", ["-t", String(holder.pid), "-a", "/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"], {
+    // Every command a node runs comes through this sshd: it joins the node's cgroups, and so do they.
+    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", "/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"]);
+    const sshd = spawn(...sshdCommand, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },
     });

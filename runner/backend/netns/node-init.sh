@@ -26,11 +26,36 @@ for dir in $PRIVATE_DIRS; do
   mount --bind "$NODE_DIR/private$dir" "$dir"
 done
 
+# The host's password hashes never reach a node. The accounts stay (sshd refuses a login whose
+# account it cannot find); the hashes go. Written before the host's files turn read-only below.
+for file in /etc/shadow /etc/gshadow; do
+  [ -e "$file" ] || continue
+  sed 's/^\([^:]*\):[^:]*:/\1:*:/' "$file" > "$NODE_DIR/$(basename "$file")"
+  mount --bind "$NODE_DIR/$(basename "$file")" "$file"
+done
+
 # The host's filesystem, seen read-only: what a node writes (a lab, a student's command) lands in the
 # node's own directories above and below, never in the host's files. Only the root mount changes, and
 # only in this mount namespace: the binds above and the tmpfs below are mounts of their own and stay
 # writable. (Other host mounts, such as /dev, are the hardening issue's.)
 mount -o remount,bind,ro /
+
+# And some of it not at all: people's homes and scratch space, the host's SSH host keys, backups of
+# the password files, the checkout, and what the caller names (a grader's output, the instructor's
+# notebook, other students' submissions). An empty read-only tmpfs covers a directory, /dev/null a file.
+hide() {
+  if [ -d "$1" ]; then
+    mount -t tmpfs -o ro,nosuid,nodev,noexec,size=4k,mode=755 labbook-hidden "$1"
+  elif [ -e "$1" ]; then
+    mount --bind /dev/null "$1"
+  fi
+}
+for path in /home /srv /media /var/tmp /var/backups /var/mail /etc/shadow- /etc/gshadow- /etc/ssh/ssh_host_*_key; do
+  hide "$path"
+done
+printf '%s\n' "${HIDDEN_PATHS:-}" | while IFS= read -r path; do
+  [ -z "$path" ] || hide "$path"
+done
 
 # Named network namespaces of the host (nsfs mounts) would otherwise stay pinned alive
 # by this mount namespace for the node's whole life.

@@ -27,8 +27,12 @@ export interface ClusterState {
   ephemeral?: boolean;
   createdAt: string;
   topology: Topology;
+  /** Host paths mounted over in every node, so that nothing under them can be seen (see node-init.sh). */
+  hidden: string[];
   world?: HolderRecord;
   nodes: Record<string, HolderRecord>;
+  /** Per node, the cgroup.procs files of its limits (see cgroups.ts); empty where none could be made. */
+  cgroups: Record<string, string[]>;
 }
 
 export function clusterDir(name: string): string {

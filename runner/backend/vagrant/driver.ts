@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { generateEd25519 } from "../../ssh/keys.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
-import { clustersFound, downEach, leftoverStatus, statusesOf, takeDown } from "../cluster-sweep.ts";
+import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, startTimeOf } from "../netns/procfs.ts";
 import { CLUSTER_NAME_PATTERN } from "../netns/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
@@ -41,9 +41,13 @@ function markerFor(name: string): string {
   return `${vagrantRoot()}::${name}`;
 }
 
-export class VagrantBackend implements Backend {
+export class VagrantBackend extends SweepingBackend implements Backend {
   readonly name = "vagrant";
   readonly runsOn = "shared";
+
+  constructor() {
+    super(listClusterNames, () => `${vagrantRoot()}::`);
+  }
 
   async up({ name, topology, onProgress }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
@@ -63,7 +67,7 @@ export class VagrantBackend implements Backend {
       createdAt: new Date().toISOString(), topology, box: box.name, kubernetes, nodes: {},
     };
     writeState(state);
-    try {
+    return this.upOrDown(name, async () => {
       // JSON is YAML: the Vagrantfile reads the very topology this cluster was asked for.
       writeFileSync(join(dir, "topology.json"), JSON.stringify({ network: topology.network, nodes: topology.nodes }));
       const hideKvm = !kvmUsable();
@@ -89,10 +93,7 @@ export class VagrantBackend implements Backend {
       state.phase = "up";
       writeState(state);
       return this.description(state);
-    } catch (error) {
-      await this.down(name).catch(() => {});
-      throw error;
-    }
+    });
   }
 
   private vagrantEnv(state: VagrantClusterState, hideKvm: boolean): Record<string, string> {
@@ -149,15 +150,7 @@ export class VagrantBackend implements Backend {
     return takeDown(name, state?.host ? [state.host] : [], markerFor(name), clusterDir(name));
   }
 
-  async downAll(): Promise<DownReport> {
-    return downEach(clustersFound(listClusterNames(), `${vagrantRoot()}::`), (name) => this.down(name));
-  }
-
-  async list(): Promise<ClusterStatus[]> {
-    return statusesOf(listClusterNames(), (name) => this.statusOf(name));
-  }
-
-  private async statusOf(name: string): Promise<ClusterStatus | undefined> {
+  protected async statusOf(name: string): Promise<ClusterStatus | undefined> {
     const state = readState(name);
     if (!state) return leftoverStatus(name, this.name, clusterDir(name));
     const hostUp = state.host !== undefined && isRunning(state.host);

@@ -1,3 +1,4 @@
+import { limitSupport } from "../../backend/netns/cgroups.ts";
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { defaultJobs, gradeBatch, type Shard } from "../../grade/grade-batch.ts";
@@ -43,6 +44,8 @@ export const grade: CliCommand = {
     const backend = getBackend(values.backend);
     // Grading needs a fresh cluster per submission: a student must not inherit another's state.
     if (backend.runsOn !== "fresh") throw new UsageError(`labbook grade: the ${backend.name} backend shares one cluster between runs; grade on the netns backend`);
+    const limits = limitSupport();
+    if (limits.problem) process.stderr.write(`labbook grade: warning: ${limits.problem}. A submission's fork bomb or memory hog can then slow or stall the whole batch (labbook doctor says more).\n`);
     const aborts = new Set<() => Promise<void>>();
     const { book, written } = await withInterruptCleanup(
       async () => {

@@ -8,11 +8,12 @@ import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--sandbox] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
     "  --backend vagrant runs them one after another on the VMs that `labbook up --backend vagrant` started (--name, default labbook)",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
     "  --isolate-hidden runs hidden checks as grade does: last, in a fresh process, after the grader-setup cells",
+    "  --sandbox runs each notebook's kernel as grade runs students' kernels: unprivileged, on its cluster's LAN only",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
   async run(argv) {
@@ -26,6 +27,7 @@ export const run: CliCommand = {
       seed: { type: "string" },
       jobs: { type: "string", short: "j" },
       "isolate-hidden": { type: "boolean" },
+      sandbox: { type: "boolean" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
@@ -42,7 +44,7 @@ export const run: CliCommand = {
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

@@ -1,6 +1,7 @@
 // The netns driver's life cycle: up, status, down, crashes and leftovers.
 import assert from "node:assert/strict";
-import { existsSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
@@ -69,6 +70,35 @@ describe("netns backend", function () {
       for (const path of ["/tmp", "/root", "/mnt", "/var/lib/cni", "/etc/cni/net.d", "/var/log"]) assert.ok(!existsSync(join(path, mark)), `${path}/${mark} reached the host`);
     } finally {
       await cluster.down();
+    }
+  });
+
+  it("hides from nodes the checkout, homes, the host's secrets and the paths the caller names", async () => {
+    // Not under /tmp, which a node has its own of anyway: somewhere only the hiding covers.
+    const secret = mkdtempSync("/var/lib/labbook-grader-out-");
+    writeFileSync(join(secret, "gradebook.csv"), "alice,3\n");
+    const project = fileURLToPath(new URL("../../../", import.meta.url));
+    const cluster = await upTestCluster({ backend, hide: [secret, "/var/lib/dpkg/status"] });
+    try {
+      const node = cluster.node("node2");
+      const read = async (path: string) => node.$({ nothrow: true })`cat ${path}`;
+      // Empty, or not there: never the host's content.
+      for (const path of [join(project, "package.json"), join(project, "labs", "02-cross-host-routes.ipynb"), join(secret, "gradebook.csv"), "/var/lib/dpkg/status"]) {
+        const result = await read(path);
+        assert.equal(result.stdout, "", `${path} is readable from a node`);
+      }
+      assert.ok(readFileSync("/etc/shadow", "utf8").length > 0, "the host has an /etc/shadow to hide");
+      const shadow = (await read("/etc/shadow")).stdout;
+      assert.match(shadow, /^root:\*:/m, "the accounts stay");
+      assert.doesNotMatch(shadow, /^[^:]+:\$/m, "a password hash is readable from a node");
+      const hostKeys = (await node.$`ls /etc/ssh`).stdout.split("\n").filter((name) => /^ssh_host_.*_key$/.test(name));
+      for (const key of hostKeys) assert.equal((await read(`/etc/ssh/${key}`)).stdout, "", `the host's ${key}`);
+      assert.equal(String(await node.$`find /home ${project} ${secret} -mindepth 1`).trim(), "", "a hidden directory shows entries");
+      // The labs' tools still work with all that hidden.
+      await node.$`ip netns add hidden-test && ip netns del hidden-test`;
+    } finally {
+      await cluster.down();
+      rmSync(secret, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,70 @@
+// Per-node limits (cgroups): a fork bomb and a memory hog stop at their node's limits while another
+// cluster carries on, a node cannot open a block device even one it made itself, and `down` removes the
+// cgroups. Where this machine cannot set limits, the tests say so and are skipped (doctor warns too).
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { NODE_LIMITS, limitSupport } from "../../../runner/backend/netns/cgroups.ts";
+import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
+import { readState } from "../../../runner/backend/netns/state.ts";
+import { upTestCluster } from "../../helpers/cluster.ts";
+
+const backend = new NetnsBackend();
+
+describe("node limits", function () {
+  this.timeout(120_000);
+  before(function () {
+    const { problem } = limitSupport();
+    if (problem) {
+      process.stdout.write(`      skipped: ${problem}\n`);
+      this.skip();
+    }
+  });
+
+  it("stops a fork bomb at the node's task limit while another cluster carries on; down removes the cgroups", async () => {
+    const [bombed, bystander] = await Promise.all([upTestCluster({ backend }), upTestCluster({ backend })]);
+    const cgroups = readState(bombed.name)!.cgroups.node1!.map(dirname);
+    try {
+      assert.ok(cgroups.length >= 2, `cgroups: ${cgroups.join(", ")}`);
+      const pidsDir = cgroups.find((dir) => existsSync(`${dir}/pids.max`))!;
+      assert.equal(readFileSync(`${pidsDir}/pids.max`, "utf8").trim(), String(NODE_LIMITS.pids));
+      const bomb = bombed.node("node1").$({ nothrow: true, timeout: 8000 })`bash -c 'b() { b | b & }; b'`;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const peak = Number(readFileSync(`${pidsDir}/pids.current`, "utf8"));
+      assert.ok(peak <= NODE_LIMITS.pids, `pids.current ${peak}`);
+      // The other cluster is served meanwhile.
+      assert.equal(String(await bystander.node("node1").$`ssh -o BatchMode=yes 192.168.0.12 hostname`), "node2");
+      await bomb;
+    } finally {
+      await Promise.all([bombed.down(), bystander.down()]);
+    }
+    for (const dir of cgroups) assert.equal(existsSync(dir), false, `${dir} was left behind`);
+  });
+
+  it("ends a memory hog inside its node, which keeps working", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      const node = cluster.node("node2");
+      const hog = await node.$({ nothrow: true })`python3 -c 'b = bytearray(${NODE_LIMITS.memoryBytes * 2})'`;
+      assert.notEqual(hog.exitCode, 0, "the hog got its memory");
+      // The kernel's OOM killer ends it in its cgroup (SIGKILL), or Python gets no memory at all.
+      assert.ok(hog.exitCode === 137 || hog.signal === "SIGKILL" || /MemoryError/.test(hog.stderr), `exit ${hog.exitCode}, signal ${hog.signal}: ${hog.stderr}`);
+      assert.equal(String(await node.$`hostname`), "node2");
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("refuses block devices in a node, even one it made with mknod", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      const disk = readdirSync("/sys/block").find((name) => !/^(loop|ram|zram|nbd)/.test(name)) ?? "sda";
+      const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, "utf8").trim().split(":") as [string, string];
+      const tryRead = await cluster.node("node1").$({ nothrow: true })`mknod /tmp/disk b ${major} ${minor} && head -c 512 /tmp/disk | wc -c`;
+      assert.notEqual(tryRead.exitCode === 0 && tryRead.stdout.trim() === "512", true, `a node read the host's ${disk}`);
+      assert.match(tryRead.stderr, /Operation not permitted/);
+    } finally {
+      await cluster.down();
+    }
+  });
+});
