@@ -7,9 +7,8 @@ import { fileURLToPath } from "node:url";
 import { ownedTempDir } from "../run/temp-dirs.ts";
 import { Dealer, Request, Subscriber } from "zeromq";
 import { LabbookError } from "../errors.ts";
-import { childrenOf } from "../backend/netns/procfs.ts";
 import { newConnectionInfo, newIpcConnectionInfo, type ConnectionInfo } from "./connection.ts";
-import { sandboxed, type KernelSandbox } from "./sandbox.ts";
+import { sandboxed, sandboxedKernel, type KernelSandbox } from "./sandbox.ts";
 import { decode, encode, newMessage, type Message } from "./wire.ts";
 
 export const LAUNCHER = fileURLToPath(new URL("./launcher.cjs", import.meta.url));
@@ -128,7 +127,8 @@ export class KernelClient {
       // Own process group: a Ctrl-C at the terminal is for labbook, which then stops the kernel itself.
       detached: true,
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, ...options.env, ...launch.env, LABBOOK_KERNEL_WATCH_PARENT: "1" },
+      // A sandboxed kernel's stdin is /dev/null: its sandbox's PID 1 watches the runner for it.
+      env: { ...process.env, ...options.env, ...launch.env, LABBOOK_KERNEL_WATCH_PARENT: options.sandbox ? "0" : "1" },
     });
     const client = new KernelClient(child, connection, dir, options.sandbox !== undefined);
     child.once("error", () => {}); // reported through "exit"
@@ -286,17 +286,18 @@ export class KernelClient {
   /** tslab has no interrupt_request: SIGINT interrupts the running cell. */
   interrupt(): void {
     if (!this.alive) return;
-    // A sandboxed kernel is the child of `unshare`, which does not pass signals on: signal the kernel itself.
-    const kernel = this.sandboxed ? childrenOf(this.process.pid!)[0] : this.process.pid;
+    // A sandboxed kernel is below `unshare` and a shell, which do not pass signals on: signal it itself.
+    const kernel = this.kernelPid;
     if (kernel !== undefined) process.kill(kernel, "SIGINT");
   }
 
-  /** The kernel process itself (inside its sandbox, if it has one): the one to plug into a network. */
+  /** The kernel process itself (inside its sandbox, if it has one): the one to interrupt, or to plug into a network. */
   get kernelPid(): number | undefined {
-    return this.sandboxed ? childrenOf(this.process.pid!)[0] : this.process.pid;
+    return this.sandboxed ? sandboxedKernel(this.process.pid!) : this.process.pid;
   }
 
   kill(): void {
+    // A sandboxed kernel's `unshare` takes its whole namespace with it (sandbox-init.sh).
     if (this.alive) this.process.kill("SIGKILL");
   }
 

@@ -67,4 +67,18 @@ mount -o remount,bind,ro /
 ip link set lo up
 
 cd "$KERNEL_CWD"
-exec setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@"
+# This shell stays, as root, PID 1 of the kernel's namespace, so that the kernel goes whatever happens:
+# - the runner dies (even kill -9): its end of stdin closes, and everything in the namespace is killed,
+#   a kernel stuck in a busy loop included (it could not read its own stdin);
+# - the runner kills `unshare`: its --kill-child signal reaches this shell (a process that changes its user
+#   loses that signal, which is why the kernel cannot be PID 1 itself), and the namespace ends with it.
+# (A background job's stdin is /dev/null unless redirected: the watcher reads the runner's through fd 3.)
+exec 3<&0
+setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- "$@" </dev/null 3<&- &
+kernel=$!
+{
+  cat <&3 >/dev/null
+  kill -KILL -1
+} &
+exec 3<&-
+wait "$kernel"

@@ -9,10 +9,11 @@
 //   cluster's LAN as a "workstation" (netns/workstation.ts): it reaches the nodes' sshd there, over TCP,
 //   like a student's laptop in front of real VMs, and nothing else.
 // The SDK works unchanged: LABBOOK_BACKEND=lan makes it connect over that LAN (backend/lan/driver.ts).
-import { chownSync, existsSync, readdirSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAN_CLUSTER_VARIABLE } from "../backend/lan/driver.ts";
+import { childrenOf } from "../backend/netns/procfs.ts";
 
 const SANDBOX_INIT = fileURLToPath(new URL("./sandbox-init.sh", import.meta.url));
 const CHECKOUT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -67,4 +68,18 @@ export function sandboxed(sandbox: KernelSandbox, kernelDir: string, cwd: string
       NODE_COMPILE_CACHE: `${CHECKOUT}/.labbook/compile-cache`,
     },
   };
+}
+
+/** The kernel's own process below `unshare` (pid) and the sandbox's PID 1 shell: the one running Node. */
+export function sandboxedKernel(unshare: number, node = process.execPath): number | undefined {
+  const init = childrenOf(unshare)[0];
+  return init === undefined ? undefined : childrenOf(init).find((pid) => executableOf(pid) === node);
+}
+
+function executableOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
 }

@@ -2,12 +2,14 @@
 // writes to host paths, reads of a grader's files, privileged commands, other processes, the host's
 // network. Every attempt is recorded by the cell and checked here; the SDK must still reach the nodes.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
+import { isRunning, startTimeOf } from "../../runner/backend/netns/procfs.ts";
 import { stateRoot } from "../../runner/backend/netns/state.ts";
 import { runNotebook } from "../../runner/run/notebook-run.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
@@ -97,5 +99,17 @@ describe("the kernel sandbox", function () {
     assert.ok(Number(probe.processes) <= 5, `the kernel sees ${probe.processes} processes`);
     assert.equal(probe.hostname, "node1");
     assert.equal(result.passed, true, JSON.stringify(result.cells.map((c) => [c.id, c.status, c.error?.message])));
+  });
+
+  it("takes a sandboxed kernel stuck in a busy loop down with its runner, even after kill -9", async () => {
+    const runner = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/busy-sandboxed-kernel.ts", import.meta.url)), join(CHECKOUT, "labs")], { stdio: ["ignore", "pipe", "inherit"] });
+    const pid = await new Promise<number>((resolve) => runner.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const kernel = { pid, startTime: startTimeOf(pid)! };
+    assert.ok(isRunning(kernel), "the kernel started");
+    await new Promise((resolve) => setTimeout(resolve, 500)); // well into its busy loop
+    runner.kill("SIGKILL");
+    const deadline = Date.now() + 5000;
+    while (isRunning(kernel) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(isRunning(kernel), false, "the kernel outlived its runner");
   });
 });

@@ -11,7 +11,7 @@ import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { cgroupName, createNodeCgroups, inCgroups, joinCgroups, removeCgroupsSoon } from "./cgroups.ts";
 import type { LanCluster } from "../lan/driver.ts";
-import { spawnHolder } from "./holder.ts";
+import { spawnHolder, withoutMachineCapabilities } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { privateDirs, writeClusterFiles } from "./node-files.ts";
@@ -85,7 +85,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       const [world, ...nodes] = await Promise.all([
         spawnHolder(marker),
         ...topology.nodes.map((node) =>
-          spawnHolder(marker).then((holder) => {
+          spawnHolder(marker, { node: true }).then((holder) => {
             // Limits before anything runs in the node: what tini starts later inherits them.
             state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name));
             joinCgroups(state.cgroups[node.name]!, holder.pid);
@@ -181,7 +181,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
     const node = state.topology.nodes.find((n) => n.name === name)!;
-    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", "sh", NODE_INIT]), {
+    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", ...withoutMachineCapabilities("sh", [NODE_INIT])]), {
       step: `start node ${name}`,
       env: {
         NODE_NAME: name,
@@ -255,7 +255,8 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     if (!isRunning(holder)) throw new LabbookError(`node ${node} of cluster "${cluster.name}" is not running (pid ${holder.pid} is gone)`);
     // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
     // Every command a node runs comes through this sshd: it joins the node's cgroups, and so do they.
-    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", "/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"]);
+    const sshdArgs = ["/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"];
+    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", ...withoutMachineCapabilities(sshdArgs[0]!, sshdArgs.slice(1))]);
     const sshd = spawn(...sshdCommand, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },

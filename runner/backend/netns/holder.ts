@@ -8,8 +8,22 @@ import type { HolderRecord } from "./state.ts";
 
 const UNSHARE_ARGS = ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private"];
 
-export async function spawnHolder(marker: string): Promise<HolderRecord> {
-  const child = spawn("unshare", [...UNSHARE_ARGS, "--", "tini", "-s", "--", "sleep", "infinity"], {
+/**
+ * What root in a node never needs and must not have: these act on the whole machine, not on the node's
+ * namespaces (load kernel modules, set the clock, reboot, raw I/O ports, the kernel log, audit rules).
+ * Labs keep the rest: net_admin for ip and iptables, sys_admin for ip netns and FUSE mounts, net_raw for tcpdump.
+ */
+export const NODE_DROPPED_CAPABILITIES = ["sys_module", "sys_time", "sys_boot", "sys_rawio", "syslog", "audit_control", "mac_admin", "mac_override", "wake_alarm", "block_suspend"];
+
+/** `command args...` with the machine-wide capabilities dropped for good (bounding set and inheritable set). */
+export function withoutMachineCapabilities(command: string, args: string[]): string[] {
+  const drop = NODE_DROPPED_CAPABILITIES.map((c) => `-${c}`).join(",");
+  return ["setpriv", `--bounding-set=${drop}`, `--inh-caps=${drop}`, "--", command, ...args];
+}
+
+export async function spawnHolder(marker: string, options: { node?: boolean } = {}): Promise<HolderRecord> {
+  const init = ["tini", "-s", "--", "sleep", "infinity"];
+  const child = spawn("unshare", [...UNSHARE_ARGS, "--", ...(options.node ? withoutMachineCapabilities(init[0]!, init.slice(1)) : init)], {
     detached: true, // own session: a Ctrl-C aimed at the CLI must not reach the nodes
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", [MARKER_VARIABLE]: marker },

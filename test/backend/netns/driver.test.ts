@@ -54,16 +54,21 @@ describe("netns backend", function () {
     }
   });
 
-  it("shows nodes the host's files read-only: writes land in the node's own directories or nowhere", async () => {
+  it("keeps what nodes write to the host's files in each node's own layer: never on the host, never in another node", async () => {
     const cluster = await upTestCluster({ backend });
     const mark = `labbook-ro-test-${process.pid}`;
     try {
       const node = cluster.node("node1");
       const project = fileURLToPath(new URL("../../../", import.meta.url));
-      for (const path of ["/usr", "/etc", "/var/tmp", "/home", project, join(project, "dist")]) {
-        // Read-only, or not there at all (a checkout under /tmp is hidden by the node's own /tmp).
+      for (const path of ["/usr", "/etc"]) {
+        await node.$`touch ${join(path, mark)}`; // the node's overlay takes it
+        assert.ok(!existsSync(join(path, mark)), `${path}/${mark} is on the host`);
+        assert.equal((await cluster.node("node2").$({ nothrow: true })`test -e ${join(path, mark)}`).exitCode, 1, `node2 sees node1's ${path}/${mark}`);
+      }
+      for (const path of ["/var/tmp", "/home", project, join(project, "dist")]) {
+        // Not there at all in a node: nothing to write into.
         const write = await node.$({ nothrow: true })`touch ${join(path, mark)}`;
-        assert.match(write.stderr, /Read-only file system|No such file or directory/, `a node wrote to ${path}: ${write.stderr}`);
+        assert.match(write.stderr, /No such file or directory/, `a node wrote to ${path}: ${write.stderr}`);
         assert.ok(!existsSync(join(path, mark)), `${path}/${mark} is on the host`);
       }
       for (const path of ["/tmp", "/root", "/run", "/var/log", "/mnt", "/var/lib/cni", "/etc/cni/net.d"]) await node.$`touch ${join(path, mark)}`;
@@ -93,7 +98,16 @@ describe("netns backend", function () {
       assert.doesNotMatch(shadow, /^[^:]+:\$/m, "a password hash is readable from a node");
       const hostKeys = (await node.$`ls /etc/ssh`).stdout.split("\n").filter((name) => /^ssh_host_.*_key$/.test(name));
       for (const key of hostKeys) assert.equal((await read(`/etc/ssh/${key}`)).stdout, "", `the host's ${key}`);
-      assert.equal(String(await node.$`find /home ${project} ${secret} -mindepth 1`).trim(), "", "a hidden directory shows entries");
+      const shown = String(await node.$`for path in /home ${project} ${secret}; do [ -e "$path" ] && echo "$path"; done; true`);
+      assert.equal(shown.trim(), "", "a hidden directory exists in a node");
+      // Root in a node may remount its root read-write: what it writes then stays in the node's own layer.
+      await node.$`mount -o remount,rw / && touch /usr/labbook-remount-test`;
+      assert.equal(existsSync("/usr/labbook-remount-test"), false, "a remount let a node write the host's /usr");
+      // The machine's own sysctls are read-only; the node's network ones are its own to set.
+      const vm = await node.$({ nothrow: true })`sysctl -w vm.swappiness=$(cat /proc/sys/vm/swappiness)`;
+      assert.notEqual(vm.exitCode, 0, `a node wrote vm.swappiness: ${vm.stdout}`);
+      assert.match(vm.stderr, /Read-only file system|permission denied/);
+      await node.$`sysctl -w net.ipv4.ip_forward=1`;
       // The labs' tools still work with all that hidden.
       await node.$`ip netns add hidden-test && ip netns del hidden-test`;
     } finally {

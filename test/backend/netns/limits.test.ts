@@ -1,4 +1,4 @@
-// Per-node limits (cgroups): a fork bomb and a memory hog stop at their node's limits while another
+// Per-node limits (cgroups, capabilities): a fork bomb and a memory hog stop at their node's limits while another
 // cluster carries on, a node cannot open a block device even one it made itself, and `down` removes the
 // cgroups. Where this machine cannot set limits, the tests say so and are skipped (doctor warns too).
 import assert from "node:assert/strict";
@@ -50,6 +50,25 @@ describe("node limits", function () {
       // The kernel's OOM killer ends it in its cgroup (SIGKILL), or Python gets no memory at all.
       assert.ok(hog.exitCode === 137 || hog.signal === "SIGKILL" || /MemoryError/.test(hog.stderr), `exit ${hog.exitCode}, signal ${hog.signal}: ${hog.stderr}`);
       assert.equal(String(await node.$`hostname`), "node2");
+    } finally {
+      await cluster.down();
+    }
+  });
+
+  it("keeps the machine-wide capabilities from every process of a node: modules, clock, reboot, raw I/O", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      const status = String(await cluster.node("node1").$`grep -E '^Cap(Bnd|Eff)' /proc/self/status`);
+      const bits = Object.fromEntries(status.split("\n").map((line) => [line.split(":")[0]!, BigInt(`0x${line.split(":")[1]!.trim()}`)]));
+      // Bit numbers from linux/capability.h.
+      for (const [name, bit] of [["sys_module", 16n], ["sys_rawio", 17n], ["sys_time", 25n], ["sys_boot", 22n], ["syslog", 34n]] as const) {
+        assert.equal((bits.CapBnd! >> bit) & 1n, 0n, `${name} is in the bounding set`);
+        assert.equal((bits.CapEff! >> bit) & 1n, 0n, `${name} is effective`);
+      }
+      const clock = await cluster.node("node1").$({ nothrow: true })`date -s "$(date)"`;
+      assert.notEqual(clock.exitCode, 0, "a node set the machine's clock");
+      // What labs need stays: net_admin (12), sys_admin (21), net_raw (13).
+      for (const bit of [12n, 13n, 21n]) assert.equal((bits.CapEff! >> bit) & 1n, 1n, `capability ${bit} is missing`);
     } finally {
       await cluster.down();
     }
