@@ -9,7 +9,7 @@ import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
-import { cgroupName, createNodeCgroups, inCgroups, joinCgroups, removeCgroupsSoon } from "./cgroups.ts";
+import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
 import type { LanCluster } from "../lan/driver.ts";
 import { spawnHolder, withoutMachineCapabilities } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
@@ -84,14 +84,11 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       onProgress?.(`starting ${topology.nodes.length} nodes`);
       const [world, ...nodes] = await Promise.all([
         spawnHolder(marker),
-        ...topology.nodes.map((node) =>
-          spawnHolder(marker, { node: true }).then((holder) => {
-            // Limits before anything runs in the node: what tini starts later inherits them.
-            state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name));
-            joinCgroups(state.cgroups[node.name]!, holder.pid);
-            return [node.name, holder] as const;
-          }),
-        ),
+        ...topology.nodes.map((node) => {
+          // Limits before the node exists: it is born in its cgroups, which are the root of its cgroup namespace.
+          state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name));
+          return spawnHolder(marker, { cgroups: state.cgroups[node.name] }).then((holder) => [node.name, holder] as const);
+        }),
       ]);
       state.world = world as HolderRecord;
       state.nodes = Object.fromEntries(nodes as Array<readonly [string, HolderRecord]>);

@@ -3,6 +3,7 @@
 // tini is PID 1 of the node; killing it makes the kernel kill everything inside.
 import { spawn } from "node:child_process";
 import { LabbookError } from "../../errors.ts";
+import { inCgroups } from "./cgroups.ts";
 import { MARKER_VARIABLE, childrenOf, commOf, startTimeOf } from "./procfs.ts";
 import type { HolderRecord } from "./state.ts";
 
@@ -21,9 +22,17 @@ export function withoutMachineCapabilities(command: string, args: string[]): str
   return ["setpriv", `--bounding-set=${drop}`, `--inh-caps=${drop}`, "--", command, ...args];
 }
 
-export async function spawnHolder(marker: string, options: { node?: boolean } = {}): Promise<HolderRecord> {
+/**
+ * A node (`cgroups` given) is started inside its cgroups, with a cgroup namespace whose root they are:
+ * root in the node, though it can mount cgroupfs, then sees nothing above its own limits to move to.
+ * It also lacks the machine-wide capabilities.
+ */
+export async function spawnHolder(marker: string, options: { cgroups?: string[] } = {}): Promise<HolderRecord> {
   const init = ["tini", "-s", "--", "sleep", "infinity"];
-  const child = spawn("unshare", [...UNSHARE_ARGS, "--", ...(options.node ? withoutMachineCapabilities(init[0]!, init.slice(1)) : init)], {
+  const command = options.cgroups
+    ? inCgroups(options.cgroups, "unshare", [...UNSHARE_ARGS, "--cgroup", "--", ...withoutMachineCapabilities(init[0]!, init.slice(1))])
+    : (["unshare", [...UNSHARE_ARGS, "--", ...init]] as [string, string[]]);
+  const child = spawn(command[0], command[1], {
     detached: true, // own session: a Ctrl-C aimed at the CLI must not reach the nodes
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", [MARKER_VARIABLE]: marker },

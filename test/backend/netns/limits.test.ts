@@ -74,6 +74,23 @@ describe("node limits", function () {
     }
   });
 
+  it("keeps root in a node inside its cgroups: a cgroupfs it mounts shows nothing above its own limits", async () => {
+    const cluster = await upTestCluster({ backend });
+    try {
+      const node = cluster.node("node1");
+      // What a determined root would try: mount the devices hierarchy, move to its top, then open a disk.
+      const disk = readdirSync("/sys/block").find((name) => !/^(loop|ram|zram|nbd)/.test(name)) ?? "sda";
+      const [major, minor] = readFileSync(`/sys/block/${disk}/dev`, "utf8").trim().split(":") as [string, string];
+      const escape = await node.$({ nothrow: true })`mkdir -p /tmp/cg && mount -t cgroup -o devices none /tmp/cg && echo $$ > /tmp/cg/cgroup.procs && mknod /tmp/disk b ${major} ${minor} && head -c 512 /tmp/disk | wc -c`;
+      assert.notEqual(escape.stdout.trim(), "512", `root in a node read the host's ${disk} after moving cgroups`);
+      assert.match(escape.stderr, /Operation not permitted/);
+      const pids = await node.$({ nothrow: true })`mkdir -p /tmp/pg && mount -t cgroup -o pids none /tmp/pg && cat /tmp/pg/pids.max`;
+      assert.equal(pids.stdout.trim(), String(NODE_LIMITS.pids), `the top of the node's pids hierarchy: ${pids.stdout}${pids.stderr}`);
+    } finally {
+      await cluster.down();
+    }
+  });
+
   it("refuses block devices in a node, even one it made with mknod", async () => {
     const cluster = await upTestCluster({ backend });
     try {
