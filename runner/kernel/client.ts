@@ -2,7 +2,9 @@
 // kernel that labbook starts through its launcher.
 import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { Semaphore } from "../ssh/semaphore.ts";
 import { fileURLToPath } from "node:url";
 import { ownedTempDir } from "../run/temp-dirs.ts";
 import { Dealer, Request, Subscriber } from "zeromq";
@@ -54,6 +56,9 @@ export interface KernelOptions {
   /** Called once each kernel (the first, or one restarted after a timeout) has started and answered. */
   onStarted?: (kernel: KernelClient) => Promise<void>;
 }
+
+/** Kernels starting at once in this process: two per core (measured: 20 at once on 2 cores timed out). */
+const KERNEL_STARTS = new Semaphore(Math.max(2, 2 * availableParallelism()));
 
 /** How long after execute_reply to wait for the final idle status before giving up on more output. */
 const IDLE_GRACE_MS = 5000;
@@ -115,6 +120,17 @@ export class KernelClient {
   }
 
   private static async startOnce(options: KernelOptions): Promise<KernelClient> {
+    // A kernel's start is about 2 s of CPU (tslab compiling its TypeScript). Many at once on few cores
+    // would each run past the start timeout; queued, each starts in its time, and the timeout stays honest.
+    const release = await KERNEL_STARTS.acquire();
+    try {
+      return await KernelClient.spawnKernel(options);
+    } finally {
+      release();
+    }
+  }
+
+  private static async spawnKernel(options: KernelOptions): Promise<KernelClient> {
     const dir = ownedTempDir("kernel");
     const connection = options.sandbox ? newIpcConnectionInfo(dir) : await (options.chooseConnection ?? newConnectionInfo)();
     const file = join(dir, "connection.json");

@@ -72,6 +72,15 @@ function namedNetns(): string[] {
   return execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
+/** kill -9, for a process that may have ended on its own a moment ago. */
+function killNow(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
 async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -101,13 +110,13 @@ describe("chaos: kill -9 at random moments", function () {
         const kernel = descendants(child.pid!).find((p) => /launcher\.cjs kernel|cell-runner-child/.test(commandLine(p.pid)));
         if (kernel) {
           victim = "kernel";
-          process.kill(kernel.pid, "SIGKILL");
-        } else process.kill(child.pid!, "SIGKILL");
-      } else process.kill(child.pid!, "SIGKILL");
+          killNow(kernel.pid);
+        } else killNow(child.pid!);
+      } else killNow(child.pid!);
       // A killed kernel leaves its runner going: it must notice and finish; a killed runner is gone at once.
       const result = await Promise.race([exit, sleep(120_000).then(() => undefined)]);
       if (!result) {
-        process.kill(child.pid!, "SIGKILL");
+        killNow(child.pid!);
         await exit;
       }
       const down = await labbook(["down", "--all"]);
