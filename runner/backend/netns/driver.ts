@@ -11,7 +11,7 @@ import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
 import type { LanCluster } from "../lan/driver.ts";
-import { spawnHolder, withoutMachineCapabilities } from "./holder.ts";
+import { spawnHolder, asNodeProcess } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { privateDirs, writeClusterFiles } from "./node-files.ts";
@@ -178,7 +178,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
     const node = state.topology.nodes.find((n) => n.name === name)!;
-    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", ...withoutMachineCapabilities("sh", [NODE_INIT])]), {
+    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", ...asNodeProcess("sh", [NODE_INIT])]), {
       step: `start node ${name}`,
       env: {
         NODE_NAME: name,
@@ -253,7 +253,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
     // Every command a node runs comes through this sshd: it joins the node's cgroups, and so do they.
     const sshdArgs = ["/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"];
-    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", ...withoutMachineCapabilities(sshdArgs[0]!, sshdArgs.slice(1))]);
+    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", ...asNodeProcess(sshdArgs[0]!, sshdArgs.slice(1))]);
     const sshd = spawn(...sshdCommand, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },

@@ -14,12 +14,19 @@ const UNSHARE_ARGS = ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "
  * namespaces (load kernel modules, set the clock, reboot, raw I/O ports, the kernel log, audit rules).
  * Labs keep the rest: net_admin for ip and iptables, sys_admin for ip netns and FUSE mounts, net_raw for tcpdump.
  */
-export const NODE_DROPPED_CAPABILITIES = ["sys_module", "sys_time", "sys_boot", "sys_rawio", "syslog", "audit_control", "mac_admin", "mac_override", "wake_alarm", "block_suspend"];
+export const NODE_DROPPED_CAPABILITIES = ["sys_module", "sys_time", "sys_boot", "sys_rawio", "syslog", "audit_control", "mac_admin", "mac_override", "wake_alarm", "block_suspend", "sys_resource"];
 
-/** `command args...` with the machine-wide capabilities dropped for good (bounding set and inheritable set). */
-export function withoutMachineCapabilities(command: string, args: string[]): string[] {
+/** Open files per process in a node. Without sys_resource (dropped above), no process there can raise it. */
+export const NODE_OPEN_FILES = 8192;
+
+/**
+ * `command args...` as a node's process: at most NODE_OPEN_FILES open files, and the machine-wide
+ * capabilities dropped for good (bounding set and inheritable set). The limit is set first, while the
+ * caller may still raise it; then the capabilities go.
+ */
+export function asNodeProcess(command: string, args: string[]): string[] {
   const drop = NODE_DROPPED_CAPABILITIES.map((c) => `-${c}`).join(",");
-  return ["setpriv", `--bounding-set=${drop}`, `--inh-caps=${drop}`, "--", command, ...args];
+  return ["prlimit", `--nofile=${NODE_OPEN_FILES}:${NODE_OPEN_FILES}`, "--", "setpriv", `--bounding-set=${drop}`, `--inh-caps=${drop}`, "--", command, ...args];
 }
 
 /**
@@ -30,7 +37,7 @@ export function withoutMachineCapabilities(command: string, args: string[]): str
 export async function spawnHolder(marker: string, options: { cgroups?: string[] } = {}): Promise<HolderRecord> {
   const init = ["tini", "-s", "--", "sleep", "infinity"];
   const command = options.cgroups
-    ? inCgroups(options.cgroups, "unshare", [...UNSHARE_ARGS, "--cgroup", "--", ...withoutMachineCapabilities(init[0]!, init.slice(1))])
+    ? inCgroups(options.cgroups, "unshare", [...UNSHARE_ARGS, "--cgroup", "--", ...asNodeProcess(init[0]!, init.slice(1))])
     : (["unshare", [...UNSHARE_ARGS, "--", ...init]] as [string, string[]]);
   const child = spawn(command[0], command[1], {
     detached: true, // own session: a Ctrl-C aimed at the CLI must not reach the nodes

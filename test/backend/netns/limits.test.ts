@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { NODE_LIMITS, limitSupport } from "../../../runner/backend/netns/cgroups.ts";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
+import { NODE_OPEN_FILES } from "../../../runner/backend/netns/holder.ts";
 import { readState } from "../../../runner/backend/netns/state.ts";
 import { upTestCluster } from "../../helpers/cluster.ts";
 
@@ -67,6 +68,10 @@ describe("node limits", function () {
       }
       const clock = await cluster.node("node1").$({ nothrow: true })`date -s "$(date)"`;
       assert.notEqual(clock.exitCode, 0, "a node set the machine's clock");
+      // Open files: capped, and the cap cannot be raised from inside.
+      assert.equal(String(await cluster.node("node1").$`ulimit -Hn`), String(NODE_OPEN_FILES));
+      const raise = await cluster.node("node1").$({ nothrow: true })`ulimit -Hn ${NODE_OPEN_FILES * 2}`;
+      assert.notEqual(raise.exitCode, 0, "a node raised its open-files limit");
       // What labs need stays: net_admin (12), sys_admin (21), net_raw (13).
       for (const bit of [12n, 13n, 21n]) assert.equal((bits.CapEff! >> bit) & 1n, 1n, `capability ${bit} is missing`);
     } finally {
