@@ -1,7 +1,10 @@
-// Runs around the whole suite: tests get a state directory of their own, the host's
-// network state is recorded before anything runs, and every test cluster is removed
-// at the end, also when tests failed.
-import { rmSync } from "node:fs";
+// Runs around the whole suite: tests get a state directory and a scratch directory of their own,
+// the host's network state is recorded before anything runs, and every test cluster and every
+// scratch file (output folders, fixtures, kernels' directories) is removed at the end, also when
+// tests failed.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { VagrantBackend } from "../../runner/backend/vagrant/driver.ts";
 import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
@@ -9,6 +12,9 @@ import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
 // Vagrant clusters, their VM disks and labbook's Vagrant home: on disk, away from the checkout's own.
 process.env.LABBOOK_VAGRANT_DIR ??= "/var/tmp/labbook-test-vagrant";
+// Every temporary directory of this run, the tests' and the labbook processes' they start, in one place.
+const runScratch = mkdtempSync(join(tmpdir(), "labbook-test-run-"));
+process.env.TMPDIR = runScratch;
 
 export let hostBefore: HostSnapshot | undefined;
 
@@ -23,5 +29,6 @@ export const mochaHooks = {
     await new NetnsBackend().downAll();
     await new VagrantBackend().downAll();
     rmSync(process.env.LABBOOK_VAGRANT_DIR!, { recursive: true, force: true });
+    rmSync(runScratch, { recursive: true, force: true });
   },
 };
