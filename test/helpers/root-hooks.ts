@@ -2,7 +2,7 @@
 // the host's network state is recorded before anything runs, and every test cluster and every
 // scratch file (output folders, fixtures, kernels' directories) is removed at the end, also when
 // tests failed.
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
@@ -14,6 +14,8 @@ process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
 process.env.LABBOOK_VAGRANT_DIR ??= "/var/tmp/labbook-test-vagrant";
 // Every temporary directory of this run, the tests' and the labbook processes' they start, in one place.
 const runScratch = mkdtempSync(join(tmpdir(), "labbook-test-run-"));
+// Like /tmp itself: tests also run labbook as nobody (tsx keeps its cache under TMPDIR).
+chmodSync(runScratch, 0o1777);
 process.env.TMPDIR = runScratch;
 
 export let hostBefore: HostSnapshot | undefined;
