@@ -58,7 +58,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     if (existing && existing.state !== "down") throw new LabbookError(`cluster "${name}" is already ${existing.state} (vagrant); "labbook down --backend vagrant --name ${name}" first`);
     if (existing) await this.down(name);
     const dir = clusterDir(name);
-    mkdirSync(dir, { mode: 0o700 });
+    mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o700 });
     ensureRunnerKey();
     const box = chooseBox();
     const kubernetes = process.env.LABBOOK_KUBERNETES === "1";
@@ -100,6 +100,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     const dir = clusterDir(state.name);
     return {
       VAGRANT_CWD: CHECKOUT,
+      TMPDIR: join(dir, "tmp"),
       VAGRANT_DOTFILE_PATH: join(dir, "vagrant"),
       VAGRANT_HOME: vagrantHome(),
       VAGRANT_CHECKPOINT_DISABLE: "1",

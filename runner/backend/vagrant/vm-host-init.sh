@@ -27,7 +27,8 @@ if [ "${HIDE_KVM:-0}" = 1 ] && [ -e /dev/kvm ]; then
 fi
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/libvirt /run/lock
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# Not /tmp: the checkout (the Vagrantfile, the box) may live there. Vagrant's scratch files go to the
+# cluster's directory instead (TMPDIR, set by the driver).
 
 ip link set lo up
 # The management network's NAT lives here, in this namespace only.
