@@ -109,16 +109,6 @@ export function createNodeCgroups(name: string, limits: NodeLimits = NODE_LIMITS
   return procs;
 }
 
-export function joinCgroups(procs: string[], pid: number): void {
-  for (const file of procs) {
-    try {
-      writeFileSync(file, String(pid));
-    } catch {
-      // As above: a limit that cannot be set is reported by doctor, not fatal to the node.
-    }
-  }
-}
-
 /** The node cgroups of this state root that exist now (for leftover accounting). */
 export function cgroupsOf(stateRoot: string): string[] {
   const prefix = `${scope(stateRoot)}.`;

@@ -14,7 +14,7 @@ import type { LanCluster } from "../lan/driver.ts";
 import { spawnHolder, asNodeProcess } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
-import { privateDirs, writeClusterFiles } from "./node-files.ts";
+import { hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "./procfs.ts";
 import {
@@ -282,10 +282,8 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 }
 
 function hostPublicKey(cluster: string, node: string): Buffer {
-  const line = readFileSync(join(sshDir(cluster), "known_hosts"), "utf8")
-    .split("\n")
-    .find((l) => l.split(" ")[0]!.split(",")[0] === node);
-  const parsed = line ? ssh2.utils.parseKey(line.split(" ").slice(1).join(" ")) : undefined;
+  const key = hostKeysOf(cluster)[node];
+  const parsed = key ? ssh2.utils.parseKey(key) : undefined;
   if (!parsed || parsed instanceof Error) throw new Error(`no host key for ${node} in ${sshDir(cluster)}/known_hosts`);
   return parsed.getPublicSSH();
 }

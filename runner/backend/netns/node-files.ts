@@ -94,3 +94,13 @@ export function writeClusterFiles(cluster: string, topology: Topology): ClusterK
     hostPublic: Object.fromEntries(Object.entries(hostKeys).map(([name, key]) => [name, key.public])),
   };
 }
+
+/** Each node's host key, in OpenSSH public form, from the cluster's known_hosts (written by writeClusterFiles). */
+export function hostKeysOf(cluster: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(join(sshDir(cluster), "known_hosts"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => [line.split(" ")[0]!.split(",")[0]!, line.split(" ").slice(1).join(" ")] as const),
+  );
+}

@@ -9,6 +9,7 @@ import { cidrSize, formatIpv4, parseCidr, parseIpv4 } from "../../topology/ipv4.
 import type { LanCluster } from "../lan/driver.ts";
 import type { ClusterDescription } from "../types.ts";
 import { hostExec } from "./host-exec.ts";
+import { hostKeysOf } from "./node-files.ts";
 import { sshDir, type ClusterState } from "./state.ts";
 
 /** The highest host address of the LAN that no node, gateway or stand-in internet holds. */
@@ -36,11 +37,5 @@ export async function plugWorkstation(state: ClusterState, pid: number, bridge: 
 
 /** What the sandboxed SDK needs to reach the nodes: the description, the client key and the host keys. */
 export function lanCluster(state: ClusterState, description: ClusterDescription): LanCluster {
-  const hostKeys = Object.fromEntries(
-    readFileSync(join(sshDir(state.name), "known_hosts"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => [line.split(" ")[0]!.split(",")[0]!, line.split(" ").slice(1).join(" ")] as const),
-  );
-  return { description, privateKey: readFileSync(join(sshDir(state.name), "id_ed25519"), "utf8"), hostKeys };
+  return { description, privateKey: readFileSync(join(sshDir(state.name), "id_ed25519"), "utf8"), hostKeys: hostKeysOf(state.name) };
 }
