@@ -2,8 +2,11 @@ import type { ConnectConfig } from "ssh2";
 import type { Topology } from "../topology/types.ts";
 import type { LanCluster } from "./lan/driver.ts";
 
-/** What a backend can honestly do; labs mark steps that need a capability. */
-export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes";
+/**
+ * What a backend can honestly do; labs mark steps that need a capability. "machine-root": root in a node
+ * is root of its machine (a VM's, or, in a privileged netns cluster, the host's), as GlusterFS needs.
+ */
+export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes" | "machine-root";
 
 export interface ClusterDescription {
   name: string;
@@ -54,6 +57,11 @@ export interface UpOptions {
    * students' submissions. The checkout, /home and the host's secrets are always hidden.
    */
   hide?: string[];
+  /**
+   * Why this cluster's nodes need root of the whole machine (GlusterFS: its bricks' trusted.* xattrs are
+   * the machine's root's alone). Without it, root in a node has its powers only in the node's namespaces.
+   */
+  privileged?: string;
 }
 
 /** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */

@@ -22,6 +22,8 @@ export interface UpOptions {
   onProgress?: (message: string) => void;
   /** Host paths the nodes must not see (see the backend's UpOptions). */
   hide?: string[];
+  /** Why the nodes need root of the whole machine (see the backend's UpOptions); default: they do not. */
+  privileged?: string;
 }
 
 /** A running cluster: its nodes, one reused SSH connection each. */
@@ -48,7 +50,7 @@ export class Cluster {
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;
-    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}) });
+    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}), ...(options.privileged ? { privileged: options.privileged } : {}) });
     const cluster = new Cluster(backend, description);
     try {
       options.onProgress?.("connecting");

@@ -64,11 +64,13 @@ export function checkPrivateDirs(dirs = privateDirs()): CheckResult {
   return { name, ok: false, detail: `missing ${missing.join(", ")}: nodes would share the host's`, fix: `mkdir -p ${missing.join(" ")}` };
 }
 
+/** Nodes need all of these; the user namespace is the fence around root in a node (netns/node-fence.sh). */
 export function checkNamespaces(): CheckResult {
-  const probe = run("unshare", ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private", "true"]);
+  const name = "namespaces (user, net, mount, uts, ipc, pid)";
+  const probe = run("unshare", ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--propagation", "private", "unshare", "--user", "--net", "--mount", "true"]);
   return probe.ok
-    ? { name: "namespaces (net, mount, uts, ipc, pid)", ok: true, detail: "unshare works" }
-    : { name: "namespaces (net, mount, uts, ipc, pid)", ok: false, detail: probe.output || "unshare failed", fix: "run as root on a Linux host (not inside an unprivileged container)" };
+    ? { name, ok: true, detail: "unshare works" }
+    : { name, ok: false, detail: probe.output || "unshare failed", fix: "run as root on a Linux host (not inside an unprivileged container), with user.max_user_namespaces above 0" };
 }
 
 export function checkKernelFeatures(): CheckResult[] {

@@ -2,6 +2,7 @@
 // the student's sources in the exercise cells and nothing else of theirs. Solutions are left out, so
 // the student's work alone changes the cluster; hidden checks and grader-setup stay, and the runner
 // gives them a kernel of their own.
+import { privilegedOf } from "../notebook/privileged.ts";
 import type { Cell, CodeCell, Notebook } from "../notebook/types.ts";
 import type { LabPlan } from "./lab-plan.ts";
 import type { Submission } from "./submission.ts";
@@ -27,5 +28,5 @@ export function gradedNotebook(plan: LabPlan, submission: Submission, exerciseTi
       cells.push({ ...base, id, source: added, outputs: [], execution_count: null, metadata: { labbook: { ...(base.metadata.labbook as object), id, points: 0 } } });
     });
   }
-  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { graded: { student: submission.student, submission: submission.path } } }, cells };
+  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { ...privilegedOf(plan.notebook), graded: { student: submission.student, submission: submission.path } } }, cells };
 }

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import type { Ajv as AjvCore } from "ajv";
 import type { ValidateFunction } from "ajv";
 import { LabbookError } from "../errors.ts";
+import { privilegedReason } from "./privileged.ts";
 import { cellMetadata, isRunnable } from "./roles.ts";
 import type { Notebook } from "./types.ts";
 
@@ -68,6 +69,7 @@ export function readNotebook(path: string): Notebook {
     if (first !== undefined) throw new NotebookError(`${path}: cells ${first + 1} and ${index + 1} have the same metadata.labbook.id "${id}"`);
     labbookIds.set(id, index);
   }
+  privilegedReason(notebook, path);
   return notebook;
 }
 

@@ -2,7 +2,7 @@
 // environment; in Jupyter it is the cluster of `labbook up`, or a fresh one.
 import { getBackend } from "../backend/registry.ts";
 import { Cluster, DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
-import { ClusterNotFoundError } from "../errors.ts";
+import { ClusterNotFoundError, LabbookError } from "../errors.ts";
 
 /** Set by `labbook run` for the kernel it starts. */
 export const CLUSTER_VARIABLE = "LABBOOK_CLUSTER";
@@ -27,11 +27,12 @@ async function open(): Promise<Cluster> {
  * container named c1) would break the next. A lab's setup asks for a fresh one; headless, the
  * run's cluster is fresh already, and in Jupyter the shared cluster is rebuilt (about 0.3 s).
  */
-async function recreate(): Promise<Cluster> {
+async function recreate(privileged: string | undefined): Promise<Cluster> {
   const backend = getBackend();
   const started = Date.now();
   await backend.down(DEFAULT_CLUSTER_NAME);
-  const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME });
+  const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME, ...(privileged ? { privileged } : {}) });
+  if (privileged) console.log(`labbook: root in these nodes is root of this machine: ${privileged}`);
   console.log(`labbook: this lab starts on a clean cluster: "${DEFAULT_CLUSTER_NAME}" rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s (what earlier labs built is gone)`);
   return fresh;
 }
@@ -39,6 +40,11 @@ async function recreate(): Promise<Cluster> {
 export interface ClusterOptions {
   /** Start from a clean cluster (labs ask for this in their setup cell). */
   fresh?: boolean;
+  /**
+   * Why the lab's nodes need root of the whole machine (GlusterFS). In Jupyter a fresh cluster is made
+   * so; headless, the runner makes it from the notebook's metadata.labbook.privileged, which must agree.
+   */
+  privileged?: string;
 }
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
@@ -50,7 +56,7 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
     const opening = rebuild
       ? previous.catch(() => undefined).then((old) => {
           old?.close();
-          return recreate();
+          return recreate(options.privileged);
         })
       : open();
     current = opening.catch((error: unknown) => {
@@ -58,5 +64,14 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
       throw error;
     });
   }
-  return current;
+  return options.privileged === undefined ? current : current.then((c) => ensureMachineRoot(c, options.privileged!));
+}
+
+/** A lab that needs root of the machine in its nodes gets it, or a clear error instead of GlusterFS's own. */
+export function ensureMachineRoot(cluster: Cluster, why: string): Cluster {
+  if (cluster.has("machine-root")) return cluster;
+  throw new LabbookError(
+    `cluster "${cluster.name}" has fenced nodes, but this lab needs root of the machine in them (${why}); ` +
+      `give the notebook metadata.labbook.privileged, or in Jupyter call cluster({ fresh: true, privileged }) first`,
+  );
 }

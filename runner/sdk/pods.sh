@@ -11,9 +11,11 @@ mkdir -p "$ROOT"
 setsid -f unshare --mount --propagation private --fork sh -eu -c '
   ROOT="$POD_DIR/rootfs"
   mount -t tmpfs -o mode=755 rootfs "$ROOT"
+  # --rbind, not --bind: in a fenced node (netns/node-fence.sh) /etc holds mounts the node cannot undo
+  # (/etc/hosts), and the kernel refuses a bind that would show what is under them.
   for dir in usr etc; do
     mkdir "$ROOT/$dir"
-    mount --bind "/$dir" "$ROOT/$dir"
+    mount --rbind "/$dir" "$ROOT/$dir"
     mount -o remount,bind,ro "$ROOT/$dir"
   done
   # Merged /usr (Debian 12, Ubuntu 22.04): /bin, /lib, ... are links into /usr.
@@ -22,7 +24,8 @@ setsid -f unshare --mount --propagation private --fork sh -eu -c '
     elif [ -d "/$dir" ]; then mkdir "$ROOT/$dir"; mount --bind "/$dir" "$ROOT/$dir"; mount -o remount,bind,ro "$ROOT/$dir"; fi
   done
   mkdir -p "$ROOT/proc" "$ROOT/dev" "$ROOT/tmp"
-  mount -t proc proc "$ROOT/proc"
+  # The pod shares the node PID namespace, so it gets the node /proc: a fenced node may not mount a new one.
+  mount --rbind /proc "$ROOT/proc"
   mount --rbind /dev "$ROOT/dev"
   printf "%s\n" "$MOUNTS" | while read -r source target mode; do
     [ -n "$source" ] || continue

@@ -1,7 +1,7 @@
 // cluster({ fresh: true }) in Jupyter (no LABBOOK_CLUSTER): the shared cluster is rebuilt, so
 // what an earlier lab built is gone; headless, the run's own cluster is kept as it is.
 import assert from "node:assert/strict";
-import { CLUSTER_VARIABLE, cluster } from "../../runner/sdk/current-cluster.ts";
+import { CLUSTER_VARIABLE, cluster, ensureMachineRoot } from "../../runner/sdk/current-cluster.ts";
 import { upTestCluster } from "../helpers/cluster.ts";
 
 describe("the SDK's cluster()", function () {
@@ -39,3 +39,33 @@ describe("the SDK's cluster()", function () {
   });
 });
 
+
+describe("the SDK's cluster({ privileged })", function () {
+  this.timeout(60_000);
+  const saved = process.env[CLUSTER_VARIABLE];
+  after(() => {
+    if (saved === undefined) delete process.env[CLUSTER_VARIABLE];
+    else process.env[CLUSTER_VARIABLE] = saved;
+  });
+
+  it("in Jupyter, rebuilds the shared cluster with privileged nodes", async () => {
+    delete process.env[CLUSTER_VARIABLE];
+    const rebuilt = await cluster({ fresh: true, privileged: "the test's GlusterFS stand-in" });
+    try {
+      assert.equal(rebuilt.has("machine-root"), true);
+      const plain = await cluster({ fresh: true });
+      assert.equal(plain.has("machine-root"), false, "a later lab's fresh cluster kept privileged nodes");
+    } finally {
+      await (await cluster()).down();
+    }
+  });
+
+  it("refuses a fenced cluster to a lab that needs root of the machine, naming what to declare", async () => {
+    const fenced = await upTestCluster();
+    try {
+      assert.throws(() => ensureMachineRoot(fenced, "GlusterFS"), /has fenced nodes, but this lab needs root of the machine in them \(GlusterFS\); give the notebook metadata\.labbook\.privileged/);
+    } finally {
+      await fenced.down();
+    }
+  });
+});

@@ -2,7 +2,7 @@
 // plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
 import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.ts";
@@ -11,7 +11,7 @@ import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
 import type { LanCluster } from "../lan/driver.ts";
-import { spawnHolder, asNodeProcess } from "./holder.ts";
+import { spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
@@ -53,6 +53,7 @@ function removeAbandonedClaims(): void {
   }
 }
 
+const NODE_FENCE = fileURLToPath(new URL("./node-fence.sh", import.meta.url));
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 /** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -67,7 +68,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     super(listClusterNames, () => `${stateRoot()}::`);
   }
 
-  async up({ name, topology, onProgress, ephemeral, hide }: UpOptions): Promise<ClusterDescription> {
+  async up({ name, topology, onProgress, ephemeral, hide, privileged }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
@@ -77,7 +78,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const marker = markerFor(name);
     const owner = { pid: process.pid, startTime: startTimeOf(process.pid)! };
     const hidden = [...new Set([CHECKOUT, ...(hide ?? [])].map((p) => resolve(p)))].filter((p) => !p.includes("\n") && p !== "/");
-    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, nodes: {}, cgroups: {} };
+    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, ...(privileged ? { privileged } : {}), nodes: {}, cgroups: {} };
     await this.claimName(state);
     return this.upOrDown(name, async () => {
       writeClusterFiles(name, topology);
@@ -92,6 +93,8 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       ]);
       state.world = world as HolderRecord;
       state.nodes = Object.fromEntries(nodes as Array<readonly [string, HolderRecord]>);
+      writeState(state);
+      await Promise.all(topology.nodes.map((node) => this.fenceNode(state, node.name)));
       writeState(state);
       await this.wireLan(state);
       onProgress?.("configuring nodes");
@@ -147,7 +150,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       `addr add ${network.gateway}/${network.prefix} dev ${LAN_BRIDGE}`,
       `link set ${LAN_BRIDGE} up`,
       ...nodes.flatMap((node) => [
-        `link add v-${node.name} type veth peer name eth0 netns ${state.nodes[node.name]!.pid}`,
+        `link add v-${node.name} type veth peer name eth0 netns ${namespacesOf(state.nodes[node.name]!)}`,
         `link set v-${node.name} master ${LAN_BRIDGE} up`,
       ]),
     ];
@@ -176,22 +179,34 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     });
   }
 
+  /** The node's files (node-fence.sh), then the process whose namespaces are the node's own. */
+  private async fenceNode(state: ClusterState, name: string): Promise<void> {
+    const holder = state.nodes[name]!;
+    await this.inNode(state, name, holder.pid, NODE_FENCE, "fence", {
+      NODE_DIR: nodeDir(state.name, name),
+      HOSTS_FILE: join(clusterDir(state.name), "hosts"),
+      RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
+      PRIVATE_DIRS: privateDirs().join(" "),
+      HIDDEN_PATHS: state.hidden.join("\n"),
+      PRIVILEGED: state.privileged ? "1" : "0",
+    });
+    holder.namespaces = findNodeNamespaces(holder);
+  }
+
   private async initNode(state: ClusterState, name: string): Promise<void> {
     const node = state.topology.nodes.find((n) => n.name === name)!;
-    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(state.nodes[name]!.pid), "-a", ...asNodeProcess("sh", [NODE_INIT])]), {
-      step: `start node ${name}`,
-      env: {
-        NODE_NAME: name,
-        NODE_DIR: nodeDir(state.name, name),
-        NODE_IP: node.ip,
-        PREFIX: String(state.topology.network.prefix),
-        GATEWAY: state.topology.network.gateway,
-        HOSTS_FILE: join(clusterDir(state.name), "hosts"),
-        RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
-        PRIVATE_DIRS: privateDirs().join(" "),
-        HIDDEN_PATHS: state.hidden.join("\n"),
-        [MARKER_VARIABLE]: markerFor(state.name),
-      },
+    // The script's text, not its path: the checkout is hidden in the node.
+    await this.inNode(state, name, namespacesOf(state.nodes[name]!), NODE_INIT, "start", {
+      NODE_IP: node.ip,
+      PREFIX: String(state.topology.network.prefix),
+      GATEWAY: state.topology.network.gateway,
+    });
+  }
+
+  private async inNode(state: ClusterState, name: string, pid: number, script: string, verb: string, env: Record<string, string>): Promise<void> {
+    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess("sh", ["-c", readFileSync(script, "utf8"), basename(script)])]), {
+      step: `${verb} node ${name}`,
+      env: { NODE_NAME: name, ...env, [MARKER_VARIABLE]: markerFor(state.name) },
     });
   }
 
@@ -214,7 +229,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     if (!state) return leftoverStatus(name, this.name, clusterDir(name));
     const nodes = state.topology.nodes.map((node) => {
       const holder = state.nodes[node.name];
-      return { name: node.name, ip: node.ip, pid: holder?.pid, running: holder !== undefined && isRunning(holder) };
+      return { name: node.name, ip: node.ip, pid: holder?.pid, running: holder !== undefined && nodeRunning(holder) };
     });
     const running = nodes.filter((n) => n.running).length;
     const worldUp = state.world !== undefined && isRunning(state.world);
@@ -235,7 +250,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
   }
 
   private description(state: ClusterState): ClusterDescription {
-    return { name: state.name, backend: this.name, topology: state.topology, capabilities: ["namespaces"] };
+    return { name: state.name, backend: this.name, topology: state.topology, capabilities: state.privileged ? ["namespaces", "machine-root"] : ["namespaces"] };
   }
 
   async plugWorkstation(cluster: string, pid: number): Promise<LanCluster> {
@@ -249,11 +264,11 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const state = readState(cluster.name);
     const holder = state?.nodes[node];
     if (!state || !holder) throw new LabbookError(`cluster "${cluster.name}" has no node "${node}"`);
-    if (!isRunning(holder)) throw new LabbookError(`node ${node} of cluster "${cluster.name}" is not running (pid ${holder.pid} is gone)`);
+    if (!nodeRunning(holder)) throw new LabbookError(`node ${node} of cluster "${cluster.name}" is not running (pid ${namespacesOf(holder)} is gone)`);
     // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
     // Every command a node runs comes through this sshd: it joins the node's cgroups, and so do they.
     const sshdArgs = ["/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"];
-    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(holder.pid), "-a", ...asNodeProcess(sshdArgs[0]!, sshdArgs.slice(1))]);
+    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(namespacesOf(holder)), "-a", ...asNodeProcess(sshdArgs[0]!, sshdArgs.slice(1))]);
     const sshd = spawn(...sshdCommand, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },

@@ -2,9 +2,10 @@
 //   unshare --net --mount --uts --pid --fork --kill-child -- tini -- sleep infinity
 // tini is PID 1 of the node; killing it makes the kernel kill everything inside.
 import { spawn } from "node:child_process";
+import { readlinkSync } from "node:fs";
 import { LabbookError } from "../../errors.ts";
 import { inCgroups } from "./cgroups.ts";
-import { MARKER_VARIABLE, childrenOf, commOf, startTimeOf } from "./procfs.ts";
+import { MARKER_VARIABLE, childrenOf, commOf, isRunning, startTimeOf, type OwnedProcess } from "./procfs.ts";
 import type { HolderRecord } from "./state.ts";
 
 const UNSHARE_ARGS = ["--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private"];
@@ -63,4 +64,32 @@ async function waitFor<T>(probe: () => T | undefined, what: string, pid: number,
     if (Date.now() > deadline) throw new LabbookError(`timed out after ${timeoutMs} ms waiting for ${what} (pid ${pid})`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** The PID that commands for a node enter: its own namespaces' process, or tini before node-fence.sh ran. */
+export function namespacesOf(holder: HolderRecord): number {
+  return holder.namespaces?.pid ?? holder.pid;
+}
+
+/** The process node-fence.sh left in the node's own namespaces: tini's child in another network namespace. */
+export function findNodeNamespaces(holder: HolderRecord): OwnedProcess {
+  const tiniNet = netNamespaceOf(holder.pid);
+  for (const pid of childrenOf(holder.pid)) {
+    const startTime = startTimeOf(pid);
+    if (startTime !== undefined && netNamespaceOf(pid) !== tiniNet) return { pid, startTime };
+  }
+  throw new LabbookError(`a node's namespaces process did not start (holder ${holder.pid}); labbook doctor may say why`);
+}
+
+function netNamespaceOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Both of a node's processes: root in a node can kill its namespaces' process, and so stop its own node. */
+export function nodeRunning(holder: HolderRecord): boolean {
+  return isRunning(holder) && (holder.namespaces === undefined || isRunning(holder.namespaces));
 }

@@ -15,6 +15,11 @@ export function stateRoot(): string {
 export interface HolderRecord extends OwnedProcess {
   /** The `unshare` parent; `pid` is the namespace's PID 1 (tini). */
   unshare: OwnedProcess;
+  /**
+   * A node's: the process in the node's own user, network and mount namespaces (node-fence.sh), which
+   * everything run in the node enters. Root there has no power over the machine.
+   */
+  namespaces?: OwnedProcess;
 }
 
 export interface ClusterState {
@@ -29,6 +34,8 @@ export interface ClusterState {
   topology: Topology;
   /** Host paths mounted over in every node, so that nothing under them can be seen (see node-init.sh). */
   hidden: string[];
+  /** Why root in these nodes is root of the machine (UpOptions.privileged); absent, nodes are fenced. */
+  privileged?: string;
   world?: HolderRecord;
   nodes: Record<string, HolderRecord>;
   /** Per node, the cgroup.procs files of its limits (see cgroups.ts); empty where none could be made. */

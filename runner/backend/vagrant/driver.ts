@@ -170,7 +170,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   }
 
   private description(state: VagrantClusterState): ClusterDescription {
-    const capabilities: Capability[] = ["vm", "systemd", ...(state.kubernetes ? (["kubernetes"] as const) : [])];
+    const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(state.kubernetes ? (["kubernetes"] as const) : [])];
     const nodes = state.topology.nodes.map((node) => ({ ...node, lanInterface: state.nodes[node.name]?.lanInterface ?? "eth1" }));
     return { name: state.name, backend: this.name, topology: { ...state.topology, nodes }, capabilities };
   }

@@ -1,4 +1,6 @@
 import { limitSupport } from "../../backend/netns/cgroups.ts";
+import { privilegedReason } from "../../notebook/privileged.ts";
+import { readNotebook } from "../../notebook/read.ts";
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { defaultJobs, gradeBatch, type Shard } from "../../grade/grade-batch.ts";
@@ -46,6 +48,13 @@ export const grade: CliCommand = {
     if (backend.runsOn !== "fresh") throw new UsageError(`labbook grade: the ${backend.name} backend shares one cluster between runs; grade on the netns backend`);
     const limits = limitSupport();
     if (limits.problem) process.stderr.write(`labbook grade: warning: ${limits.problem}. A submission's fork bomb or memory hog can then slow or stall the whole batch (labbook doctor says more).\n`);
+    const privileged = privilegedReason(readNotebook(lab), lab);
+    if (privileged) {
+      process.stderr.write(
+        `labbook grade: warning: ${lab} asks for privileged nodes (${privileged}). Root in them is root of this machine, ` +
+          `so a submission's node commands are not fenced in: grade it on a machine you can rebuild.\n`,
+      );
+    }
     const aborts = new Set<() => Promise<void>>();
     const { book, written } = await withInterruptCleanup(
       async () => {

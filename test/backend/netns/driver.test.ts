@@ -100,9 +100,11 @@ describe("netns backend", function () {
       for (const key of hostKeys) assert.equal((await read(`/etc/ssh/${key}`)).stdout, "", `the host's ${key}`);
       const shown = String(await node.$`for path in /home ${project} ${secret}; do [ -e "$path" ] && echo "$path"; done; true`);
       assert.equal(shown.trim(), "", "a hidden directory exists in a node");
-      // Root in a node may remount its root read-write: what it writes then stays in the node's own layer.
-      await node.$`mount -o remount,rw / && touch /usr/labbook-remount-test`;
-      assert.equal(existsSync("/usr/labbook-remount-test"), false, "a remount let a node write the host's /usr");
+      // Root in a node writes to /usr in its own layer; remounting its root is refused outright (its mounts are locked).
+      await node.$`touch /usr/labbook-layer-test`;
+      const remount = await node.$({ nothrow: true })`mount -o remount,rw / && touch /usr/labbook-remount-test`;
+      assert.notEqual(remount.exitCode, 0, "root in a node remounted its root");
+      for (const path of ["/usr/labbook-layer-test", "/usr/labbook-remount-test"]) assert.equal(existsSync(path), false, `a node wrote the host's ${path}`);
       // The machine's own sysctls are read-only; the node's network ones are its own to set.
       const vm = await node.$({ nothrow: true })`sysctl -w vm.swappiness=$(cat /proc/sys/vm/swappiness)`;
       assert.notEqual(vm.exitCode, 0, `a node wrote vm.swappiness: ${vm.stdout}`);

@@ -1,0 +1,148 @@
+#!/bin/sh
+# Runs once in a new node's PID, mount, UTS and IPC namespaces (via nsenter into its tini), as root of
+# the machine, before the node has a network: it builds the node's view of the files, then starts the
+# process whose user, network and mount namespaces are the node's own. Inputs come as environment
+# variables; see netns/driver.ts (fenceNode).
+#
+# Why two steps: root in a node must not be root of the machine. Unless the cluster is privileged
+# (PRIVILEGED=1, for labs that need it, such as GlusterFS's trusted.* xattrs), the node's processes live in
+# a user namespace of their own, which owns the node's network and mount namespaces: they keep every
+# capability there (iptables, ip netns, tcpdump) and none on the machine. Every mount made below, as the
+# machine's root, is then *locked* in the node: root there cannot unmount or remount it (the read-only
+# sysctls and sysfs, the whiteouts), and cannot mount a new proc (its PID namespace is not its own).
+set -eu
+
+# Belt and braces: unshare already made mounts private; nothing below may reach the host.
+mount --make-rprivate /
+hostname "$NODE_NAME"
+
+# The node's root is an overlay: the host's files as its read-only lower layer, and an upper layer of the
+# node's own, in memory. Whatever a node writes to /usr or /etc lands in its own layer, seen by no one
+# else and gone at `down`. Root in a privileged node holds CAP_SYS_ADMIN on the machine, so a read-only
+# mount of the host's files could simply be remounted read-write there; an overlay's lower layer cannot
+# be reached that way, and the host's old root is detached below (pivot_root), so nothing else leads
+# back to it.
+layers="$NODE_DIR/layers"
+mkdir -p "$layers"
+# A tmpfs of its own: overlayfs refuses an upper layer inside its lower one on the same filesystem.
+mount -t tmpfs -o mode=700 labbook-layers "$layers"
+mkdir "$layers/upper" "$layers/work" "$layers/root"
+
+# What a node must not see at all becomes a whiteout in its upper layer, so it does not exist there:
+# people's homes and scratch space, the host's SSH host keys, backups of the password files, the
+# checkout, and what the caller names (a grader's output, the instructor's notebook, submissions).
+hide() {
+  [ -e "$1" ] || [ -L "$1" ] || return 0
+  # Hidden already, itself or through a folder above it (the callers' paths may nest or repeat).
+  above="$1"
+  while [ "$above" != / ]; do
+    [ -c "$layers/upper$above" ] && return 0
+    above=$(dirname "$above")
+  done
+  rm -rf "$layers/upper$1" # what hiding a path below it made
+  mkdir -p "$layers/upper$(dirname "$1")"
+  mknod "$layers/upper$1" c 0 0
+}
+for path in /home /srv /media /var/tmp /var/backups /var/mail /etc/shadow- /etc/gshadow- /etc/ssh/ssh_host_*_key; do
+  hide "$path"
+done
+printf '%s\n' "${HIDDEN_PATHS:-}" | while IFS= read -r path; do
+  [ -z "$path" ] || hide "$path"
+done
+# The host's password hashes never reach a node. The accounts stay (sshd refuses a login whose account
+# it cannot find); the hashes go.
+mkdir -p "$layers/upper/etc"
+for file in /etc/shadow /etc/gshadow; do
+  [ -e "$file" ] || continue
+  sed 's/^\([^:]*\):[^:]*:/\1:*:/' "$file" > "$layers/upper$file"
+  chmod 640 "$layers/upper$file"
+done
+
+# The node's home is in its own layer too, not a mount of its own: gluster tells a brick on the root
+# filesystem (refused without "force", as lab 10 shows) by the device of the brick's folder.
+mkdir -p "$layers/upper/root"
+cp -a "$NODE_DIR/root/." "$layers/upper/root/"
+
+root="$layers/root"
+mount -t overlay labbook-root -o "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work" "$root"
+
+# Private state: the node's own directories from its state directory.
+mount --bind "$NODE_DIR/log" "$root/var/log"
+mount --bind "$NODE_DIR/hostname" "$root/etc/hostname"
+mount --bind "$HOSTS_FILE" "$root/etc/hosts"
+# The host's resolver is outside the LAN and unreachable from it: every lookup would
+# hang until its timeout (sshd's pty sessions among them). Labs that teach DNS start their own.
+mount --bind "$RESOLV_FILE" "$root/etc/resolv.conf"
+for dir in $PRIVATE_DIRS; do
+  # The mount points come from set-up (labbook up checks them); a node never creates host directories.
+  mkdir -p "$NODE_DIR/private$dir"
+  mount --bind "$NODE_DIR/private$dir" "$root$dir"
+done
+# A /dev of its own, as containers have: the few devices labs use, copied (mknod) from the host's. Root
+# in a fenced node cannot make others; the devices cgroup also refuses every block device (cgroups.ts).
+mount -t tmpfs -o mode=755,nosuid labbook-dev "$root/dev"
+for device in null zero full random urandom tty net/tun fuse; do
+  [ -c "/dev/$device" ] || continue
+  mkdir -p "$root/dev/$(dirname "$device")"
+  cp -a "/dev/$device" "$root/dev/$device"
+done
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
+mkdir "$root/dev/pts" "$root/dev/shm"
+touch "$root/dev/ptmx"
+
+# Into the new root, and away with the old one: the host's root, its mounts (named network namespaces
+# among them, which would otherwise stay pinned alive) and the state directory are no longer reachable.
+mkdir "$root/.oldroot"
+cd "$root"
+pivot_root . .oldroot
+cd /
+# A PID namespace needs its own /proc (umount reads the mount table there).
+mount -t proc proc /proc
+umount -l /.oldroot
+rmdir /.oldroot
+# Sysctls outside net.* are the whole machine's (kernel.*, vm.*, fs.*): read-only here. net.* belongs
+# to the node's own network namespace, and labs set it (ip_forward, rp_filter, bridge-nf-call-*).
+mount --bind /proc/sys/net /proc/sys/net
+mount --rbind /proc/sys /proc/sys
+mount -o remount,bind,ro /proc/sys
+# The other machine-wide knobs in /proc: interrupts, buses, filesystems, the magic SysRq key.
+for path in /proc/irq /proc/bus /proc/fs /proc/acpi /proc/scsi /proc/sysrq-trigger; do
+  [ -e "$path" ] || continue
+  mount --bind "$path" "$path"
+  mount -o remount,bind,ro "$path"
+done
+
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/netns /run/sshd /run/lock
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+# A devpts of its own: the host's may be stacked mounts in which /dev/ptmx and /dev/pts/N disagree,
+# and `labbook ssh` would then get a dead terminal.
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+mount --bind /dev/pts/ptmx /dev/ptmx
+
+# The node's own namespaces. Their first process waits for its user namespace's ID map and for its
+# /sys (below), then makes the node's mount namespace, a copy of this one, and sleeps there for good.
+# Its stdio must not hold nsenter's pipes open, or the runner would wait for it to exit.
+go=/run/.labbook-go
+mkfifo "$go"
+if [ "${PRIVILEGED:-0}" = 1 ]; then own=""; else own="--user"; fi
+# shellcheck disable=SC2016 # expanded by the inner shell
+unshare $own --net -- sh -c 'read -r _ < "$0"; exec unshare --mount --propagation private -- sleep infinity' "$go" </dev/null >/dev/null 2>&1 &
+node=$!
+until [ "$(readlink "/proc/$node/ns/net")" != "$(readlink /proc/self/ns/net)" ]; do sleep 0.005; done
+if [ -n "$own" ]; then
+  # The same user IDs as the host's, so files keep their owners; what root there may do is decided by
+  # the capabilities it lacks on the machine and by the locked mounts, not by a shifted ID.
+  echo "0 0 65536" > "/proc/$node/uid_map"
+  echo "0 0 65536" > "/proc/$node/gid_map"
+fi
+# /sys for the node's network namespace, read-only: its interfaces in /sys/class/net, and no
+# machine-wide knob writable. `ip netns exec` stacks its own read-only sysfs on it.
+nsenter -t "$node" -n mount -t sysfs -o ro sysfs /sys
+echo go > "$go"
+until [ "$(readlink "/proc/$node/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; do sleep 0.005; done
+rm -f "$go"
