@@ -21,6 +21,7 @@ import { SANDBOX_GID, SANDBOX_UID } from "../kernel/sandbox.ts";
 import { LabbookError } from "../errors.ts";
 import { OutputCollector } from "./outputs.ts";
 import { unmetRequirements } from "./requirements.ts";
+import { sealGraderNotes } from "./sealed-notes.ts";
 import { ownedTempDir } from "./temp-dirs.ts";
 import type { CellResult, NotebookRunResult } from "./results.ts";
 
@@ -106,6 +107,8 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   };
   // Steps hand values to hidden checks here; outside every node, and gone with the run.
   const graderNotes = ownedTempDir("notes");
+  /** Grading: the notes as they were before the student's first cell, which alone the hidden checks read. */
+  let sealedNotes: string | undefined;
   const sessionOptions = {
     cwd: dirname(resolve(path)),
     env: {
@@ -151,13 +154,14 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     const order = [...codeCells.filter((c) => !hidden(c.meta.role)), ...codeCells.filter((c) => hidden(c.meta.role))];
     const firstHidden = order.find((c) => hidden(c.meta.role));
     for (const entry of order) {
+      if (options.isolateHidden && sealedNotes === undefined && (entry.meta.role === "exercise" || entry === firstHidden)) sealedNotes = sealGraderNotes(graderNotes);
       const { index, meta } = entry;
       // A raw grader-setup cell runs as code; the executed notebook keeps it raw, without outputs.
       const cell: CodeCell = entry.cell.cell_type === "code" ? entry.cell : { ...entry.cell, cell_type: "code", outputs: [], execution_count: null };
       if (entry === firstHidden) {
         // The instructor's cells alone from here: a plain process, no tslab (see cell-runner-child.cjs).
         await session.close().catch(() => session.kill());
-        session = new CellRunner(sessionOptions);
+        session = new CellRunner({ ...sessionOptions, env: { ...sessionOptions.env, [GRADER_NOTES_VARIABLE]: sealedNotes! } });
         await session.start();
       }
       const base = { index, id: meta.id ?? cell.id, role: meta.role, title: cellTitle(cell), checks: [] };
@@ -187,6 +191,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     await session.close().catch(() => session.kill());
     await release(cluster.name);
     rmSync(graderNotes, { recursive: true, force: true });
+    if (sealedNotes) rmSync(sealedNotes, { recursive: true, force: true });
   }
   result.durationMs = Date.now() - started;
   result.passed = result.cells.every((c) => c.status === "passed" || (c.status === "skipped" && (c.skipReason?.startsWith("needs ") || c.skipReason === GRADING_ONLY)));

@@ -38,3 +38,31 @@ describe("hidden checks in a fresh kernel (grading)", function () {
     assert.deepEqual(result.cells.map((c) => c.id), ["setup", "ex", "sol", "grader", "hidden"], "results are in notebook order");
   });
 });
+
+// A step keeps a value for the hidden checks; the student's cell, in the same kernel, rewrites it.
+const NOTE_CELLS: FixtureCell[] = [
+  { id: "setup", role: "setup", source: `import { check, keepForGrader, keptForGrader } from "labbook";\nkeepForGrader("answer", 42);` },
+  { id: "ex", role: "exercise", source: `keepForGrader("answer", 0);\nkeepForGrader("late", "from the student");` },
+  { id: "sol", role: "solution", source: `// nothing` },
+  { id: "grader", role: "grader-setup", source: `import { check, keptForGrader } from "labbook";` },
+  {
+    id: "hidden",
+    role: "hidden-check",
+    source: `await check("the step's note", () => { const kept = keptForGrader<number>("answer"); if (kept !== 42) throw new Error(\`kept \${kept}\`); return "42"; });\n` +
+      `await check("no note from the student", () => { try { keptForGrader("late"); } catch { return "absent"; } throw new Error("the student's note reached the grader"); });`,
+  },
+];
+
+describe("grader notes when grading", function () {
+  this.timeout(120_000);
+
+  it("(control) in place, the student's cell rewrites what the hidden check reads", async () => {
+    const result = await runHeadless(writeFixture("notes-inplace", NOTE_CELLS), { keepGoing: true });
+    assert.deepEqual(hiddenChecks(result).map((k) => [k.name, k.passed]), [["the step's note", false], ["no note from the student", false]]);
+  });
+
+  it("isolated, the hidden checks read the notes as the lab's steps left them, before any student cell", async () => {
+    const result = await runHeadless(writeFixture("notes-isolated", NOTE_CELLS), { keepGoing: true, isolateHidden: true });
+    assert.deepEqual(hiddenChecks(result).map((k) => [k.name, k.passed]), [["the step's note", true], ["no note from the student", true]]);
+  });
+});
