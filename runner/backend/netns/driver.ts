@@ -1,5 +1,6 @@
 // The embedded backend: a cluster is a "world" namespace holding the LAN bridge,
-// plus one holder per node with its own net/mount/UTS/IPC/PID namespaces and sshd.
+// plus one holder per node (PID, UTS, IPC and cgroup namespaces, tini) in which node-fence.sh starts the
+// node's own user, network and mount namespaces, where sshd and everything a lab runs live.
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -195,7 +196,6 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 
   private async initNode(state: ClusterState, name: string): Promise<void> {
     const node = state.topology.nodes.find((n) => n.name === name)!;
-    // The script's text, not its path: the checkout is hidden in the node.
     await this.inNode(state, name, namespacesOf(state.nodes[name]!), NODE_INIT, "start", {
       NODE_IP: node.ip,
       PREFIX: String(state.topology.network.prefix),
@@ -203,6 +203,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     });
   }
 
+  /** Runs `script` in the namespaces of `pid`; its text, not its path, because the checkout is hidden there. */
   private async inNode(state: ClusterState, name: string, pid: number, script: string, verb: string, env: Record<string, string>): Promise<void> {
     await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess("sh", ["-c", readFileSync(script, "utf8"), basename(script)])]), {
       step: `${verb} node ${name}`,
