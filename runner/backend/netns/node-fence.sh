@@ -31,16 +31,17 @@ mkdir "$layers/upper" "$layers/work" "$layers/root"
 # What a node must not see at all becomes a whiteout in its upper layer, so it does not exist there:
 # people's homes and scratch space, the host's SSH host keys, backups of the password files, the
 # checkout, and what the caller names (a grader's output, the instructor's notebook, submissions).
+# (Shell built-ins where they will do: every process started here delays the node's start.)
 hide() {
   [ -e "$1" ] || [ -L "$1" ] || return 0
   # Hidden already, itself or through a folder above it (the callers' paths may nest or repeat).
   above="$1"
-  while [ "$above" != / ]; do
+  while [ -n "$above" ]; do
     [ -c "$layers/upper$above" ] && return 0
-    above=$(dirname "$above")
+    above=${above%/*}
   done
-  rm -rf "$layers/upper$1" # what hiding a path below it made
-  mkdir -p "$layers/upper$(dirname "$1")"
+  if [ -e "$layers/upper$1" ]; then rm -rf "$layers/upper$1"; fi # what hiding a path below it made
+  [ -d "$layers/upper${1%/*}" ] || mkdir -p "$layers/upper${1%/*}"
   mknod "$layers/upper$1" c 0 0
 }
 for path in /home /srv /media /var/tmp /var/backups /var/mail /etc/shadow- /etc/gshadow- /etc/ssh/ssh_host_*_key; do
@@ -62,6 +63,8 @@ done
 # filesystem (refused without "force", as lab 10 shows) by the device of the brick's folder.
 mkdir -p "$layers/upper/root"
 cp -a "$NODE_DIR/root/." "$layers/upper/root/"
+# Opaque: the node's /root alone, not merged with the host's (its keys, tokens and tools' settings).
+setfattr -n trusted.overlay.opaque -v y "$layers/upper/root"
 
 root="$layers/root"
 mount -t overlay labbook-root -o "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work" "$root"
@@ -73,19 +76,22 @@ mount --bind "$HOSTS_FILE" "$root/etc/hosts"
 # The host's resolver is outside the LAN and unreachable from it: every lookup would
 # hang until its timeout (sshd's pty sessions among them). Labs that teach DNS start their own.
 mount --bind "$RESOLV_FILE" "$root/etc/resolv.conf"
+# The mount points come from set-up (labbook up checks them); a node never creates host directories.
+for dir in $PRIVATE_DIRS; do set -- "$@" "$NODE_DIR/private$dir"; done
+mkdir -p "$@"
 for dir in $PRIVATE_DIRS; do
-  # The mount points come from set-up (labbook up checks them); a node never creates host directories.
-  mkdir -p "$NODE_DIR/private$dir"
   mount --bind "$NODE_DIR/private$dir" "$root$dir"
 done
 # A /dev of its own, as containers have: the few devices labs use, copied (mknod) from the host's. Root
 # in a fenced node cannot make others; the devices cgroup also refuses every block device (cgroups.ts).
 mount -t tmpfs -o mode=755,nosuid labbook-dev "$root/dev"
-for device in null zero full random urandom tty net/tun fuse; do
-  [ -c "/dev/$device" ] || continue
-  mkdir -p "$root/dev/$(dirname "$device")"
-  cp -a "/dev/$device" "$root/dev/$device"
+set --
+for device in null zero full random urandom tty fuse; do
+  if [ -c "/dev/$device" ]; then set -- "$@" "/dev/$device"; fi
 done
+cp -a "$@" "$root/dev/"
+mkdir "$root/dev/net"
+if [ -c /dev/net/tun ]; then cp -a /dev/net/tun "$root/dev/net/"; fi
 ln -s /proc/self/fd "$root/dev/fd"
 ln -s /proc/self/fd/0 "$root/dev/stdin"
 ln -s /proc/self/fd/1 "$root/dev/stdout"
@@ -110,9 +116,7 @@ mount --rbind /proc/sys /proc/sys
 mount -o remount,bind,ro /proc/sys
 # The other machine-wide knobs in /proc: interrupts, buses, filesystems, the magic SysRq key.
 for path in /proc/irq /proc/bus /proc/fs /proc/acpi /proc/scsi /proc/sysrq-trigger; do
-  [ -e "$path" ] || continue
-  mount --bind "$path" "$path"
-  mount -o remount,bind,ro "$path"
+  if [ -e "$path" ]; then mount -o bind,ro "$path" "$path"; fi
 done
 
 mount -t tmpfs -o mode=755 tmpfs /run

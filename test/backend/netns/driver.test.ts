@@ -1,6 +1,6 @@
 // The netns driver's life cycle: up, status, down, crashes and leftovers.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,6 +100,15 @@ describe("netns backend", function () {
       for (const key of hostKeys) assert.equal((await read(`/etc/ssh/${key}`)).stdout, "", `the host's ${key}`);
       const shown = String(await node.$`for path in /home ${project} ${secret}; do [ -e "$path" ] && echo "$path"; done; true`);
       assert.equal(shown.trim(), "", "a hidden directory exists in a node");
+      // The node's /root is its own alone: nothing of the host's shows through (keys, tokens, settings).
+      const hostRoot = readdirSync("/root");
+      writeFileSync(join("/root", `.labbook-root-test-${process.pid}`), "host\n");
+      try {
+        const nodeRoot = String(await node.$`ls -A /root`).split("\n");
+        assert.deepEqual(nodeRoot.filter((name) => [...hostRoot, `.labbook-root-test-${process.pid}`].includes(name) && ![".bashrc", ".labbook", ".ssh"].includes(name)), []);
+      } finally {
+        rmSync(join("/root", `.labbook-root-test-${process.pid}`), { force: true });
+      }
       // Root in a node writes to /usr in its own layer; remounting its root is refused outright (its mounts are locked).
       await node.$`touch /usr/labbook-layer-test`;
       const remount = await node.$({ nothrow: true })`mount -o remount,rw / && touch /usr/labbook-remount-test`;

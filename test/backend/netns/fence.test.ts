@@ -27,6 +27,8 @@ describe("the fence around root in a node", function () {
     const pidMax = readFileSync("/proc/sys/kernel/pid_max", "utf8").trim();
     const write = await node.$({ nothrow: true })`echo ${pidMax} > /proc/sys/kernel/pid_max`;
     assert.match(write.stderr, /Read-only file system/);
+    const affinity = await node.$({ nothrow: true })`cat /proc/irq/default_smp_affinity > /proc/irq/default_smp_affinity`;
+    assert.match(affinity.stderr, /Read-only file system/);
     for (const path of ["/proc/sys", "/proc/sys/net", "/sys", "/proc", "/proc/irq", "/dev", "/", "/etc/hosts"]) {
       assert.equal(String(await node.$`perl -e ${UNMOUNT} ${path}`), "Invalid argument", `root in a node unmounted ${path}`);
     }
