@@ -60,6 +60,8 @@ const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
 const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
+/** Locally administered; every cluster's LAN is an Ethernet of its own, so they may all share it. */
+export const LAN_BRIDGE_MAC = "02:6c:62:00:00:01";
 
 export class NetnsBackend extends SweepingBackend implements Backend {
   readonly name = "netns";
@@ -147,7 +149,10 @@ export class NetnsBackend extends SweepingBackend implements Backend {
   private async wireLan(state: ClusterState): Promise<void> {
     const { network, nodes } = state.topology;
     const batch = [
-      `link add ${LAN_BRIDGE} type bridge`,
+      // A MAC of its own: a bridge otherwise takes its lowest port's, so a workstation plugged in and gone
+      // again (a sandboxed kernel) would change the gateway's MAC under the nodes' ARP caches, and their
+      // traffic through the gateway would vanish until the entries expired.
+      `link add ${LAN_BRIDGE} address ${LAN_BRIDGE_MAC} type bridge`,
       `addr add ${network.gateway}/${network.prefix} dev ${LAN_BRIDGE}`,
       `link set ${LAN_BRIDGE} up`,
       ...nodes.flatMap((node) => [
