@@ -6,8 +6,7 @@ import type { Notebook } from "./types.ts";
 
 /** The reason, or undefined for a fenced cluster; anything but a non-empty string is refused. */
 export function privilegedReason(notebook: Notebook, path: string): string | undefined {
-  const labbook = notebook.metadata.labbook as { privileged?: unknown } | undefined;
-  const reason = labbook?.privileged;
+  const reason = declared(notebook);
   if (reason === undefined) return undefined;
   if (typeof reason !== "string" || reason.trim() === "") {
     throw new NotebookError(`${path}: metadata.labbook.privileged must say why the nodes need root of the machine (a non-empty string)`);
@@ -17,6 +16,10 @@ export function privilegedReason(notebook: Notebook, path: string): string | und
 
 /** The lab's own declaration, to carry into a notebook built from it (grading's), and nothing else. */
 export function privilegedOf(notebook: Notebook): { privileged?: string } {
-  const reason = (notebook.metadata.labbook as { privileged?: unknown } | undefined)?.privileged;
+  const reason = declared(notebook);
   return reason === undefined ? {} : { privileged: reason as string };
+}
+
+function declared(notebook: Notebook): unknown {
+  return (notebook.metadata.labbook as { privileged?: unknown } | null | undefined)?.privileged;
 }

@@ -10,3 +10,15 @@ export function uniqueClusterName(prefix = "t"): string {
 export function upTestCluster(options: UpOptions = {}): Promise<Cluster> {
   return Cluster.up({ name: uniqueClusterName(), ...options });
 }
+
+/** One cluster for the enclosing suite: up before its first test, down after its last. */
+export function suiteCluster(options: UpOptions = {}): () => Cluster {
+  let cluster: Cluster | undefined;
+  before(async () => {
+    cluster = await upTestCluster(options);
+  });
+  after(async () => {
+    await cluster?.down();
+  });
+  return () => cluster!;
+}

@@ -37,18 +37,8 @@ describe("the SDK's cluster()", function () {
     assert.equal(await cluster(), second, "a later plain cluster() returns the same cluster");
     await second.down();
   });
-});
 
-
-describe("the SDK's cluster({ privileged })", function () {
-  this.timeout(60_000);
-  const saved = process.env[CLUSTER_VARIABLE];
-  after(() => {
-    if (saved === undefined) delete process.env[CLUSTER_VARIABLE];
-    else process.env[CLUSTER_VARIABLE] = saved;
-  });
-
-  it("in Jupyter, rebuilds the shared cluster with privileged nodes", async () => {
+  it("with privileged in Jupyter, rebuilds the shared cluster with privileged nodes", async () => {
     delete process.env[CLUSTER_VARIABLE];
     const rebuilt = await cluster({ fresh: true, privileged: "the test's GlusterFS stand-in" });
     try {
@@ -60,7 +50,7 @@ describe("the SDK's cluster({ privileged })", function () {
     }
   });
 
-  it("refuses a fenced cluster to a lab that needs root of the machine, naming what to declare", async () => {
+  it("with privileged, refuses a fenced cluster to a lab that needs root of the machine, naming what to declare", async () => {
     const fenced = await upTestCluster();
     try {
       assert.throws(() => ensureMachineRoot(fenced, "GlusterFS"), /has fenced nodes, but this lab needs root of the machine in them \(GlusterFS\); give the notebook metadata\.labbook\.privileged/);

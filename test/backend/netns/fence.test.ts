@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import type { Cluster } from "../../../runner/cluster/cluster.ts";
-import { upTestCluster } from "../../helpers/cluster.ts";
+import { suiteCluster, upTestCluster } from "../../helpers/cluster.ts";
 
 const backend = new NetnsBackend();
 
@@ -14,16 +13,10 @@ const UNMOUNT = `syscall(166, $ARGV[0], 2) == 0 ? print "unmounted\\n" : print "
 
 describe("the fence around root in a node", function () {
   this.timeout(120_000);
-  let fenced: Cluster;
-  before(async () => {
-    fenced = await upTestCluster({ backend });
-  });
-  after(async () => {
-    await fenced?.down();
-  });
+  const fenced = suiteCluster({ backend });
 
   it("keeps the machine's sysctls, /sys and /proc's knobs read-only, and their mounts locked", async () => {
-    const node = fenced.node("node1");
+    const node = fenced().node("node1");
     const pidMax = readFileSync("/proc/sys/kernel/pid_max", "utf8").trim();
     const write = await node.$({ nothrow: true })`echo ${pidMax} > /proc/sys/kernel/pid_max`;
     assert.match(write.stderr, /Read-only file system/);
@@ -40,7 +33,7 @@ describe("the fence around root in a node", function () {
   });
 
   it("refuses new mounts that would reach the machine: proc, a writable sysfs, debugfs, bpf, cgroups", async () => {
-    const node = fenced.node("node1");
+    const node = fenced().node("node1");
     await node.$`mkdir -p /tmp/m`;
     for (const [type, options] of [["proc", "rw"], ["sysfs", "rw"], ["debugfs", "rw"], ["bpf", "rw"], ["cgroup2", "rw"], ["cgroup", "pids"]] as const) {
       const mount = await node.$({ nothrow: true })`mount -t ${type} -o ${options} none /tmp/m`;
@@ -51,7 +44,7 @@ describe("the fence around root in a node", function () {
   });
 
   it("has no device it was not given, cannot make one, and cannot rename the machine", async () => {
-    const node = fenced.node("node1");
+    const node = fenced().node("node1");
     assert.deepEqual(
       String(await node.$`ls /dev`).split("\n").filter((name) => !["fd", "stdin", "stdout", "stderr", "pts", "shm", "ptmx"].includes(name)).sort(),
       ["full", "fuse", "net", "null", "random", "tty", "urandom", "zero"].filter((name) => existsSync(`/dev/${name}`)),
@@ -64,14 +57,14 @@ describe("the fence around root in a node", function () {
   });
 
   it("is root in its own user namespace: the same user IDs as the host's, and every capability there", async () => {
-    const node = fenced.node("node1");
+    const node = fenced().node("node1");
     assert.equal(String(await node.$`id -u`), "0");
     assert.deepEqual(String(await node.$`cat /proc/self/uid_map`).trim().split(/\s+/), ["0", "0", "65536"]);
     assert.notEqual(String(await node.$`readlink /proc/self/ns/user`), readlinkSync("/proc/self/ns/user"), "a node shares the machine's user namespace");
   });
 
   it("still does what labs do: iptables, ip netns exec with its own /sys, net sysctls, a veth moved, tcpdump, tun", async () => {
-    const node = fenced.node("node1");
+    const node = fenced().node("node1");
     await node.$`iptables -t nat -A POSTROUTING -s 10.1.0.0/16 -j MASQUERADE`;
     assert.match(String(await node.$`iptables -t nat -S POSTROUTING`), /MASQUERADE/);
     await node.$`sysctl -qw net.ipv4.ip_forward=1`;
@@ -84,9 +77,9 @@ describe("the fence around root in a node", function () {
 
   it("lets a lab declare privileged nodes: trusted.* xattrs (GlusterFS) work there and nowhere else", async () => {
     const xattr = `touch /tmp/f && setfattr -n trusted.labbook -v 1 /tmp/f && getfattr --only-values -n trusted.labbook /tmp/f`;
-    const refused = await fenced.node("node2").$({ nothrow: true })`sh -c ${xattr}`;
+    const refused = await fenced().node("node2").$({ nothrow: true })`sh -c ${xattr}`;
     assert.notEqual(refused.exitCode, 0, "a fenced node set a trusted.* xattr");
-    assert.equal(fenced.has("machine-root"), false);
+    assert.equal(fenced().has("machine-root"), false);
     const privileged = await upTestCluster({ backend, privileged: "the test's GlusterFS stand-in" });
     try {
       assert.equal(privileged.has("machine-root"), true);

@@ -6,7 +6,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { LAN_BRIDGE_MAC, NetnsBackend } from "../../../runner/backend/netns/driver.ts";
 import { readState } from "../../../runner/backend/netns/state.ts";
 import type { Cluster } from "../../../runner/cluster/cluster.ts";
-import { upTestCluster } from "../../helpers/cluster.ts";
+import { suiteCluster } from "../../helpers/cluster.ts";
 
 const backend = new NetnsBackend();
 
@@ -21,15 +21,10 @@ function gatewayMac(cluster: Cluster): string {
 
 describe("a workstation on a cluster's LAN", function () {
   this.timeout(60_000);
-  let cluster: Cluster;
-  before(async () => {
-    cluster = await upTestCluster({ backend });
-  });
-  after(async () => {
-    await cluster?.down();
-  });
+  const lanOf = suiteCluster({ backend });
 
   it("gets the LAN's highest free address and reaches the nodes, and nothing past the LAN", async () => {
+    const cluster = lanOf();
     const laptop = spawn("unshare", ["--net", "sleep", "60"], { stdio: "ignore" });
     try {
       await new Promise((resolve) => setTimeout(resolve, 100)); // unshare has made the namespace and become sleep
@@ -45,6 +40,7 @@ describe("a workstation on a cluster's LAN", function () {
   });
 
   it("leaves the gateway's MAC alone while workstations come and go, so the nodes' egress keeps working", async () => {
+    const cluster = lanOf();
     const node1 = cluster.node("node1");
     await node1.$`curl -sS -m 2 -o /dev/null http://203.0.113.10/`; // node1 learns the gateway's MAC now
     assert.equal(gatewayMac(cluster), LAN_BRIDGE_MAC);
