@@ -2,7 +2,7 @@
 // plus one holder per node (PID, UTS, IPC and cgroup namespaces, tini) in which node-fence.sh starts the
 // node's own user, network and mount namespaces, where sshd and everything a lab runs live.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
@@ -15,7 +15,8 @@ import type { LanCluster } from "../lan/driver.ts";
 import { spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
-import { hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
+import { hostViewArchive, parseHostView } from "./host-view.ts";
+import { HOST_VIEW_FILE, hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "./procfs.ts";
 import {
@@ -57,6 +58,11 @@ function removeAbandonedClaims(): void {
 const NODE_FENCE = fileURLToPath(new URL("./node-fence.sh", import.meta.url));
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 /** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
+/** The whiteouts and files every node of the cluster starts its layer with (host-view.ts). */
+function hostViewFile(cluster: string): string {
+  return join(clusterDir(cluster), "host-view.tar");
+}
+
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
 const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
@@ -85,6 +91,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     await this.claimName(state);
     return this.upOrDown(name, async () => {
       writeClusterFiles(name, topology);
+      writeFileSync(hostViewFile(name), hostViewArchive(parseHostView(readFileSync(HOST_VIEW_FILE, "utf8"), HOST_VIEW_FILE), privateDirs(), hidden));
       onProgress?.(`starting ${topology.nodes.length} nodes`);
       const [world, ...nodes] = await Promise.all([
         spawnHolder(marker),
@@ -193,7 +200,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       HOSTS_FILE: join(clusterDir(state.name), "hosts"),
       RESOLV_FILE: join(clusterDir(state.name), "resolv.conf"),
       PRIVATE_DIRS: privateDirs().join(" "),
-      HIDDEN_PATHS: state.hidden.join("\n"),
+      HOST_VIEW: hostViewFile(state.name),
       PRIVILEGED: state.privileged ? "1" : "0",
     });
     holder.namespaces = findNodeNamespaces(holder);

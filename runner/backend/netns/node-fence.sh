@@ -28,43 +28,12 @@ mkdir -p "$layers"
 mount -t tmpfs -o mode=700 labbook-layers "$layers"
 mkdir "$layers/upper" "$layers/work" "$layers/root"
 
-# What a node must not see at all becomes a whiteout in its upper layer, so it does not exist there:
-# people's homes and scratch space, the host's SSH host keys, backups of the password files, the
-# checkout, and what the caller names (a grader's output, the instructor's notebook, submissions).
-# (Shell built-ins where they will do: every process started here delays the node's start.)
-hide() {
-  [ -e "$1" ] || [ -L "$1" ] || return 0
-  # Hidden already, itself or through a folder above it (the callers' paths may nest or repeat).
-  above="$1"
-  while [ -n "$above" ]; do
-    [ -c "$layers/upper$above" ] && return 0
-    above=${above%/*}
-  done
-  if [ -e "$layers/upper$1" ]; then rm -rf "$layers/upper$1"; fi # what hiding a path below it made
-  [ -d "$layers/upper${1%/*}" ] || mkdir -p "$layers/upper${1%/*}"
-  mknod "$layers/upper$1" c 0 0
-}
-for path in /home /srv /media /var/tmp /var/backups /var/mail /etc/shadow- /etc/gshadow- /etc/ssh/ssh_host_*_key; do
-  hide "$path"
-done
-printf '%s\n' "${HIDDEN_PATHS:-}" | while IFS= read -r path; do
-  [ -z "$path" ] || hide "$path"
-done
-# The host's password hashes never reach a node. The accounts stay (sshd refuses a login whose account
-# it cannot find); the hashes go.
-mkdir -p "$layers/upper/etc"
-for file in /etc/shadow /etc/gshadow; do
-  [ -e "$file" ] || continue
-  sed 's/^\([^:]*\):[^:]*:/\1:*:/' "$file" > "$layers/upper$file"
-  chmod 640 "$layers/upper$file"
-done
-
-# The node's home is in its own layer too, not a mount of its own: gluster tells a brick on the root
-# filesystem (refused without "force", as lab 10 shows) by the device of the brick's folder.
-mkdir -p "$layers/upper/root"
+# What a node must not see of the host: whiteouts, the password files without their hashes, an opaque
+# /root (host-view.ts archived them once for the cluster). Then the node's own home: in its own layer
+# too, not a mount of its own, because gluster tells a brick on the root filesystem (refused without
+# "force", as lab 10 shows) by the device of the brick's folder.
+tar -x --xattrs --xattrs-include='trusted.*' --numeric-owner -f "$HOST_VIEW" -C "$layers/upper"
 cp -a "$NODE_DIR/root/." "$layers/upper/root/"
-# Opaque: the node's /root alone, not merged with the host's (its keys, tokens and tools' settings).
-setfattr -n trusted.overlay.opaque -v y "$layers/upper/root"
 
 root="$layers/root"
 mount -t overlay labbook-root -o "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work" "$root"

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
 import { isRunning, processesMarked } from "../../../runner/backend/netns/procfs.ts";
+import { HOST_VIEW_FILE, privateDirs } from "../../../runner/backend/netns/node-files.ts";
 import { clusterDir, markerFor, readState } from "../../../runner/backend/netns/state.ts";
 import { Cluster } from "../../../runner/cluster/cluster.ts";
 import { finished, startLabbook, until } from "../../helpers/cli.ts";
@@ -79,8 +80,9 @@ describe("netns backend", function () {
   });
 
   it("hides from nodes the checkout, homes, the host's secrets and the paths the caller names", async () => {
-    // Not under /tmp, which a node has its own of anyway: somewhere only the hiding covers.
-    const secret = mkdtempSync("/var/lib/labbook-grader-out-");
+    // Not under /tmp, which a node has its own of anyway, nor anywhere the host view hides as a whole
+    // (test below): somewhere only the caller's naming it covers.
+    const secret = mkdtempSync("/var/cache/labbook-grader-out-");
     writeFileSync(join(secret, "gradebook.csv"), "alice,3\n");
     const project = fileURLToPath(new URL("../../../", import.meta.url));
     const cluster = await upTestCluster({ backend, hide: [secret, "/var/lib/dpkg/status"] });
@@ -124,6 +126,28 @@ describe("netns backend", function () {
     } finally {
       await cluster.down();
       rmSync(secret, { recursive: true, force: true });
+    }
+  });
+
+  it("shows nodes only the host's system directories (infra/node-host-view.txt), and no secret in /etc", async () => {
+    const view = readFileSync(HOST_VIEW_FILE, "utf8");
+    const shown = (dir: string) => new Set(view.match(new RegExp(`^show ${dir} (.*)$`, "m"))?.[1]?.split(" ") ?? []);
+    const cluster = await upTestCluster({ backend });
+    try {
+      const node = cluster.node("node1");
+      const outside = (dir: string) => readdirSync(dir).filter((name) => !shown(dir).has(name) && !privateDirs().some((p) => p.startsWith(join(dir, name))));
+      // The control: the host has entries the view leaves out (the checkout's top directory, at least).
+      assert.ok(outside("/").length > 0, "every top-level entry of the host is shown: the test below could not fail");
+      for (const dir of ["/", "/var", "/var/lib", "/opt"]) {
+        const inNode = String(await node.$`ls -A ${dir}`).split("\n").filter(Boolean);
+        const unexpected = inNode.filter((name) => outside(dir).includes(name));
+        assert.deepEqual(unexpected, [], `a node sees ${dir}'s ${unexpected.join(", ")}`);
+      }
+      for (const dir of ["/var/lib/cni", "/var/lib/etcd", "/opt/cni", "/mnt"]) await node.$`test -d ${dir}`; // the nodes' own, still there
+      const secrets = await node.$`for path in /etc/ssl/private /etc/shadow- /etc/gshadow- /etc/sudoers.d; do [ -e "$path" ] && echo "$path"; done; true`;
+      assert.equal(secrets.stdout, "", "a secret of /etc is visible in a node");
+    } finally {
+      await cluster.down();
     }
   });
 

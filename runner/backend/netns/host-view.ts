@@ -1,0 +1,117 @@
+// What an embedded node sees of the host's files. A node's root is an overlay whose lower layer is the
+// host's root; what it must not see is a whiteout (a character device 0/0, overlayfs's "not here") in its
+// upper layer. infra/node-host-view.txt says what shows; this turns it, once per cluster, into an
+// archive of those whiteouts (plus the password files without their hashes and an opaque /root) that
+// each node's fence extracts into its layer with one `tar`.
+import { lstatSync, readFileSync, readdirSync, type Stats } from "node:fs";
+import { dirname, join } from "node:path";
+import { LabbookError } from "../../errors.ts";
+import { tarArchive, type TarEntry } from "./tar.ts";
+
+export interface HostViewSpec {
+  /** Of each dir's entries, only these names show. */
+  show: Array<{ dir: string; names: string[] }>;
+  /** Paths hidden besides; a `*` or `?` in a component matches as in the shell. */
+  hide: string[];
+}
+
+export function parseHostView(text: string, file: string): HostViewSpec {
+  const spec: HostViewSpec = { show: [], hide: [] };
+  text.split("\n").forEach((raw, index) => {
+    const [verb, ...words] = raw.replace(/#.*/, "").trim().split(/\s+/);
+    if (!verb) return;
+    const where = `${file}:${index + 1}`;
+    if (verb === "show") {
+      const [dir, ...names] = words;
+      if (!dir?.startsWith("/")) throw new LabbookError(`${where}: "show" needs an absolute directory, then the names that show`);
+      if (names.some((name) => name.includes("/"))) throw new LabbookError(`${where}: a name to show is an entry of ${dir}, without "/"`);
+      spec.show.push({ dir, names });
+    } else if (verb === "hide") {
+      const relative = words.find((word) => !word.startsWith("/"));
+      if (relative !== undefined) throw new LabbookError(`${where}: "hide" takes absolute paths, not "${relative}"`);
+      spec.hide.push(...words);
+    } else {
+      throw new LabbookError(`${where}: unknown line "${verb}" (use "show DIR NAME..." or "hide PATH...")`);
+    }
+  });
+  return spec;
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function entriesOf(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The existing paths a pattern names, matched component by component against the host. */
+function expand(pattern: string): string[] {
+  let paths = ["/"];
+  for (const part of pattern.split("/").filter(Boolean)) {
+    if (!/[*?]/.test(part)) {
+      paths = paths.map((path) => join(path, part));
+      continue;
+    }
+    const matcher = new RegExp(`^${part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")}$`);
+    paths = paths.flatMap((path) => entriesOf(path).filter((name) => matcher.test(name)).map((name) => join(path, name)));
+  }
+  return paths.filter((path) => statOf(path) !== undefined);
+}
+
+/**
+ * The host paths a node must not see, outermost only: every entry of a `show` dir not named there (a
+ * private directory and the folders on its way stay: they are the node's own mounts), every existing
+ * match of `hide`, and the caller's own paths (the checkout, a grader's folders).
+ */
+export function hiddenPaths(spec: HostViewSpec, privateDirs: string[], extra: string[]): string[] {
+  const leadsToPrivate = (path: string) => privateDirs.some((dir) => dir === path || dir.startsWith(`${path}/`));
+  const paths = new Set<string>();
+  for (const { dir, names } of spec.show) {
+    for (const name of entriesOf(dir)) {
+      const path = join(dir, name);
+      if (!names.includes(name) && !leadsToPrivate(path)) paths.add(path);
+    }
+  }
+  for (const pattern of spec.hide) for (const path of expand(pattern)) paths.add(path);
+  for (const path of extra) if (path !== "/" && statOf(path) !== undefined) paths.add(path);
+  const sorted = [...paths].sort();
+  return sorted.filter((path) => !sorted.some((other) => path.startsWith(`${other}/`)));
+}
+
+/** A directory as the host has it (owner, mode, time): in an overlay, the upper layer's copy is what shows. */
+function hostDirectory(path: string): TarEntry {
+  const stat = statOf(path);
+  return { path: path.slice(1), type: "directory", mode: stat?.mode ?? 0o755, uid: stat?.uid, gid: stat?.gid, mtime: stat ? stat.mtimeMs / 1000 : 0 };
+}
+
+export function hostViewArchive(spec: HostViewSpec, privateDirs: string[], extra: string[]): Buffer {
+  const entries = new Map<string, TarEntry>();
+  const addParents = (path: string) => {
+    for (let dir = dirname(path); dir !== "/"; dir = dirname(dir)) if (!entries.has(dir)) entries.set(dir, hostDirectory(dir));
+  };
+  for (const path of hiddenPaths(spec, privateDirs, extra)) {
+    addParents(path);
+    entries.set(path, { path: path.slice(1), type: "char-device", mode: 0o600 });
+  }
+  // The host's password hashes never reach a node. The accounts stay (sshd refuses a login whose account
+  // it cannot find); the hashes go.
+  for (const file of ["/etc/shadow", "/etc/gshadow"]) {
+    const stat = statOf(file);
+    if (!stat || entries.has(file)) continue;
+    const content = readFileSync(file, "utf8").replace(/^([^:\n]*):[^:\n]*:/gm, "$1:*:");
+    addParents(file);
+    entries.set(file, { path: file.slice(1), type: "file", mode: 0o640, uid: stat.uid, gid: stat.gid, content });
+  }
+  // Each node's /root is its own alone, not merged with the host's (its keys, tokens, tools' settings).
+  entries.set("/root", { ...hostDirectory("/root"), xattrs: { "trusted.overlay.opaque": "y" } });
+  return tarArchive([...entries.keys()].sort().map((path) => entries.get(path)!));
+}
