@@ -1,6 +1,7 @@
 // What every backend's `down --all` and `status` share: finding its clusters (by state on disk, and by
 // the marker its processes carry, which covers a crash before any state was written) and going over them.
 import { existsSync, rmSync } from "node:fs";
+import { setTimeout } from "node:timers/promises";
 import { killOwned, markerOf, processesMarked } from "./netns/procfs.ts";
 import type { HolderRecord } from "./netns/state.ts";
 import type { ClusterStatus, DownReport } from "./types.ts";
@@ -31,6 +32,9 @@ export async function statusesOf(names: string[], statusOf: (name: string) => Pr
   return statuses.filter((s): s is ClusterStatus => s !== undefined);
 }
 
+const LATE_LOOKS = 5;
+const LATE_LOOK_MS = 20;
+
 /**
  * Ends a cluster: its holders' PID 1s first (the kernel then kills everything inside, and each unshare
  * parent, still alive, reaps its child at once), then the unshare parents and any process still carrying
@@ -39,6 +43,15 @@ export async function statusesOf(names: string[], statusOf: (name: string) => Pr
 export async function takeDown(name: string, holders: HolderRecord[], marker: string, dir: string): Promise<DownReport> {
   const killed = await killOwned(holders);
   killed.push(...(await killOwned([...holders.map((h) => h.unshare), ...processesMarked((m) => m === marker)])));
+  // A process an `up` was starting when it was killed (-9) can still be between fork and exec: it carries
+  // the marker only from its exec on, so the look above can miss it (1 in about 20 tries of the kill -9
+  // test). Look again, shortly after, until a look finds none.
+  for (let look = 0; look < LATE_LOOKS; look++) {
+    await setTimeout(LATE_LOOK_MS);
+    const late = processesMarked((m) => m === marker);
+    if (late.length === 0) break;
+    killed.push(...(await killOwned(late)));
+  }
   const existed = existsSync(dir);
   rmSync(dir, { recursive: true, force: true });
   return { clusters: existed || killed.length > 0 ? [name] : [], killed };

@@ -30,7 +30,7 @@ for (const file of filesUnder(next, (p) => p.endsWith(".d.ts"))) {
 
 // Files the code finds next to itself at run time (node-init.sh, the internet reply, the udp relay, schemas, the kernel launcher).
 const runner = join(root, "runner");
-for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs|py)$/.test(p))) {
+for (const asset of filesUnder(runner, (p) => /\.(sh|json|cjs|py|pl)$/.test(p))) {
   const target = join(next, relative(runner, asset));
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(asset, target);

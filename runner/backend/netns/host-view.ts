@@ -1,8 +1,8 @@
 // What an embedded node sees of the host's files. A node's root is an overlay whose lower layer is the
 // host's root; what it must not see is a whiteout (a character device 0/0, overlayfs's "not here") in its
 // upper layer. infra/node-host-view.txt says what shows; this turns it, once per cluster, into an
-// archive of those whiteouts (plus the password files without their hashes and an opaque /root) that
-// each node's fence extracts into its layer with one `tar`.
+// archive of those whiteouts, plus the password files without their hashes, an opaque /root and an
+// opaque /dev with the few devices labs use, that each node's fence extracts into its layer with one `tar`.
 import { lstatSync, readFileSync, readdirSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { LabbookError } from "../../errors.ts";
@@ -93,6 +93,33 @@ function hostDirectory(path: string): TarEntry {
   return { path: path.slice(1), type: "directory", mode: stat?.mode ?? 0o755, uid: stat?.uid, gid: stat?.gid, mtime: stat ? stat.mtimeMs / 1000 : 0 };
 }
 
+const DEVICES = ["null", "zero", "full", "random", "urandom", "tty", "fuse", "net/tun"];
+
+/**
+ * A /dev of its own, as containers have: the few devices labs use, as the host has them. Root in a fenced
+ * node cannot make others; the devices cgroup also refuses every block device (cgroups.ts).
+ */
+function deviceEntries(): TarEntry[] {
+  const entries: TarEntry[] = [
+    { path: "dev", type: "directory", mode: 0o755, xattrs: { "trusted.overlay.opaque": "y" } },
+    { path: "dev/net", type: "directory", mode: 0o755 },
+    { path: "dev/pts", type: "directory", mode: 0o755 },
+    { path: "dev/shm", type: "directory", mode: 0o1777 },
+    { path: "dev/ptmx", type: "file", mode: 0o666 }, // the mount point of devpts's own
+    { path: "dev/fd", type: "symlink", mode: 0o777, target: "/proc/self/fd" },
+    ...["stdin", "stdout", "stderr"].map((name, fd): TarEntry => ({ path: `dev/${name}`, type: "symlink", mode: 0o777, target: `/proc/self/fd/${fd}` })),
+  ];
+  for (const device of DEVICES) {
+    const stat = statOf(`/dev/${device}`);
+    if (!stat?.isCharacterDevice()) continue;
+    // Linux's dev_t: the minor's low 8 bits, then the major's 12, then the minor's rest.
+    const major = (stat.rdev >> 8) & 0xfff;
+    const minor = (stat.rdev & 0xff) | ((stat.rdev >> 12) & 0xfff00);
+    entries.push({ path: `dev/${device}`, type: "char-device", mode: stat.mode, uid: stat.uid, gid: stat.gid, major, minor });
+  }
+  return entries;
+}
+
 export function hostViewArchive(spec: HostViewSpec, privateDirs: string[], extra: string[]): Buffer {
   const entries = new Map<string, TarEntry>();
   const addParents = (path: string) => {
@@ -113,5 +140,6 @@ export function hostViewArchive(spec: HostViewSpec, privateDirs: string[], extra
   }
   // Each node's /root is its own alone, not merged with the host's (its keys, tokens, tools' settings).
   entries.set("/root", { ...hostDirectory("/root"), xattrs: { "trusted.overlay.opaque": "y" } });
+  for (const entry of deviceEntries()) entries.set(`/${entry.path}`, entry);
   return tarArchive([...entries.keys()].sort().map((path) => entries.get(path)!));
 }

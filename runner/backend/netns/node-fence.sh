@@ -12,9 +12,24 @@
 # sysctls and sysfs, the whiteouts), and cannot mount a new proc (its PID namespace is not its own).
 set -eu
 
+# From the overlay on, every mount is a step of one batch that mount-batch.pl makes in a single process
+# (its text is in $MOUNT_BATCH): a `mount` process per step was most of a node's start.
+steps=""
+step() {
+  old_ifs=$IFS
+  IFS='	'
+  steps="$steps$*
+"
+  IFS=$old_ifs
+}
+
+# The shell's working directory must be the old root, so that the pivot below moves it along: anywhere
+# else, it would keep the host's tree (and its mounts) alive.
+cd /
 # Belt and braces: unshare already made mounts private; nothing below may reach the host.
 mount --make-rprivate /
-hostname "$NODE_NAME"
+# In the node's UTS namespace (this shell is in it): a write instead of a `hostname` process.
+echo "$NODE_NAME" > /proc/sys/kernel/hostname
 
 # The node's root is an overlay: the host's files as its read-only lower layer, and an upper layer of the
 # node's own, in memory. Whatever a node writes to /usr or /etc lands in its own layer, seen by no one
@@ -29,73 +44,60 @@ mount -t tmpfs -o mode=700 labbook-layers "$layers"
 mkdir "$layers/upper" "$layers/work" "$layers/root"
 
 # What a node must not see of the host: whiteouts, the password files without their hashes, an opaque
-# /root (host-view.ts archived them once for the cluster). Then the node's own home: in its own layer
-# too, not a mount of its own, because gluster tells a brick on the root filesystem (refused without
-# "force", as lab 10 shows) by the device of the brick's folder.
+# /root, and an opaque /dev with the few devices labs use, as the host has them (host-view.ts archived
+# them once for the cluster; root in a fenced node cannot make other devices, and the devices cgroup
+# refuses every block device). Then the node's own home: in its own layer too, not a mount of its own,
+# because gluster tells a brick on the root filesystem (refused without "force", as lab 10 shows) by the
+# device of the brick's folder.
 tar -x --xattrs --xattrs-include='trusted.*' --numeric-owner -f "$HOST_VIEW" -C "$layers/upper"
 cp -a "$NODE_DIR/root/." "$layers/upper/root/"
 
 root="$layers/root"
-mount -t overlay labbook-root -o "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work" "$root"
+step mount overlay labbook-root "$root" "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work"
 
 # Private state: the node's own directories from its state directory.
-mount --bind "$NODE_DIR/log" "$root/var/log"
-mount --bind "$NODE_DIR/hostname" "$root/etc/hostname"
-mount --bind "$HOSTS_FILE" "$root/etc/hosts"
+step bind "$NODE_DIR/log" "$root/var/log"
+step bind "$NODE_DIR/hostname" "$root/etc/hostname"
+step bind "$HOSTS_FILE" "$root/etc/hosts"
 # The host's resolver is outside the LAN and unreachable from it: every lookup would
 # hang until its timeout (sshd's pty sessions among them). Labs that teach DNS start their own.
-mount --bind "$RESOLV_FILE" "$root/etc/resolv.conf"
+step bind "$RESOLV_FILE" "$root/etc/resolv.conf"
 # The mount points come from set-up (labbook up checks them); a node never creates host directories.
-for dir in $PRIVATE_DIRS; do set -- "$@" "$NODE_DIR/private$dir"; done
-mkdir -p "$@"
-for dir in $PRIVATE_DIRS; do
-  mount --bind "$NODE_DIR/private$dir" "$root$dir"
-done
-# A /dev of its own, as containers have: the few devices labs use, copied (mknod) from the host's. Root
-# in a fenced node cannot make others; the devices cgroup also refuses every block device (cgroups.ts).
-mount -t tmpfs -o mode=755,nosuid labbook-dev "$root/dev"
 set --
-for device in null zero full random urandom tty fuse; do
-  if [ -c "/dev/$device" ]; then set -- "$@" "/dev/$device"; fi
+for dir in $PRIVATE_DIRS; do
+  set -- "$@" "$NODE_DIR/private$dir"
+  step bind "$NODE_DIR/private$dir" "$root$dir"
 done
-cp -a "$@" "$root/dev/"
-mkdir "$root/dev/net"
-if [ -c /dev/net/tun ]; then cp -a /dev/net/tun "$root/dev/net/"; fi
-ln -s /proc/self/fd "$root/dev/fd"
-ln -s /proc/self/fd/0 "$root/dev/stdin"
-ln -s /proc/self/fd/1 "$root/dev/stdout"
-ln -s /proc/self/fd/2 "$root/dev/stderr"
-mkdir "$root/dev/pts" "$root/dev/shm"
-touch "$root/dev/ptmx"
+mkdir -p "$@"
 
 # Into the new root, and away with the old one: the host's root, its mounts (named network namespaces
 # among them, which would otherwise stay pinned alive) and the state directory are no longer reachable.
-mkdir "$root/.oldroot"
-cd "$root"
-pivot_root . .oldroot
-cd /
+step mkdir "$root/.oldroot"
+step pivot "$root" .oldroot
 # A PID namespace needs its own /proc (umount reads the mount table there).
-mount -t proc proc /proc
-umount -l /.oldroot
-rmdir /.oldroot
+step mount proc proc /proc
+step detach /.oldroot
+step rmdir /.oldroot
 # Sysctls outside net.* are the whole machine's (kernel.*, vm.*, fs.*): read-only here. net.* belongs
 # to the node's own network namespace, and labs set it (ip_forward, rp_filter, bridge-nf-call-*).
-mount --bind /proc/sys/net /proc/sys/net
-mount --rbind /proc/sys /proc/sys
-mount -o remount,bind,ro /proc/sys
-# The other machine-wide knobs in /proc: interrupts, buses, filesystems, the magic SysRq key.
+step bind /proc/sys/net /proc/sys/net
+step bind /proc/sys /proc/sys rec
+step remount-ro /proc/sys
+# The other machine-wide knobs in /proc: interrupts, buses, filesystems, the magic SysRq key. (The
+# machine's /proc, still this shell's, has the same ones.)
 for path in /proc/irq /proc/bus /proc/fs /proc/acpi /proc/scsi /proc/sysrq-trigger; do
-  if [ -e "$path" ]; then mount -o bind,ro "$path" "$path"; fi
+  if [ -e "$path" ]; then step bind "$path" "$path" ro; fi
 done
 
-mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/netns /run/sshd /run/lock
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+step mount tmpfs tmpfs /run mode=755
+step mkdir /run/netns /run/sshd /run/lock
+step mount tmpfs tmpfs /tmp mode=1777
+step mount tmpfs tmpfs /dev/shm mode=1777,nosuid,nodev
 # A devpts of its own: the host's may be stacked mounts in which /dev/ptmx and /dev/pts/N disagree,
 # and `labbook ssh` would then get a dead terminal.
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
-mount --bind /dev/pts/ptmx /dev/ptmx
+step mount devpts devpts /dev/pts newinstance,ptmxmode=0666,mode=0620
+step bind /dev/pts/ptmx /dev/ptmx
+printf '%s' "$steps" | perl -e "$MOUNT_BATCH"
 
 # The node's own namespaces. Their first process waits for its user namespace's ID map and for its
 # /sys (below), then makes the node's mount namespace, a copy of this one, and sleeps there for good.
@@ -106,7 +108,10 @@ if [ "${PRIVILEGED:-0}" = 1 ]; then own=""; else own="--user"; fi
 # shellcheck disable=SC2016 # expanded by the inner shell
 unshare $own --net -- sh -c 'read -r _ < "$0"; exec unshare --mount --propagation private -- sleep infinity' "$go" </dev/null >/dev/null 2>&1 &
 node=$!
-until [ "$(readlink "/proc/$node/ns/net")" != "$(readlink /proc/self/ns/net)" ]; do sleep 0.005; done
+# (`-ef`: the same namespace, by the shell's own test, where `readlink` took a process per look. Not
+# POSIX, but dash, Debian's sh, and bash have it.)
+# shellcheck disable=SC3013
+until ! [ "/proc/$node/ns/net" -ef /proc/self/ns/net ]; do sleep 0.005; done
 if [ -n "$own" ]; then
   # The same user IDs as the host's, so files keep their owners; what root there may do is decided by
   # the capabilities it lacks on the machine and by the locked mounts, not by a shifted ID.
@@ -117,5 +122,6 @@ fi
 # machine-wide knob writable. `ip netns exec` stacks its own read-only sysfs on it.
 nsenter -t "$node" -n mount -t sysfs -o ro sysfs /sys
 echo go > "$go"
-until [ "$(readlink "/proc/$node/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; do sleep 0.005; done
+# shellcheck disable=SC3013
+until ! [ "/proc/$node/ns/mnt" -ef /proc/self/ns/mnt ]; do sleep 0.005; done
 rm -f "$go"

@@ -5,35 +5,41 @@
 export interface TarEntry {
   /** Relative to where the archive is extracted, without a leading "/". */
   path: string;
-  type: "file" | "directory" | "char-device";
+  type: "file" | "directory" | "char-device" | "symlink";
   mode: number;
   uid?: number;
   gid?: number;
   mtime?: number;
   content?: string;
+  /** A symlink's target. */
+  target?: string;
+  /** A character device's numbers; a whiteout's are 0/0, the default. */
+  major?: number;
+  minor?: number;
   /** Extended attributes, e.g. { "trusted.overlay.opaque": "y" } (GNU tar needs --xattrs to apply them). */
   xattrs?: Record<string, string>;
 }
 
 const BLOCK = 512;
-const TYPE_FLAG = { file: "0", "char-device": "3", directory: "5" } as const;
+const TYPE_FLAG = { file: "0", symlink: "2", "char-device": "3", directory: "5" } as const;
 
 function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, "0") + "\0";
 }
 
-function header(name: string, size: number, typeFlag: string, entry: Pick<TarEntry, "mode" | "uid" | "gid" | "mtime">): Buffer {
+function header(name: string, size: number, typeFlag: string, entry: Pick<TarEntry, "mode" | "uid" | "gid" | "mtime" | "target" | "major" | "minor">): Buffer {
   const block = Buffer.alloc(BLOCK);
   block.write(name, 0, 100, "utf8");
   block.write(octal(entry.mode & 0o7777, 8), 100, "ascii");
   block.write(octal(entry.uid ?? 0, 8), 108, "ascii");
   block.write(octal(entry.gid ?? 0, 8), 116, "ascii");
   block.write(octal(size, 12), 124, "ascii");
-  block.write(octal(Math.floor(entry.mtime ?? 0), 12), 136, "ascii");
+  block.write(octal(Math.floor(entry.mtime ?? Date.now() / 1000), 12), 136, "ascii");
   block.write(typeFlag, 156, "ascii");
+  block.write(entry.target ?? "", 157, 100, "utf8");
   block.write("ustar\0" + "00", 257, "ascii");
-  block.write(octal(0, 8), 329, "ascii"); // devmajor: a whiteout is 0/0
-  block.write(octal(0, 8), 337, "ascii"); // devminor
+  block.write(octal(entry.major ?? 0, 8), 329, "ascii");
+  block.write(octal(entry.minor ?? 0, 8), 337, "ascii");
   block.fill(" ", 148, 156); // the checksum counts its own field as spaces
   let sum = 0;
   for (const byte of block) sum += byte;
