@@ -17,7 +17,7 @@ export interface Figure {
   target?: string;
   met?: boolean;
   /** "x" for ratios, "/min" for rates; milliseconds otherwise. */
-  unit?: "ms" | "x" | "/min";
+  unit?: "ms" | "x" | "/min" | "MB";
 }
 
 function figure(name: string, samples: number[], target?: { limitMs: number; text: string }): Figure {

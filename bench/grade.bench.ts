@@ -8,6 +8,7 @@ import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { defaultJobs, gradeBatch } from "../runner/grade/grade-batch.ts";
 import { silentProgress } from "../runner/grade/progress.ts";
 import { FIXTURES, LAB_02, writeSubmissions } from "../test/grade/submissions.ts";
+import { withPeakMemory } from "../test/helpers/memory.ts";
 import type { Figure } from "./cluster.bench.ts";
 
 const TARGET_PER_MINUTE = 20;
@@ -48,7 +49,7 @@ async function benchGradeIn(fixtures: string, correctCount: number, mixedCount: 
   const correct = [join(fixtures, "correct.ipynb")];
   const mixed = FIXTURES.map((f) => join(fixtures, `${f.name}.ipynb`));
   const jobs = defaultJobs();
-  const parallelCorrect = await grade(classOf(correct, correctCount), jobs);
+  const { result: parallelCorrect, peakMb, baseMb } = await withPeakMemory(() => grade(classOf(correct, correctCount), jobs));
   const parallelMixed = await grade(classOf(mixed, mixedCount), jobs);
   const serial = await grade(classOf(correct, serialCount), 1);
   const rate = (name: string, r: { perMinute: number; count: number; ms: number }, target?: boolean): Figure => ({
@@ -62,6 +63,7 @@ async function benchGradeIn(fixtures: string, correctCount: number, mixedCount: 
   return [
     rate(`grade lab 02, correct, --jobs ${jobs} (default)`, parallelCorrect, true),
     rate(`grade lab 02, mixed, --jobs ${jobs} (default)`, parallelMixed, true),
+    { name: `grade lab 02, correct, --jobs ${jobs}: peak memory used on the machine (${baseMb} MB before)`, medianMs: peakMb, p90Ms: peakMb, runs: 1, unit: "MB" },
     rate("grade lab 02, correct, --jobs 1", serial),
     { name: `grade speed-up, --jobs ${jobs} over --jobs 1 (correct submissions)`, medianMs: parallelCorrect.perMinute / serial.perMinute, p90Ms: parallelCorrect.perMinute / serial.perMinute, runs: 1, unit: "x" },
   ];

@@ -31,6 +31,6 @@ process.stdout.write(`labbook bench (${new Date().toISOString()}, ${process.plat
 process.stdout.write(`${"what".padEnd(width)}  ${"median".padStart(10)}  ${"p90".padStart(10)}  runs  target\n`);
 for (const f of figures) {
   const verdict = f.met === undefined ? "" : `${f.met ? "met" : "MISS"}: ${f.target}`;
-  const unit = f.unit === "x" ? "x" : f.unit === "/min" ? "/min" : " ms";
+  const unit = f.unit === undefined || f.unit === "ms" ? " ms" : f.unit === "MB" ? " MB" : f.unit;
   process.stdout.write(`${f.name.padEnd(width)}  ${`${f.medianMs.toFixed(2)}${unit}`.padStart(10)}  ${`${f.p90Ms.toFixed(2)}${unit}`.padStart(10)}  ${String(f.runs).padStart(4)}  ${verdict}\n`);
 }

@@ -3,10 +3,11 @@
 // nodes can read. Then a ramp: more clusters at once, in steps, until the machine's limit, which must
 // show as a clear refusal, never as a hang. Prints the times and the peak memory.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { usedMemoryMb, withPeakMemory } from "../helpers/memory.ts";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { Cluster } from "../../runner/cluster/cluster.ts";
 import { runNotebooks } from "../../runner/run/run-notebooks.ts";
@@ -15,23 +16,6 @@ import { uniqueClusterName } from "../helpers/cluster.ts";
 
 const LAB_00 = fileURLToPath(new URL("../../labs/00-hello-cluster.ipynb", import.meta.url));
 const backend = new NetnsBackend();
-
-function usedMemoryMb(): number {
-  const info = Object.fromEntries(readFileSync("/proc/meminfo", "utf8").split("\n").filter(Boolean).map((line) => [line.split(":")[0], Number.parseInt(line.split(":")[1]!, 10)]));
-  return Math.round((info.MemTotal! - info.MemAvailable!) / 1024);
-}
-
-/** Samples used memory every 200 ms while `work` runs; returns its result and the peak. */
-async function withPeakMemory<T>(work: () => Promise<T>): Promise<{ result: T; peakMb: number; baseMb: number }> {
-  const baseMb = usedMemoryMb();
-  let peakMb = baseMb;
-  const timer = setInterval(() => (peakMb = Math.max(peakMb, usedMemoryMb())), 200);
-  try {
-    return { result: await work(), peakMb, baseMb };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 describe("load", function () {
   this.timeout(30 * 60_000);

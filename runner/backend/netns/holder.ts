@@ -42,6 +42,10 @@ export async function spawnHolder(marker: string, options: { cgroups?: string[] 
     : (["unshare", [...UNSHARE_ARGS, "--", ...init]] as [string, string[]]);
   const child = spawn(command[0], command[1], {
     detached: true, // own session: a Ctrl-C aimed at the CLI must not reach the nodes
+    // At the root: node-fence.sh's pivot_root moves along only the processes whose working directory is
+    // the old root. One left in, say, the checkout would pin the host's old mount tree (its named network
+    // namespaces among them) for as long as the node lives.
+    cwd: "/",
     stdio: "ignore",
     env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", [MARKER_VARIABLE]: marker },
   });

@@ -1,11 +1,11 @@
 // The netns driver's life cycle: up, status, down, crashes and leftovers.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import { isRunning, processesMarked } from "../../../runner/backend/netns/procfs.ts";
+import { childrenOf, isRunning, processesMarked } from "../../../runner/backend/netns/procfs.ts";
 import { HOST_VIEW_FILE, privateDirs } from "../../../runner/backend/netns/node-files.ts";
 import { clusterDir, markerFor, readState } from "../../../runner/backend/netns/state.ts";
 import { Cluster } from "../../../runner/cluster/cluster.ts";
@@ -49,6 +49,13 @@ describe("netns backend", function () {
       for (const ns of ["net", "mnt", "uts", "pid"]) {
         const seen = new Set([inodes(process.pid, ns), ...Object.values(state.nodes).map((h) => inodes(h.pid, ns)), inodes(state.world!.pid, ns)]);
         assert.equal(seen.size, 5, `${ns} namespaces are not all distinct`);
+      }
+      // Every process of a node works in its new root, none in the host's old tree (which it would keep alive).
+      for (const holder of Object.values(state.nodes)) {
+        for (const pid of [holder.pid, ...childrenOf(holder.pid)]) {
+          const [cwd, root] = [statSync(`/proc/${pid}/cwd`), statSync(`/proc/${pid}/root`)];
+          assert.deepEqual([cwd.dev, cwd.ino], [root.dev, root.ino], `process ${pid} works outside its node's root`);
+        }
       }
     } finally {
       await cluster.down();
