@@ -10,7 +10,7 @@ import { clusterDir, nodeDir, sshDir } from "./state.ts";
 /** infra/node-private-dirs.txt: host dirs each node gets a private copy of (setup creates them). */
 export const PRIVATE_DIRS_FILE = fileURLToPath(new URL("../../../infra/node-private-dirs.txt", import.meta.url));
 
-/** infra/node-host-view.txt: what of the host's files a node sees (host-view.sh reads it). */
+/** infra/node-host-view.txt: what of the host's files a node sees (host-view.ts reads it). */
 export const HOST_VIEW_FILE = fileURLToPath(new URL("../../../infra/node-host-view.txt", import.meta.url));
 
 export function privateDirs(text = readFileSync(PRIVATE_DIRS_FILE, "utf8")): string[] {
