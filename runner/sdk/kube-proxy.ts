@@ -21,6 +21,19 @@ export interface Tally {
   total: number;
   /** The command that was run. */
   command: string;
+  /**
+   * TCP segments the sender retransmitted during the run (/proc/net/snmp, in its network namespace). A SYN
+   * lost before conntrack confirmed its connection meets the nat table again when it is sent again, so a
+   * DNAT counter may exceed the answers by at most this many.
+   */
+  retransmitted: number;
+}
+
+/** The sender's count of retransmitted TCP segments: the RetransSegs column of /proc/net/snmp. */
+async function retransmittedSegments(node: Node, container: string | undefined): Promise<number> {
+  const snmp = container === undefined ? await node.$`cat /proc/net/snmp` : await node.$`ip netns exec ${container} cat /proc/net/snmp`;
+  const [names, values] = snmp.lines().filter((line) => line.startsWith("Tcp:")).map((line) => line.split(/\s+/));
+  return Number(values?.[names?.indexOf("RetransSegs") ?? -1] ?? 0);
 }
 
 /**
@@ -32,14 +45,16 @@ export async function curlTally(node: Node, url: string, count: number, options:
   const curl = `curl -s --max-time ${options.timeout ?? 2} $(yes ${url} | head -n ${count})`;
   const command = options.container === undefined ? curl : `ip netns exec ${options.container} sh -c '${curl}'`;
   if (options.show ?? true) console.log(`${node.name}# ${command} | sort | uniq -c`);
+  const retransmittedBefore = await retransmittedSegments(node, options.container);
   const result: CommandResult = await node.run(command, { nothrow: true, timeout: (count * (options.timeout ?? 2) + 10) * 1000 });
+  const retransmitted = (await retransmittedSegments(node, options.container)) - retransmittedBefore;
   const answers = new Map<string, number>();
   for (const line of result.lines()) {
     const name = line.trim();
     if (name) answers.set(name, (answers.get(name) ?? 0) + 1);
   }
   const answered = [...answers.values()].reduce((a, b) => a + b, 0);
-  return { answers: new Map([...answers].sort(([a], [b]) => a.localeCompare(b))), failed: count - answered, total: count, command };
+  return { answers: new Map([...answers].sort(([a], [b]) => a.localeCompare(b))), failed: count - answered, total: count, command, retransmitted };
 }
 
 /** A tally as `uniq -c` would print it. */
