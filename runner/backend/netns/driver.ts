@@ -60,12 +60,12 @@ const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 export const MOUNT_BATCH = fileURLToPath(new URL("./mount-batch.pl", import.meta.url));
 /** mount, umount2 and pivot_root: the kernel's numbers, fixed per architecture (mount-batch.pl). */
 export const SYSCALL_NUMBERS: Partial<Record<NodeJS.Architecture, string>> = { x64: "165 166 155", arm64: "40 39 41" };
-/** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
 /** The whiteouts and files every node of the cluster starts its layer with (host-view.ts). */
 function hostViewFile(cluster: string): string {
   return join(clusterDir(cluster), "host-view.tar");
 }
 
+/** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
 const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
@@ -222,8 +222,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 
   /** Runs `script` in the namespaces of `pid`; its text, not its path, because the checkout is hidden there. */
   private async inNode(state: ClusterState, name: string, pid: number, script: string, verb: string, env: Record<string, string>): Promise<void> {
-    const traced = verb === "fence" && process.env.FENCE_TRACE ? ["strace", "-f", "-tt", "-e", "trace=execve", "-o", `/tmp/fence-${name}.trace`, "sh"] : ["sh"];
-    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess(traced[0]!, [...traced.slice(1), "-c", readFileSync(script, "utf8"), basename(script)])]), {
+    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess("sh", ["-c", readFileSync(script, "utf8"), basename(script)])]), {
       step: `${verb} node ${name}`,
       env: { NODE_NAME: name, ...env, [MARKER_VARIABLE]: markerFor(state.name) },
     });
