@@ -13,6 +13,8 @@ export interface ClusterDescription {
   backend: string;
   topology: Topology;
   capabilities: Capability[];
+  /** Present when Kubernetes runs on the cluster. */
+  kubernetes?: { version: string };
 }
 
 export interface NodeStatus {
@@ -62,6 +64,8 @@ export interface UpOptions {
    * the machine's root's alone). Without it, root in a node has its powers only in the node's namespaces.
    */
   privileged?: string;
+  /** Start Kubernetes on the nodes (the control plane on the control-plane node); ready when every node is Ready and CoreDNS answers. */
+  kubernetes?: boolean;
 }
 
 /** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */

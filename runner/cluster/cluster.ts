@@ -24,6 +24,8 @@ export interface UpOptions {
   hide?: string[];
   /** Why the nodes need root of the whole machine (see the backend's UpOptions); default: they do not. */
   privileged?: string;
+  /** Start Kubernetes on the nodes too (`labbook up --kubernetes`, a notebook's metadata.labbook.kubernetes). */
+  kubernetes?: boolean;
 }
 
 /** A running cluster: its nodes, one reused SSH connection each. */
@@ -50,7 +52,7 @@ export class Cluster {
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;
-    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}), ...(options.privileged ? { privileged: options.privileged } : {}) });
+    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}), ...(options.privileged ? { privileged: options.privileged } : {}), ...(options.kubernetes ? { kubernetes: true } : {}) });
     const cluster = new Cluster(backend, description);
     try {
       options.onProgress?.("connecting");

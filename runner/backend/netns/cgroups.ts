@@ -7,7 +7,7 @@
 // without limits and `labbook doctor` and `labbook grade` say so.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface NodeLimits {
   /** Tasks (processes and threads): glusterd and etcd run dozens of threads each. */
@@ -25,8 +25,13 @@ interface Hierarchy {
   base: string;
 }
 
-/** Mount point and this process's cgroup in each hierarchy that carries one of labbook's controllers. */
-function hierarchies(): Hierarchy[] {
+/**
+ * Mount point and this process's cgroup in each hierarchy that carries one of labbook's controllers; with
+ * `every`, also each other cgroup v1 hierarchy (cpu, cpuset, freezer, name=systemd...), empty
+ * `controllers`: a Kubernetes node gets a cgroup of its own in all of them, because kubelet makes its
+ * kubepods tree at the root of its cgroup namespace in each, and two clusters' kubelets must not share one.
+ */
+function hierarchies(every = false): Hierarchy[] {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((line) => {
     const [before, after] = line.split(" - ");
     const [fstype, , options] = after!.split(" ");
@@ -41,6 +46,12 @@ function hierarchies(): Hierarchy[] {
     const mount = mounts.find((m) => m.fstype === "cgroup" && m.options.includes(controller));
     const member = memberships.find((m) => m.controllers.includes(controller));
     if (mount && member) found.push({ version: 1, controllers: [controller], base: join(mount.mountPoint, member.path.slice(mount.root === "/" ? 0 : mount.root.length), "labbook") });
+  }
+  if (every) {
+    for (const member of memberships.filter((m) => m.controllers.length > 0 && !m.controllers.some((c) => ["pids", "memory", "devices"].includes(c)))) {
+      const mount = mounts.find((m) => m.fstype === "cgroup" && member.controllers.every((c) => m.options.includes(c)));
+      if (mount) found.push({ version: 1, controllers: [], base: join(mount.mountPoint, member.path.slice(mount.root === "/" ? 0 : mount.root.length), "labbook") });
+    }
   }
   const unified = mounts.find((m) => m.fstype === "cgroup2");
   const member = memberships.find((m) => m.controllers.length === 0);
@@ -89,17 +100,23 @@ export function limitSupport(): { controllers: string[]; problem?: string } {
   }
 }
 
-/** Creates the node's cgroups with their limits; returns the cgroup.procs files a process joins through. */
-export function createNodeCgroups(name: string, limits: NodeLimits = NODE_LIMITS): string[] {
+/**
+ * Creates the node's cgroups with their limits; returns the cgroup.procs files a process joins through.
+ * `every`: in every cgroup v1 hierarchy, for a Kubernetes node (see hierarchies).
+ */
+export function createNodeCgroups(name: string, limits: NodeLimits = NODE_LIMITS, every = false): string[] {
   const procs: string[] = [];
-  for (const h of hierarchies()) {
+  for (const h of hierarchies(every)) {
     const dir = join(h.base, name);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirWithCpuset(dir);
       for (const controller of h.controllers) {
         if (controller === "pids") writeFileSync(join(dir, "pids.max"), String(limits.pids));
         if (controller === "memory") writeFileSync(join(dir, h.version === 1 ? "memory.limit_in_bytes" : "memory.max"), String(limits.memoryBytes));
-        if (controller === "devices") writeFileSync(join(dir, "devices.deny"), "b *:* rwm"); // no block device, whoever made its node
+        // No block device, whoever made its node. A Kubernetes node may still make the nodes (runc allows
+        // "b *:* m" in every container it starts, and a child cgroup can have only what its parent has),
+        // but neither it nor its containers can read or write one.
+        if (controller === "devices") writeFileSync(join(dir, "devices.deny"), every ? "b *:* rw" : "b *:* rwm");
       }
       procs.push(join(dir, "cgroup.procs"));
     } catch {
@@ -112,7 +129,7 @@ export function createNodeCgroups(name: string, limits: NodeLimits = NODE_LIMITS
 /** The node cgroups of this state root that exist now (for leftover accounting). */
 export function cgroupsOf(stateRoot: string): string[] {
   const prefix = `${scope(stateRoot)}.`;
-  return hierarchies().flatMap((h) => (existsSync(h.base) ? readdirSync(h.base).filter((e) => e.startsWith(prefix)).map((e) => join(h.base, e)) : []));
+  return hierarchies(true).flatMap((h) => (existsSync(h.base) ? readdirSync(h.base).filter((e) => e.startsWith(prefix)).map((e) => join(h.base, e)) : []));
 }
 
 /**
@@ -122,14 +139,14 @@ export function cgroupsOf(stateRoot: string): string[] {
 export function removeCgroups(stateRoot: string, clusters?: string[]): number {
   let busy = 0;
   const prefix = `${scope(stateRoot)}.`;
-  for (const h of hierarchies()) {
+  for (const h of hierarchies(true)) {
     if (!existsSync(h.base)) continue;
     for (const entry of readdirSync(h.base)) {
       if (!entry.startsWith(prefix)) continue;
       const cluster = entry.slice(prefix.length, entry.lastIndexOf("."));
       if (clusters && !clusters.includes(cluster)) continue;
       try {
-        rmdirSync(join(h.base, entry));
+        rmdirTree(join(h.base, entry));
       } catch {
         busy++; // its processes are still being reaped
       }
@@ -141,6 +158,29 @@ export function removeCgroups(stateRoot: string, clusters?: string[]): number {
     }
   }
   return busy;
+}
+
+/**
+ * A cpuset cgroup starts with no CPUs and no memory nodes, and takes no process until it has some:
+ * each new level copies its parent's.
+ */
+function mkdirWithCpuset(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    mkdirSync(d);
+    for (const file of ["cpuset.cpus", "cpuset.mems"]) {
+      if (existsSync(join(d, file)) && readOrEmpty(join(d, file)) === "") writeFileSync(join(d, file), readOrEmpty(join(dirname(d), file)));
+    }
+  }
+}
+
+/** A cgroup and the ones kubelet and runc made below it (kubepods/burstable/pod.../<container>), deepest first. */
+function rmdirTree(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) rmdirTree(join(dir, entry.name));
+  }
+  rmdirSync(dir);
 }
 
 /** removeCgroups, retried for a moment: the last processes of a node leave its cgroups as they are reaped. */

@@ -9,10 +9,13 @@ import ssh2 from "ssh2";
 import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.ts";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
-import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
+import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
+import { requireBuild } from "../../kubernetes/build.ts";
+import { kubernetesLayout } from "../../kubernetes/layout.ts";
+import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
 import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
 import type { LanCluster } from "../lan/driver.ts";
-import { spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
+import { KUBERNETES_KEPT_CAPABILITIES, spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { hostViewArchive, parseHostView } from "./host-view.ts";
@@ -55,6 +58,15 @@ function removeAbandonedClaims(): void {
   }
 }
 
+/**
+ * Why a Kubernetes cluster's nodes are the declared privileged exception. kubelet, containerd and runc
+ * manage cgroups and mounts: on this cgroup v1 machine a user namespace can neither mount a cgroup v1
+ * hierarchy nor be delegated one, so a fenced node cannot run them (README, "Kubernetes").
+ */
+export const KUBERNETES_PRIVILEGED = "kubelet, containerd and runc manage the node's cgroups and mounts, which a user namespace cannot do on cgroup v1";
+/** kube-apiserver, etcd, the controllers, kubelet and containerd together, and the pods beside them. */
+const KUBERNETES_NODE_LIMITS = { pids: 8192, memoryBytes: 4096 * 1024 * 1024 };
+
 const NODE_FENCE = fileURLToPath(new URL("./node-fence.sh", import.meta.url));
 const NODE_INIT = fileURLToPath(new URL("./node-init.sh", import.meta.url));
 export const MOUNT_BATCH = fileURLToPath(new URL("./mount-batch.pl", import.meta.url));
@@ -80,17 +92,20 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     super(listClusterNames, () => `${stateRoot()}::`);
   }
 
-  async up({ name, topology, onProgress, ephemeral, hide, privileged }: UpOptions): Promise<ClusterDescription> {
+  async up({ name, topology, onProgress, ephemeral, hide, privileged, kubernetes }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
     assertPrerequisites();
+    // Before any node exists: a cluster that cannot run Kubernetes fails at once, naming the fix.
+    const build = kubernetes ? requireBuild() : undefined;
+    if (kubernetes) privileged ??= KUBERNETES_PRIVILEGED;
     ensureStateRoot();
     await this.sweepLeftovers();
     const marker = markerFor(name);
     const owner = { pid: process.pid, startTime: startTimeOf(process.pid)! };
     const hidden = [...new Set([CHECKOUT, ...(hide ?? [])].map((p) => resolve(p)))].filter((p) => !p.includes("\n") && p !== "/");
-    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, ...(privileged ? { privileged } : {}), nodes: {}, cgroups: {} };
+    const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, ...(privileged ? { privileged } : {}), ...(build ? { kubernetes: { version: build.version, build: build.dir } } : {}), nodes: {}, cgroups: {} };
     await this.claimName(state);
     return this.upOrDown(name, async () => {
       writeClusterFiles(name, topology);
@@ -100,8 +115,10 @@ export class NetnsBackend extends SweepingBackend implements Backend {
         spawnHolder(marker),
         ...topology.nodes.map((node) => {
           // Limits before the node exists: it is born in its cgroups, which are the root of its cgroup namespace.
-          state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name));
-          return spawnHolder(marker, { cgroups: state.cgroups[node.name] }).then((holder) => [node.name, holder] as const);
+          state.cgroups[node.name] = build
+            ? createNodeCgroups(cgroupName(stateRoot(), name, node.name), KUBERNETES_NODE_LIMITS, true)
+            : createNodeCgroups(cgroupName(stateRoot(), name, node.name));
+          return spawnHolder(marker, { cgroups: state.cgroups[node.name], keepCapabilities: keptCapabilities(state) }).then((holder) => [node.name, holder] as const);
         }),
       ]);
       state.world = world as HolderRecord;
@@ -112,6 +129,16 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       await this.wireLan(state);
       onProgress?.("configuring nodes");
       await Promise.all([...topology.nodes.map((node) => this.initNode(state, node.name)), this.startInternet(state)]);
+      if (build) {
+        const phases = await startKubernetes({
+          layout: kubernetesLayout(name, topology),
+          build,
+          credentialsDir: join(clusterDir(name), "kubernetes"),
+          nodes: this.nodeRunner(state),
+          ...(onProgress ? { onProgress } : {}),
+        });
+        state.kubernetes = { ...state.kubernetes!, phases };
+      }
       state.phase = "up";
       writeState(state);
       return this.description(state);
@@ -222,10 +249,30 @@ export class NetnsBackend extends SweepingBackend implements Backend {
 
   /** Runs `script` in the namespaces of `pid`; its text, not its path, because the checkout is hidden there. */
   private async inNode(state: ClusterState, name: string, pid: number, script: string, verb: string, env: Record<string, string>): Promise<void> {
-    await hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess("sh", ["-c", readFileSync(script, "utf8"), basename(script)])]), {
-      step: `${verb} node ${name}`,
+    await this.scriptInNode(state, name, pid, readFileSync(script, "utf8"), [basename(script)], `${verb} node ${name}`, env);
+  }
+
+  private scriptInNode(state: ClusterState, name: string, pid: number, text: string, args: string[], step: string, env: Record<string, string>, input?: Buffer): Promise<string> {
+    return hostExec(...inCgroups(state.cgroups[name] ?? [], "nsenter", ["-t", String(pid), "-a", ...asNodeProcess("sh", ["-c", text, ...args], keptCapabilities(state))]), {
+      step,
       env: { NODE_NAME: name, ...env, [MARKER_VARIABLE]: markerFor(state.name) },
+      ...(input ? { input } : {}),
     });
+  }
+
+  /** Kubernetes' start (kubernetes/start.ts) runs its steps in the nodes through this. */
+  private nodeRunner(state: ClusterState): NodeRunner {
+    return {
+      run: (node, text, args, env, input) =>
+        this.scriptInNode(state, node, namespacesOf(state.nodes[node]!), text, ["kubernetes", ...args], `Kubernetes on ${node}${args[0] ? ` (${args[0]})` : ""}`, env, input),
+      logTail: (node, file, lines) => {
+        try {
+          return readFileSync(join(nodeDir(state.name, node), "log", file), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+        } catch {
+          return undefined;
+        }
+      },
+    };
   }
 
   async down(name: string): Promise<DownReport> {
@@ -268,7 +315,10 @@ export class NetnsBackend extends SweepingBackend implements Backend {
   }
 
   private description(state: ClusterState): ClusterDescription {
-    return { name: state.name, backend: this.name, topology: state.topology, capabilities: state.privileged ? ["namespaces", "machine-root"] : ["namespaces"] };
+    const capabilities: Capability[] = ["namespaces"];
+    if (state.privileged) capabilities.push("machine-root");
+    if (state.kubernetes) capabilities.push("kubernetes");
+    return { name: state.name, backend: this.name, topology: state.topology, capabilities, ...(state.kubernetes ? { kubernetes: { version: state.kubernetes.version } } : {}) };
   }
 
   async plugWorkstation(cluster: string, pid: number): Promise<LanCluster> {
@@ -286,7 +336,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     // sshd in inetd mode speaks SSH on its stdin/stdout: no listener, no address, no packet on the host.
     // Every command a node runs comes through this sshd: it joins the node's cgroups, and so do they.
     const sshdArgs = ["/usr/sbin/sshd", "-i", "-f", "/root/.labbook/sshd_config", "-E", "/var/log/sshd-labbook.log"];
-    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(namespacesOf(holder)), "-a", ...asNodeProcess(sshdArgs[0]!, sshdArgs.slice(1))]);
+    const sshdCommand = inCgroups(state.cgroups[node] ?? [], "nsenter", ["-t", String(namespacesOf(holder)), "-a", ...asNodeProcess(sshdArgs[0]!, sshdArgs.slice(1), keptCapabilities(state))]);
     const sshd = spawn(...sshdCommand, {
       stdio: ["pipe", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin", [MARKER_VARIABLE]: markerFor(cluster.name) },
@@ -312,6 +362,10 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       },
     };
   }
+}
+
+function keptCapabilities(state: ClusterState): string[] {
+  return state.kubernetes ? KUBERNETES_KEPT_CAPABILITIES : [];
 }
 
 function hostPublicKey(cluster: string, node: string): Buffer {

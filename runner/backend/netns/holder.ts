@@ -21,12 +21,18 @@ export const NODE_DROPPED_CAPABILITIES = ["sys_module", "sys_time", "sys_boot", 
 export const NODE_OPEN_FILES = 8192;
 
 /**
- * `command args...` as a node's process: at most NODE_OPEN_FILES open files, and the machine-wide
- * capabilities dropped for good (bounding set and inheritable set). The limit is set first, while the
- * caller may still raise it; then the capabilities go.
+ * What a Kubernetes node keeps of them: kubelet will not start without reading the kernel log (its OOM
+ * watcher opens /dev/kmsg, which needs CAP_SYSLOG), as kind's nodes read it.
  */
-export function asNodeProcess(command: string, args: string[]): string[] {
-  const drop = NODE_DROPPED_CAPABILITIES.map((c) => `-${c}`).join(",");
+export const KUBERNETES_KEPT_CAPABILITIES = ["syslog"];
+
+/**
+ * `command args...` as a node's process: at most NODE_OPEN_FILES open files, and the machine-wide
+ * capabilities dropped for good (bounding set and inheritable set), but those in `keep`. The limit is set
+ * first, while the caller may still raise it; then the capabilities go.
+ */
+export function asNodeProcess(command: string, args: string[], keep: string[] = []): string[] {
+  const drop = NODE_DROPPED_CAPABILITIES.filter((c) => !keep.includes(c)).map((c) => `-${c}`).join(",");
   return ["prlimit", `--nofile=${NODE_OPEN_FILES}:${NODE_OPEN_FILES}`, "--", "setpriv", `--bounding-set=${drop}`, `--inh-caps=${drop}`, "--", command, ...args];
 }
 
@@ -35,10 +41,10 @@ export function asNodeProcess(command: string, args: string[]): string[] {
  * root in the node, though it can mount cgroupfs, then sees nothing above its own limits to move to.
  * It also lacks the machine-wide capabilities.
  */
-export async function spawnHolder(marker: string, options: { cgroups?: string[] } = {}): Promise<HolderRecord> {
+export async function spawnHolder(marker: string, options: { cgroups?: string[]; keepCapabilities?: string[] } = {}): Promise<HolderRecord> {
   const init = ["tini", "-s", "--", "sleep", "infinity"];
   const command = options.cgroups
-    ? inCgroups(options.cgroups, "unshare", [...UNSHARE_ARGS, "--cgroup", "--", ...asNodeProcess(init[0]!, init.slice(1))])
+    ? inCgroups(options.cgroups, "unshare", [...UNSHARE_ARGS, "--cgroup", "--", ...asNodeProcess(init[0]!, init.slice(1), options.keepCapabilities)])
     : (["unshare", [...UNSHARE_ARGS, "--", ...init]] as [string, string[]]);
   const child = spawn(command[0], command[1], {
     detached: true, // own session: a Ctrl-C aimed at the CLI must not reach the nodes

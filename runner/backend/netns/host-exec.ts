@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { LabbookError } from "../../errors.ts";
 
 export interface HostExecOptions {
-  input?: string;
+  input?: string | Buffer;
   env?: Record<string, string>;
   /** Names the step in errors, e.g. "configure node2". */
   step: string;

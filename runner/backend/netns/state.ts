@@ -36,6 +36,8 @@ export interface ClusterState {
   hidden: string[];
   /** Why root in these nodes is root of the machine (UpOptions.privileged); absent, nodes are fenced. */
   privileged?: string;
+  /** A Kubernetes cluster's: its release, the build it runs, and how long each phase of its start took. */
+  kubernetes?: { version: string; build: string; phases?: Record<string, number> };
   world?: HolderRecord;
   nodes: Record<string, HolderRecord>;
   /** Per node, the cgroup.procs files of its limits (see cgroups.ts); empty where none could be made. */

@@ -10,7 +10,8 @@ export interface TarEntry {
   uid?: number;
   gid?: number;
   mtime?: number;
-  content?: string;
+  /** A file's bytes: text is written as UTF-8. */
+  content?: string | Buffer;
   /** A symlink's target. */
   target?: string;
   /** A character device's numbers; a whiteout's are 0/0, the default. */
@@ -62,13 +63,13 @@ function paxRecord(key: string, value: string): string {
 
 function entryBlocks(entry: TarEntry): Buffer[] {
   const name = entry.type === "directory" ? `${entry.path}/` : entry.path;
-  const content = Buffer.from(entry.content ?? "", "utf8");
+  const content = Buffer.isBuffer(entry.content) ? entry.content : Buffer.from(entry.content ?? "", "utf8");
   const records = Object.entries(entry.xattrs ?? {}).map(([key, value]) => paxRecord(`SCHILY.xattr.${key}`, value));
   if (Buffer.byteLength(name) > 99) records.unshift(paxRecord("path", name));
   const blocks: Buffer[] = [];
   if (records.length > 0) {
     const pax = Buffer.from(records.join(""), "utf8");
-    blocks.push(header("PaxHeader", pax.length, "x", { mode: 0o644 }), padded(pax));
+    blocks.push(header("PaxHeader", pax.length, "x", { mode: 0o644, mtime: entry.mtime }), padded(pax)); // the entry's mtime, so a fixed one gives the same bytes
   }
   blocks.push(header(Buffer.byteLength(name) > 99 ? name.slice(0, 99) : name, content.length, TYPE_FLAG[entry.type], entry));
   if (content.length > 0) blocks.push(padded(content));

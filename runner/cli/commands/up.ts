@@ -6,12 +6,13 @@ import { withInterruptCleanup } from "../interrupt.ts";
 import { UsageError } from "../../errors.ts";
 
 export const up: CliCommand = {
-  usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns|vagrant]",
+  usage: "labbook up [--name C] [--nodes N] [--topology FILE] [--backend netns|vagrant] [--kubernetes]\n  --kubernetes  also start Kubernetes (built by \"labbook kubernetes build\"): ready when every node is Ready and CoreDNS answers",
   async run(argv) {
     const { values, positionals } = parseCommandArgs("up", argv, {
       ...CLUSTER_OPTIONS,
       nodes: { type: "string" },
       topology: { type: "string", short: "t" },
+      kubernetes: { type: "boolean", short: "k" },
     });
     if (positionals.length > 0) throw new UsageError(`labbook up: unexpected argument "${positionals[0]}"`);
     const backend = getBackend(values.backend);
@@ -25,6 +26,7 @@ export const up: CliCommand = {
           name,
           topology: values.topology,
           nodes: positiveInteger("--nodes", values.nodes),
+          ...(values.kubernetes ? { kubernetes: true } : {}),
           onProgress: (message) => process.stderr.write(`  ${message}...\n`),
         }),
     );
@@ -32,7 +34,9 @@ export const up: CliCommand = {
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const nodes = cluster.nodes.map((n) => `${n.name} ${n.ip}`).join(", ");
     process.stdout.write(`cluster "${name}" is up (${backend.name}, ${seconds} s): ${nodes}\n`);
-    process.stdout.write(`  try: labbook exec ${cluster.nodes[0]!.name} -- ip -br addr\n`);
+    const kubernetes = cluster.description.kubernetes;
+    if (kubernetes) process.stdout.write(`  Kubernetes ${kubernetes.version}: every node Ready, CoreDNS answering\n  try: labbook kubectl${name === DEFAULT_CLUSTER_NAME ? "" : ` --name ${name}`} -- get nodes -o wide\n`);
+    else process.stdout.write(`  try: labbook exec ${cluster.nodes[0]!.name} -- ip -br addr\n`);
     return 0;
   },
 };

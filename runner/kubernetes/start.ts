@@ -1,0 +1,142 @@
+// Starts Kubernetes on a cluster's nodes, in the order `kubeadm init` and `kubeadm join` would, but with
+// each part as a process of its node rather than a static pod: credentials, then containerd and the
+// images on every node while etcd and the control plane start on node1, then kubelet, kube-proxy and
+// flanneld everywhere. Ready means every node Ready and CoreDNS answering, as the issue defines it.
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LabbookError } from "../errors.ts";
+import { tarArchive } from "../backend/netns/tar.ts";
+import type { TopologyNode } from "../topology/types.ts";
+import { addonManifests } from "./addons.ts";
+import type { KubernetesBuild } from "./build.ts";
+import { APISERVER_SERVICE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, type KubernetesLayout } from "./layout.ts";
+import { nodeFiles } from "./node-files.ts";
+import { makeCredentials } from "./pki.ts";
+
+export const NODE_SCRIPT = fileURLToPath(new URL("./node-kubernetes.sh", import.meta.url));
+
+/** How a backend runs a script in one of its nodes, as root there: its text, arguments, environment, stdin. */
+export interface NodeRunner {
+  run(node: string, script: string, args: string[], env: Record<string, string>, input?: Buffer): Promise<string>;
+  /** The tail of a log file of the node's /var/log, for errors; undefined if there is none. */
+  logTail(node: string, file: string, lines: number): string | undefined;
+}
+
+export interface KubernetesStartOptions {
+  layout: KubernetesLayout;
+  build: KubernetesBuild;
+  /** A private folder of the cluster's state for its credentials. */
+  credentialsDir: string;
+  nodes: NodeRunner;
+  onProgress?: (message: string) => void;
+  /** How long nodes may take to be Ready and DNS to answer. */
+  readyTimeoutMs?: number;
+}
+
+/** Milliseconds each phase took: the benchmark's breakdown. */
+export type StartPhases = Record<string, number>;
+
+export async function startKubernetes(options: KubernetesStartOptions): Promise<StartPhases> {
+  const { layout, build, nodes, onProgress = () => {} } = options;
+  const phases: StartPhases = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[phase] = Math.round(performance.now() - started);
+    }
+  };
+  const script = readFileSync(NODE_SCRIPT, "utf8");
+  const envOf = (node: TopologyNode) => ({
+    NODE_NAME: node.name,
+    NODE_IP: node.ip,
+    CLUSTER_NAME: layout.name,
+    KUBE_BIN: dirname(build.bin.kube),
+    IMAGES: build.images.map((i) => i.archive).join(" "),
+    POD_CIDR,
+    SERVICE_CIDR,
+  });
+  const phase = (node: TopologyNode, name: string, input?: Buffer) => nodes.run(node.name, script, [name], envOf(node), input);
+
+  onProgress("making the cluster's certificates (kubeadm init phase certs, kubeconfig)");
+  const credentials = await timed("certificates", () => makeCredentials(build.bin.kube, layout, options.credentialsDir));
+  const addons = addonManifests(
+    build.images.map((i) => i.ref),
+    build.images.find((i) => i.ref.includes("coredns"))?.ref ?? "labbook/coredns:1",
+  );
+  const archiveFor = (node: TopologyNode) => {
+    const files = nodeFiles(layout, node, credentials);
+    if (node.name === layout.controlPlane.name) files.push({ path: "etc/kubernetes/addons.yaml", type: "file", mode: 0o644, content: addons });
+    return tarArchive(files);
+  };
+
+  onProgress(`starting containerd on ${layout.nodes.length} nodes and the control plane on ${layout.controlPlane.name}`);
+  const controlPlane = layout.controlPlane;
+  await Promise.all([
+    ...layout.nodes
+      .filter((n) => n.name !== controlPlane.name)
+      .map((node) => timed(`containerd and images (${node.name})`, () => phase(node, "prepare", archiveFor(node)))),
+    (async () => {
+      await timed(`containerd and images (${controlPlane.name})`, () => phase(controlPlane, "prepare", archiveFor(controlPlane)));
+      await timed("etcd and control plane", () => phase(controlPlane, "control-plane"));
+    })(),
+  ]);
+
+  onProgress("starting kubelet and kube-proxy on every node");
+  await timed("kubelet and kube-proxy started", () => Promise.all(layout.nodes.map((node) => phase(node, "node"))));
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
+  const kubectl = (command: string) => nodes.run(controlPlane.name, `export KUBECONFIG=/etc/kubernetes/admin.conf; ${command}`, [], {});
+  onProgress("starting flanneld on each node once it has its pod CIDR, then waiting for every node to be Ready");
+  const flannelStarted = new Map<string, Promise<unknown>>();
+  let flannelFailed: unknown;
+  await timed("nodes Ready", async () => {
+    for (;;) {
+      const lines = (await kubectl(`kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.podCIDR}{"\\n"}{end}'`)).trim().split("\n");
+      const listed = new Map(lines.map((l) => l.split(" ")).map(([name, ready, cidr]) => [name!, { ready: ready === "True", cidr }]));
+      for (const node of layout.nodes) {
+        if (!listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
+        const started = timed(`flanneld (${node.name})`, () => phase(node, "flannel"));
+        started.catch((error: unknown) => (flannelFailed ??= error));
+        flannelStarted.set(node.name, started);
+      }
+      if (flannelFailed) throw flannelFailed;
+      const waiting = layout.nodes.filter((n) => !listed.get(n.name)?.ready);
+      if (waiting.length === 0) break;
+      // A kubelet that exited will not come back: say so now, not at the deadline.
+      const dead = waiting.filter((n) => /\] "command failed"/.test(nodes.logTail(n.name, "kubernetes/kubelet.log", 3) ?? ""));
+      if (dead.length > 0) throw notReady(dead, nodes, lines);
+      if (Date.now() > deadline) throw notReady(waiting, nodes, lines);
+      await sleep(200);
+    }
+    await Promise.all(flannelStarted.values());
+  });
+  onProgress("waiting for CoreDNS to answer");
+  await timed("CoreDNS answers", async () => {
+    const query = `dig +short +time=1 +tries=1 @${DNS_SERVICE_IP} kubernetes.default.svc.${CLUSTER_DOMAIN} || true`;
+    for (;;) {
+      if ((await nodes.run(controlPlane.name, query, [], {})).trim() === APISERVER_SERVICE_IP) return;
+      if (Date.now() > deadline) {
+        const pods = await kubectl("kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide 2>&1 || true");
+        throw new LabbookError(`CoreDNS did not answer at ${DNS_SERVICE_IP} within ${Math.round((options.readyTimeoutMs ?? 90_000) / 1000)} s:\n${pods.trim()}`);
+      }
+      await sleep(200);
+    }
+  });
+  return phases;
+}
+
+function notReady(waiting: TopologyNode[], nodes: NodeRunner, lines: string[]): LabbookError {
+  const parts = waiting.map((node) => {
+    const tail = nodes.logTail(node.name, "kubernetes/kubelet.log", 12);
+    const listed = lines.find((l) => l.startsWith(`${node.name} `));
+    return `node ${node.name} never went Ready (${listed ? `Ready=${listed.split(" ")[1] || "unknown"}` : "it never registered"}); the end of its kubelet log (/var/log/kubernetes/kubelet.log):\n${tail ?? "(no log)"}`;
+  });
+  return new LabbookError(parts.join("\n"));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
