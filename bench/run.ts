@@ -3,6 +3,7 @@
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { benchCluster, type Figure } from "./cluster.bench.ts";
 import { benchGrade } from "./grade.bench.ts";
+import { benchKubernetes, benchKubernetesBuild } from "./kubernetes.bench.ts";
 import { benchLabs } from "./labs.bench.ts";
 import { benchNotebook } from "./notebook.bench.ts";
 import { benchVagrant } from "./vagrant.bench.ts";
@@ -20,6 +21,9 @@ try {
   if (wanted("cluster")) figures.push(...(await benchCluster({ clusterRuns: quick ? 3 : 15, commandRuns: quick ? 50 : 300 })));
   if (wanted("notebook")) figures.push(...(await benchNotebook(quick ? 1 : 3)));
   if (wanted("labs")) figures.push(...(await benchLabs(quick ? 1 : 2)));
+  if (wanted("kubernetes")) figures.push(...(await benchKubernetes(quick ? 2 : 5)));
+  // Minutes each (a warm and a cold build): only when asked for by name.
+  if (wantedByName("kubernetes-build")) figures.push(...(await benchKubernetesBuild()));
   if (wanted("grade")) figures.push(...(await benchGrade(quick ? 10 : 50, quick ? 10 : 50, quick ? 4 : 10)));
   if (wantedByName("vagrant")) figures.push(...(await benchVagrant(quick ? 30 : 200)));
 } finally {

@@ -4,7 +4,8 @@
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
 #   sudo infra/setup.sh vagrant installs Vagrant, libvirt and qemu too, then proves the Vagrant backend
 #                               offline: box build, 2 VMs, labs 02 and 03 on them (npm run test:vagrant)
-# Everything it installs comes from apt (infra/packages.txt) and npm (package-lock.json).
+# Everything it installs comes from apt (infra/packages.txt), npm (package-lock.json) and, for Kubernetes,
+# the Go module proxy (infra/go/, built into /var/cache/labbook by `labbook kubernetes build`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -95,6 +96,16 @@ fi
 say "using node $("$NODE" --version) at $NODE"
 # The SDK notebooks import, as JavaScript and declarations (tslab cannot read our .ts sources).
 npm run --silent build
+
+# Kubernetes (labbook up --kubernetes, and the labs that declare it) is built here from the Go module proxy:
+# kube-apiserver, kubelet and the rest in one binary, CoreDNS, flanneld, flannel's CNI plugin and the pod
+# images. The build is cached by its inputs in /var/cache/labbook (outside the checkout, so a fresh clone
+# reuses it), and Go's own cache keeps a rebuild short: about 7 minutes the first time on 2 cores.
+if [ "$MODE" != deps ] && [ "$MODE" != vagrant ]; then
+  if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
+  command -v go >/dev/null || die "Kubernetes is built from Go modules and needs Go 1.26 or newer on PATH (Debian 12's golang-go is too old): install it from https://go.dev/dl and run again"
+  "$NODE" bin/labbook.js kubernetes build
+fi
 
 # The `labbook` command, bound to this checkout and this Node.js (which may be the local one).
 if [ -d /usr/local/bin ] && { [ ! -e /usr/local/bin/labbook ] || grep -q 'labbook setup' /usr/local/bin/labbook; }; then

@@ -32,6 +32,21 @@ export interface ClusterStatus {
   state: "up" | "degraded" | "down" | "starting";
   createdAt: string;
   nodes: NodeStatus[];
+  /** Present when the cluster runs Kubernetes. */
+  kubernetes?: KubernetesStatus;
+}
+
+export interface KubernetesStatus {
+  /** The release it runs, e.g. "v1.35.4". */
+  version: string;
+  /**
+   * What the apiserver said to `/readyz` just now: "ready", "not ready" (it answered, but some of its
+   * checks fail), or "not answering" (no answer within 2 s). Absent when it was not asked: the cluster
+   * is not up yet, or its control-plane node is not running.
+   */
+  apiserver?: "ready" | "not ready" | "not answering";
+  /** Why it is not ready or not answering, and where its log is. */
+  detail?: string;
 }
 
 export interface DownReport {

@@ -3,10 +3,14 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { privateDirs } from "../backend/netns/node-files.ts";
 import { stateRoot } from "../backend/netns/state.ts";
 import { NODE_LIMITS, limitSupport } from "../backend/netns/cgroups.ts";
 import { kvmUsable } from "../backend/vagrant/vm-host.ts";
+import { LabbookError } from "../errors.ts";
+import { cacheRoot, currentBuild, goVersion, type KubernetesBuild } from "../kubernetes/build.ts";
+import { KUBERNETES_VERSION, MINIMUM_GO } from "../kubernetes/versions.ts";
 import { JUPYTER_PACKAGES_FILE, PACKAGES_FILE, VAGRANT_PACKAGES_FILE, requiredPackages } from "./packages.ts";
 
 export interface CheckResult {
@@ -146,4 +150,125 @@ export function runAllChecks(): CheckResult[] {
   // Without root, the namespace probes can only fail for that reason: say it once.
   if (!root.ok) return base;
   return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse(), checkNodeLimits(), checkVirtualization()];
+}
+
+// Kubernetes (labbook up --kubernetes). The embedded cluster runs without it, so what is missing here is a
+// warning: doctor passes, and says what `up --kubernetes` would need. Covered elsewhere, not repeated:
+// containerd and runc (infra/packages.txt, "Debian packages"), the vxlan device flannel makes ("kernel:
+// vxlan", the same probe), iptables' nat, filter and raw tables for kube-proxy ("kernel: iptables").
+
+/** Where a Go that infra/setup.sh would find, but PATH does not, usually is. */
+const LOCAL_GO = "/usr/local/go/bin/go";
+const GO_FIX = `install Go ${MINIMUM_GO} or newer from https://go.dev/dl into /usr/local/go (Debian 12's golang-go is 1.19, too old), then: export PATH=/usr/local/go/bin:$PATH`;
+/** What kubelet checks for at start (cgroup v1), and pids for pods' process limits. */
+export const KUBERNETES_CGROUP_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "pids"] as const;
+
+/** Go's version, or goVersion()'s error (which names the fix). */
+async function askGo(): Promise<{ version: string } | { error: LabbookError }> {
+  try {
+    return { version: await goVersion() };
+  } catch (error) {
+    if (error instanceof LabbookError) return { error };
+    throw error;
+  }
+}
+
+/** Go builds Kubernetes; only a rebuild needs it once the build exists. */
+export async function checkGo(build = currentBuild(), go?: Awaited<ReturnType<typeof askGo>>): Promise<CheckResult> {
+  const name = "Kubernetes: Go toolchain";
+  const answer = go ?? (await askGo());
+  if ("version" in answer) return { name, ok: true, detail: `Go ${answer.version} (${MINIMUM_GO} or newer builds Kubernetes ${KUBERNETES_VERSION})` };
+  const onlyOffPath = !/ this machine has Go /.test(answer.error.message) && existsSync(LOCAL_GO);
+  const built = build ? `; only a rebuild needs Go: the build in ${build.dir} runs without it` : "";
+  return {
+    name,
+    ok: false,
+    warning: true,
+    detail: `${onlyOffPath ? `${LOCAL_GO} is installed but not on PATH` : answer.error.message}${built}`,
+    fix: onlyOffPath ? "export PATH=/usr/local/go/bin:$PATH" : GO_FIX,
+  };
+}
+
+const BUILD_FIX = "labbook kubernetes build";
+/** A complete build whose files went missing is not rebuilt without --force. */
+const REBUILD_FIX = "labbook kubernetes build --force";
+
+/**
+ * The build `labbook up --kubernetes` runs (the newest complete one of the pinned version, as requireBuild
+ * finds it); with `go` given, also whether it was built from this checkout's inputs.
+ */
+export function checkKubernetesBuild(go?: string): CheckResult {
+  const name = `Kubernetes: ${KUBERNETES_VERSION} build`;
+  const build = currentBuild();
+  const where = join(cacheRoot(), "kubernetes");
+  if (!build) return { name, ok: false, warning: true, detail: `not built in ${where}: labbook up --kubernetes cannot start (the first build takes about 7 minutes on 2 cores)`, fix: BUILD_FIX };
+  const missing = Object.values(build.bin).filter((file) => !existsSync(file));
+  if (missing.length) return { name, ok: false, warning: true, detail: `${build.dir} lacks ${missing.join(", ")}`, fix: REBUILD_FIX };
+  if (go && !currentBuild(go)) {
+    return { name, ok: false, warning: true, detail: `${build.dir} is not the build of this checkout's inputs (its pins, runner/kubernetes/build.ts and infra/go/, with Go ${go}, make another key); labbook up --kubernetes runs it as it is`, fix: BUILD_FIX };
+  }
+  return { name, ok: true, detail: build.dir };
+}
+
+/** The pod images (images.json): there is no registry, each node imports them from these archives. */
+export function checkKubernetesImages(build: KubernetesBuild | undefined = currentBuild()): CheckResult {
+  const name = "Kubernetes: images";
+  if (!build) return { name, ok: false, warning: true, detail: "no build to hold them", fix: BUILD_FIX };
+  if (build.images.length === 0) return { name, ok: false, warning: true, detail: `${join(build.dir, "images.json")} lists no images`, fix: REBUILD_FIX };
+  const missing = build.images.filter((image) => !existsSync(image.archive));
+  if (missing.length) return { name, ok: false, warning: true, detail: `missing ${missing.map((i) => `${i.ref} (${i.archive})`).join(", ")}`, fix: REBUILD_FIX };
+  return { name, ok: true, detail: build.images.map((i) => i.ref).join(", ") };
+}
+
+/** containerd's overlayfs snapshotter (kubernetes/node-files.ts) mounts overlay for every container. */
+export function checkOverlayFilesystem(filesystems = readFileSync("/proc/filesystems", "utf8")): CheckResult {
+  const name = "Kubernetes: kernel overlay filesystem";
+  const ok = filesystems.split("\n").some((line) => line.trim().split(/\s+/).at(-1) === "overlay");
+  return ok ? { name, ok, detail: "in /proc/filesystems" } : { name, ok, warning: true, detail: "no overlay in /proc/filesystems: containerd cannot unpack the pods' images", fix: "modprobe overlay" };
+}
+
+/** kubelet and flannel need bridged pod traffic to pass iptables: br_netfilter's bridge-nf-call-iptables. */
+export function checkBrNetfilter(dir = "/proc/sys/net/bridge"): CheckResult {
+  const name = "Kubernetes: kernel br_netfilter";
+  return existsSync(join(dir, "bridge-nf-call-iptables"))
+    ? { name, ok: true, detail: `${dir} present` }
+    : {
+        name,
+        ok: false,
+        warning: true,
+        detail: `no ${dir}: pods on a node's bridge would bypass kube-proxy's rules (loading it makes every network namespace's bridged traffic, the host's too, pass iptables)`,
+        fix: "modprobe br_netfilter",
+      };
+}
+
+/** The cgroup v1 hierarchies each Kubernetes node mounts for itself (node-kubernetes.sh), from /proc/mounts. */
+export function checkCgroupControllers(mounts = readFileSync("/proc/self/mounts", "utf8")): CheckResult {
+  const name = `Kubernetes: cgroup v1 controllers (${KUBERNETES_CGROUP_CONTROLLERS.join(", ")})`;
+  const mounted = new Set(
+    mounts
+      .split("\n")
+      .map((line) => line.split(" "))
+      .filter((fields) => fields[2] === "cgroup")
+      .flatMap((fields) => (fields[3] ?? "").split(",")),
+  );
+  const missing = KUBERNETES_CGROUP_CONTROLLERS.filter((c) => !mounted.has(c));
+  if (missing.length === 0) return { name, ok: true, detail: "mounted" };
+  // Only cgroup v2 at /sys/fs/cgroup: its controllers cannot be mounted as v1 hierarchies beside it.
+  const unifiedOnly = mounts.split("\n").some((line) => / \/sys\/fs\/cgroup cgroup2 /.test(line));
+  return {
+    name,
+    ok: false,
+    warning: true,
+    detail: `not mounted as cgroup v1: ${missing.join(", ")}; each Kubernetes node mounts these hierarchies for its kubelet, which will not start without them`,
+    fix: unifiedOnly
+      ? "boot with cgroup v1 (kernel command line: systemd.unified_cgroup_hierarchy=0); labbook's Kubernetes nodes mount cgroup v1 hierarchies"
+      : missing.map((c) => `mkdir -p /sys/fs/cgroup/${c} && mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join(" && "),
+  };
+}
+
+/** What `labbook up --kubernetes` needs; warnings only (see above). */
+export async function checkKubernetes(): Promise<CheckResult[]> {
+  const build = currentBuild();
+  const go = await askGo();
+  return [await checkGo(build, go), checkKubernetesBuild("version" in go ? go.version : undefined), checkKubernetesImages(build), checkOverlayFilesystem(), checkBrNetfilter(), checkCgroupControllers()];
 }

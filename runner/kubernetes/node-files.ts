@@ -1,5 +1,6 @@
 // The files a Kubernetes node starts with, as one archive that the node extracts into its own root:
 // credentials, and the configuration of containerd, kubelet, kube-proxy, flannel and the CNI plugin.
+import { stringify } from "yaml";
 import type { TarEntry } from "../backend/netns/tar.ts";
 import type { TopologyNode } from "../topology/types.ts";
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, FLANNEL_BACKEND, POD_CIDR, type KubernetesLayout } from "./layout.ts";
@@ -54,29 +55,30 @@ const FLANNEL_NET_CONF = `{
 }
 `;
 
-function kubeletConfig(): string {
-  return `apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-authentication:
-  anonymous: {enabled: false}
-  webhook: {enabled: true}
-  x509: {clientCAFile: /etc/kubernetes/pki/ca.crt}
-authorization: {mode: Webhook}
-containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
-clusterDNS: [${DNS_SERVICE_IP}]
-clusterDomain: ${CLUSTER_DOMAIN}
-staticPodPath: /etc/kubernetes/manifests
-# This machine has cgroup v1; kubelet refuses it from 1.35 on unless told otherwise.
-cgroupDriver: cgroupfs
-failCgroupV1: false
-failSwapOn: false
-# The nodes share the machine's disks and memory: never evict or collect images for lack of them (as kind does).
-imageGCHighThresholdPercent: 100
-evictionHard: {nodefs.available: "0%", nodefs.inodesFree: "0%", imagefs.available: "0%"}
-serializeImagePulls: false
-rotateCertificates: false
-healthzBindAddress: 127.0.0.1
-`;
+/** labbook's KubeletConfiguration, with the topology's fields (kubernetes.kubelet) over it. */
+function kubeletConfig(overrides: Record<string, unknown> = {}): string {
+  const config = {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: "/etc/kubernetes/pki/ca.crt" } },
+    authorization: { mode: "Webhook" },
+    containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
+    clusterDNS: [DNS_SERVICE_IP],
+    clusterDomain: CLUSTER_DOMAIN,
+    staticPodPath: "/etc/kubernetes/manifests",
+    // This machine has cgroup v1; kubelet refuses it from 1.35 on unless told otherwise.
+    cgroupDriver: "cgroupfs",
+    failCgroupV1: false,
+    failSwapOn: false,
+    // The nodes share the machine's disks and memory: never evict or collect images for lack of them (as kind does).
+    imageGCHighThresholdPercent: 100,
+    evictionHard: { "nodefs.available": "0%", "nodefs.inodesFree": "0%", "imagefs.available": "0%" },
+    serializeImagePulls: false,
+    rotateCertificates: false,
+    healthzBindAddress: "127.0.0.1",
+    ...overrides,
+  };
+  return stringify(config);
 }
 
 function kubeProxyConfig(node: TopologyNode): string {
@@ -92,7 +94,7 @@ conntrack: {maxPerCore: 0, min: 0}
 }
 
 /** Everything node `node` extracts into its root before its Kubernetes parts start. */
-export function nodeFiles(layout: KubernetesLayout, node: TopologyNode, credentials: ClusterCredentials): TarEntry[] {
+export function nodeFiles(layout: KubernetesLayout, node: TopologyNode, credentials: ClusterCredentials, kubelet?: Record<string, unknown>): TarEntry[] {
   const controlPlane = node.name === layout.controlPlane.name;
   const pki = Object.entries(credentials.pki).filter(([name]) => controlPlane || name === "ca.crt");
   return [
@@ -105,7 +107,7 @@ export function nodeFiles(layout: KubernetesLayout, node: TopologyNode, credenti
     ...(controlPlane
       ? [file("/etc/kubernetes/super-admin.conf", credentials.superAdmin, 0o600), file("/etc/kubernetes/controller-manager.conf", credentials.controllerManager, 0o600), file("/etc/kubernetes/scheduler.conf", credentials.scheduler, 0o600)]
       : []),
-    file("/var/lib/kubelet/config.yaml", kubeletConfig()),
+    file("/var/lib/kubelet/config.yaml", kubeletConfig(kubelet)),
     file("/var/lib/kube-proxy/config.yaml", kubeProxyConfig(node)),
     file("/etc/containerd/config.toml", CONTAINERD_CONFIG),
     // Installed into /etc/cni/net.d once flanneld has leased the node's subnet (node-kubernetes.sh), as

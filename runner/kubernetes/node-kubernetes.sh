@@ -10,11 +10,15 @@ LOGS=/var/log/kubernetes
 PKI=/etc/kubernetes/pki
 export KUBECONFIG=/etc/kubernetes/admin.conf
 
-# `start NAME COMMAND...`: a daemon of the node, in a session of its own, its output in $LOGS/NAME.log.
+# `start NAME COMMAND...`: a daemon of the node, in a session of its own, its output in $LOGS/NAME.log,
+# with the node's environment rather than the host's: a TMPDIR of labbook's (its tests set one) does not
+# exist in a node, and runc's `kubectl exec` would fail on it. LABBOOK_OWNER is the marker that finds a
+# cluster's processes after a crash (netns/procfs.ts): it stays.
 start() {
   name=$1
   shift
-  setsid -f "$@" </dev/null >"$LOGS/$name.log" 2>&1
+  setsid -f env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    LABBOOK_OWNER="${LABBOOK_OWNER:-}" "$@" </dev/null >"$LOGS/$name.log" 2>&1
 }
 
 # `fail WHAT LOG`: the reason, with the tail of the log that says why.
@@ -32,6 +36,18 @@ wait_for() {
     tries=$((tries - 1))
     [ "$tries" -gt 0 ] || fail "$what did not come up" "$log"
     sleep 0.05
+  done
+}
+
+# `ports_free PORT...`: as kubeadm's preflight, a port another program of the node already listens on
+# is named with that program, instead of a component failing later on "address already in use".
+ports_free() {
+  for port in "$@"; do
+    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | head -n 1)
+    if [ -n "$holder" ]; then
+      echo "$NODE_NAME: port $port is already in use there (${holder##* }); Kubernetes needs it: stop what listens on it, or start Kubernetes on a fresh cluster" >&2
+      exit 1
+    fi
   done
 }
 
@@ -73,7 +89,9 @@ prepare)
   # What kubeadm's preflight asks of a node, in the node's own network namespace.
   echo 1 >/proc/sys/net/ipv4/ip_forward
   echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+  ;;
 
+runtime)
   start containerd containerd --config /etc/containerd/config.toml
   wait_for containerd "$LOGS/containerd.log" 20 ctr version
   # The images labbook built: there is no registry to pull from.
@@ -86,6 +104,7 @@ prepare)
   ;;
 
 control-plane)
+  ports_free 2379 2380 2381 6443 10257 10259
   start etcd etcd --name "$NODE_NAME" --data-dir /var/lib/etcd \
     --listen-client-urls https://127.0.0.1:2379 --advertise-client-urls https://127.0.0.1:2379 \
     --listen-peer-urls https://127.0.0.1:2380 --initial-advertise-peer-urls https://127.0.0.1:2380 \
@@ -125,6 +144,7 @@ control-plane)
   ;;
 
 node)
+  ports_free 10248 10249 10250 10256
   start kubelet kubelet --config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf \
     --node-ip="$NODE_IP" --hostname-override="$NODE_NAME"
   start kube-proxy kube-proxy --config=/var/lib/kube-proxy/config.yaml
@@ -133,7 +153,7 @@ node)
 flannel)
   # Once the controller manager has given the node its pod CIDR: flanneld leases exactly that subnet
   # and exits if there is none yet.
-  NODE_NAME=$NODE_NAME start flanneld flanneld --kube-subnet-mgr --kubeconfig-file=/etc/kubernetes/flannel.conf \
+  start flanneld env NODE_NAME="$NODE_NAME" flanneld --kube-subnet-mgr --kubeconfig-file=/etc/kubernetes/flannel.conf \
     --iface=eth0 --ip-masq
   wait_for "flanneld's subnet lease" "$LOGS/flanneld.log" 30 test -s /run/flannel/subnet.env
   cp /etc/kube-flannel/cni-conf.json /etc/cni/net.d/10-flannel.conflist

@@ -30,6 +30,8 @@ export interface KubernetesStartOptions {
   credentialsDir: string;
   nodes: NodeRunner;
   onProgress?: (message: string) => void;
+  /** KubeletConfiguration fields over labbook's (the topology's kubernetes.kubelet). */
+  kubelet?: Record<string, unknown>;
   /** How long nodes may take to be Ready and DNS to answer. */
   readyTimeoutMs?: number;
 }
@@ -67,21 +69,18 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
     build.images.find((i) => i.ref.includes("coredns"))?.ref ?? "labbook/coredns:1",
   );
   const archiveFor = (node: TopologyNode) => {
-    const files = nodeFiles(layout, node, credentials);
+    const files = nodeFiles(layout, node, credentials, options.kubelet);
     if (node.name === layout.controlPlane.name) files.push({ path: "etc/kubernetes/addons.yaml", type: "file", mode: 0o644, content: addons });
     return tarArchive(files);
   };
 
   onProgress(`starting containerd on ${layout.nodes.length} nodes and the control plane on ${layout.controlPlane.name}`);
   const controlPlane = layout.controlPlane;
+  await timed("node files", () => Promise.all(layout.nodes.map((node) => phase(node, "prepare", archiveFor(node)))));
+  // The control plane needs no container runtime: it starts while every node imports its images.
   await Promise.all([
-    ...layout.nodes
-      .filter((n) => n.name !== controlPlane.name)
-      .map((node) => timed(`containerd and images (${node.name})`, () => phase(node, "prepare", archiveFor(node)))),
-    (async () => {
-      await timed(`containerd and images (${controlPlane.name})`, () => phase(controlPlane, "prepare", archiveFor(controlPlane)));
-      await timed("etcd and control plane", () => phase(controlPlane, "control-plane"));
-    })(),
+    ...layout.nodes.map((node) => timed(`containerd and images (${node.name})`, () => phase(node, "runtime"))),
+    timed("etcd and control plane", () => phase(controlPlane, "control-plane")),
   ]);
 
   onProgress("starting kubelet and kube-proxy on every node");

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import type { Ajv as AjvCore } from "ajv";
 import type { ValidateFunction } from "ajv";
 import { LabbookError } from "../errors.ts";
-import { privilegedReason } from "./privileged.ts";
+import { kubernetesRequired, privilegedReason } from "./privileged.ts";
 import { cellMetadata, isRunnable } from "./roles.ts";
 import type { Notebook } from "./types.ts";
 
@@ -70,6 +70,7 @@ export function readNotebook(path: string): Notebook {
     labbookIds.set(id, index);
   }
   privilegedReason(notebook, path);
+  kubernetesRequired(notebook, path);
   return notebook;
 }
 

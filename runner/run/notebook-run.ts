@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { readNotebook, writeNotebook } from "../notebook/read.ts";
-import { privilegedReason } from "../notebook/privileged.ts";
+import { kubernetesRequired, privilegedReason } from "../notebook/privileged.ts";
 import { cellMetadata, GRADING_ONLY, isRunnable } from "../notebook/roles.ts";
 import { sourceText, type Cell, type CodeCell, type ErrorOutput, type Notebook } from "../notebook/types.ts";
 import type { Message } from "../kernel/wire.ts";
@@ -91,6 +91,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
   const started = Date.now();
   const notebook = readNotebook(path);
   const privileged = privilegedReason(notebook, path);
+  const kubernetes = kubernetesRequired(notebook, path);
   mkdirSync(options.outDir, { recursive: true });
   const executedPath = join(options.outDir, basename(path));
   const title = notebookTitle(notebook, path);
@@ -131,7 +132,7 @@ export async function runNotebook(path: string, options: NotebookRunOptions): Pr
     await release(options.clusterName);
   });
   // The kernel warms up (about 2 s) while the cluster starts.
-  clusterPromise = fresh ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true, hide: hidden, ...(privileged ? { privileged } : {}) }) : Cluster.attach(options.clusterName, options.backend);
+  clusterPromise = fresh ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true, hide: hidden, ...(privileged ? { privileged } : {}), ...(kubernetes ? { kubernetes } : {}) }) : Cluster.attach(options.clusterName, options.backend);
   const [clusterUp, kernel] = await Promise.allSettled([clusterPromise, session.start()]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {
     session.kill();

@@ -27,11 +27,12 @@ async function open(): Promise<Cluster> {
  * container named c1) would break the next. A lab's setup asks for a fresh one; headless, the
  * run's cluster is fresh already, and in Jupyter the shared cluster is rebuilt (about 0.3 s).
  */
-async function recreate(privileged: string | undefined): Promise<Cluster> {
+async function recreate(privileged: string | undefined, kubernetes: boolean): Promise<Cluster> {
   const backend = getBackend();
   const started = Date.now();
   await backend.down(DEFAULT_CLUSTER_NAME);
-  const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME, ...(privileged ? { privileged } : {}) });
+  if (kubernetes) console.log(`labbook: starting "${DEFAULT_CLUSTER_NAME}" with Kubernetes (about 15 s)`);
+  const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME, ...(privileged ? { privileged } : {}), ...(kubernetes ? { kubernetes } : {}) });
   if (privileged) console.log(`labbook: root in these nodes is root of this machine: ${privileged}`);
   console.log(`labbook: this lab starts on a clean cluster: "${DEFAULT_CLUSTER_NAME}" rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s (what earlier labs built is gone)`);
   return fresh;
@@ -45,6 +46,11 @@ export interface ClusterOptions {
    * so; headless, the runner makes it from the notebook's metadata.labbook.privileged, which must agree.
    */
   privileged?: string;
+  /**
+   * The lab runs on Kubernetes. In Jupyter a fresh cluster is started with it (labbook up --kubernetes);
+   * headless, the runner does so from the notebook's metadata.labbook.kubernetes, which must agree.
+   */
+  kubernetes?: boolean;
 }
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
@@ -56,7 +62,7 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
     const opening = rebuild
       ? previous.catch(() => undefined).then((old) => {
           old?.close();
-          return recreate(options.privileged);
+          return recreate(options.privileged, options.kubernetes === true);
         })
       : open();
     current = opening.catch((error: unknown) => {
@@ -64,7 +70,16 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
       throw error;
     });
   }
-  return options.privileged === undefined ? current : current.then((c) => ensureMachineRoot(c, options.privileged!));
+  return current.then((c) => {
+    if (options.privileged !== undefined) ensureMachineRoot(c, options.privileged);
+    if (options.kubernetes === true && !c.has("kubernetes")) {
+      throw new LabbookError(
+        `cluster "${c.name}" runs no Kubernetes, and this lab needs it: give the notebook metadata.labbook.kubernetes = true, ` +
+          `or in Jupyter call cluster({ fresh: true, kubernetes: true }) first (or run "labbook up --kubernetes")`,
+      );
+    }
+    return c;
+  });
 }
 
 /** A lab that needs root of the machine in its nodes gets it, or a clear error instead of GlusterFS's own. */

@@ -18,6 +18,20 @@ export const topologySchema = {
         internet: { type: "string", description: "a stand-in internet host behind the gateway, at a documentation address" },
       },
     },
+    kubernetes: {
+      description: "run Kubernetes on the cluster (as labbook up --kubernetes): true, or its settings",
+      oneOf: [
+        { type: "boolean" },
+        {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            version: { type: "string", description: "the release; labbook builds one (runner/kubernetes/versions.ts)" },
+            kubelet: { type: "object", description: "KubeletConfiguration fields that override labbook's, e.g. maxPods" },
+          },
+        },
+      ],
+    },
     nodes: {
       type: "array",
       minItems: 1,

@@ -14,4 +14,12 @@ export interface Topology {
   /** `internet`: a stand-in "internet" host behind the gateway (RFC 5737 address), when configured. */
   network: { cidr: string; gateway: string; prefix: number; internet?: string };
   nodes: TopologyNode[];
+  /** Kubernetes runs on the cluster: `kubernetes:` in the topology file, or `labbook up --kubernetes`. */
+  kubernetes?: KubernetesSettings;
+}
+
+export interface KubernetesSettings {
+  version: string;
+  /** KubeletConfiguration fields that override labbook's own. */
+  kubelet?: Record<string, unknown>;
 }

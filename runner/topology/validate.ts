@@ -1,5 +1,6 @@
 import { formatIpv4, isDocumentationAddress, isHostAddress, isPrivateCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import type { Topology, TopologyNode } from "./types.ts";
+import { KUBERNETES_VERSION } from "../kubernetes/versions.ts";
 
 export interface TopologyProblem {
   /** Dotted path of the offending field, e.g. "nodes.2.ip". */
@@ -10,6 +11,7 @@ export interface TopologyProblem {
 export interface RawTopology {
   network: { cidr: string; gateway: string; internet?: string };
   nodes: Array<{ name: string; ip: string; roles?: string[]; memory?: number; cpus?: number }>;
+  kubernetes?: boolean | { version?: string; kubelet?: Record<string, unknown> };
 }
 
 /** Rules that relate fields to each other; the JSON schema has already checked the shape. */
@@ -36,6 +38,11 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
     else if (!isDocumentationAddress(internet)) problems.push({ path: "network.internet", message: `${raw.network.internet} is not in a documentation range (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)` });
   }
 
+  const kubernetes = raw.kubernetes === true ? {} : raw.kubernetes === false ? undefined : raw.kubernetes;
+  if (kubernetes?.version !== undefined && kubernetes.version.replace(/^v?/, "v") !== KUBERNETES_VERSION) {
+    problems.push({ path: "kubernetes.version", message: `labbook builds and runs Kubernetes ${KUBERNETES_VERSION} only, not ${kubernetes.version} (the newest release that runs on this machine's cgroup v1 with Debian's containerd 1.6; see runner/kubernetes/versions.ts): remove the version or set it to ${KUBERNETES_VERSION}` });
+  }
+
   const names = new Map<string, number>();
   const ips = new Map<number, number>();
   raw.nodes.forEach((node, index) => {
@@ -59,6 +66,7 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
     source,
     network: { cidr: raw.network.cidr, gateway: raw.network.gateway, prefix: cidr?.prefix ?? 24, ...(raw.network.internet === undefined ? {} : { internet: raw.network.internet }) },
     nodes: raw.nodes.map((n) => ({ name: n.name, ip: n.ip, roles: n.roles ?? [], memory: n.memory ?? 1024, cpus: n.cpus ?? 1 })),
+    ...(kubernetes ? { kubernetes: { version: KUBERNETES_VERSION, ...(kubernetes.kubelet ? { kubelet: kubernetes.kubelet } : {}) } } : {}),
   };
   return { topology, problems };
 }

@@ -1,7 +1,8 @@
 // The host's root network namespace as labbook must leave it: links, addresses,
-// routes, rules, iptables, forwarding sysctls, named netns and mounts.
+// routes, rules, iptables, forwarding sysctls, named netns and mounts; and the machine-wide settings
+// that Kubernetes' components (kubelet, kube-proxy, flannel, containerd) would write if they could.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 
 export type HostSnapshot = Record<string, string>;
 
@@ -42,7 +43,76 @@ function sysctls(dir: string): string {
     .join("\n");
 }
 
+/**
+ * Machine-wide settings Kubernetes' components touch. kubelet writes the first six at start (a node binds
+ * files of its own over them: kubernetes/node-kubernetes.sh); kube-proxy would size conntrack (maxPerCore 0
+ * keeps it off: nf_conntrack_max and the hash size); containerd, kubelet and the pods raise limits that are
+ * the whole machine's (pids, inotify, files, maps, keys). A setting whose module is not loaded
+ * (nf_conntrack, br_netfilter) is recorded as absent: loading it would show as a change too.
+ */
+const MACHINE_SETTINGS = [
+  "/proc/sys/vm/overcommit_memory",
+  "/proc/sys/vm/panic_on_oom",
+  "/proc/sys/kernel/panic",
+  "/proc/sys/kernel/panic_on_oops",
+  "/proc/sys/kernel/keys/root_maxkeys",
+  "/proc/sys/kernel/keys/root_maxbytes",
+  "/proc/sys/net/netfilter/nf_conntrack_max",
+  "/proc/sys/net/nf_conntrack_max",
+  "/sys/module/nf_conntrack/parameters/hashsize",
+  "/proc/sys/kernel/pid_max",
+  "/proc/sys/fs/inotify/max_user_watches",
+  "/proc/sys/fs/inotify/max_user_instances",
+  "/proc/sys/fs/file-max",
+  "/proc/sys/vm/max_map_count",
+  "/proc/sys/kernel/keys/maxkeys",
+  "/proc/sys/kernel/keys/maxbytes",
+];
+
+/** Per network namespace: these are the root namespace's values, which kubeadm's preflight would have set. */
+const ROOT_NETNS_SETTINGS = ["/proc/sys/net/core/somaxconn", "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/bridge/bridge-nf-call-iptables"];
+
+/** `path=value` per setting, "absent" where the kernel has no such setting. */
+function settings(paths: string[]): string {
+  return paths
+    .map((path) => {
+      if (!existsSync(path)) return `${path}=absent`;
+      try {
+        return `${path}=${readFileSync(path, "utf8").trim()}`;
+      } catch (error) {
+        return `${path}=<unreadable: ${(error as NodeJS.ErrnoException).code}>`;
+      }
+    })
+    .join("\n");
+}
+
+/** The inode number of the kernel's initial PID namespace (PROC_PID_INIT_INO, include/linux/proc_ns.h): fixed. */
+const INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
+function namespaceOf(pid: number | "self", kind: string): string {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/${kind}`);
+  } catch (error) {
+    return `unreadable /proc/${pid}/ns/${kind} (${(error as NodeJS.ErrnoException).code})`;
+  }
+}
+
+/**
+ * The snapshot reads /proc/sys/net, ip and iptables in its own network namespace, and mountinfo in its own
+ * mount namespace: only in the host's root ones does it see the host. In the initial PID namespace, PID 2 is
+ * kthreadd, whose namespaces are the kernel's initial ones (PID 1's may be unreadable even to root).
+ */
+export function assertRootNamespaces(): void {
+  const pid = namespaceOf("self", "pid");
+  const wrong =
+    pid !== INITIAL_PID_NAMESPACE || readFileSync("/proc/2/comm", "utf8").trim() !== "kthreadd"
+      ? [`pid (${pid}, not ${INITIAL_PID_NAMESPACE})`]
+      : ["net", "mnt", "user"].filter((kind) => namespaceOf("self", kind) !== namespaceOf(2, kind)).map((kind) => `${kind} (${namespaceOf("self", kind)}, not ${namespaceOf(2, kind)})`);
+  if (wrong.length) throw new Error(`the host snapshot must be taken in the host's root namespaces; this process is in other ones: ${wrong.join(", ")}`);
+}
+
 export function snapshotHost(): HostSnapshot {
+  assertRootNamespaces();
   return {
     links: ipJson(["link", "show"], ["ifname", "flags", "mtu", "address", "master", "link_type", "linkinfo"]),
     addresses: ipJson(["addr", "show"], ["ifname", "addr_info"]),
@@ -60,6 +130,8 @@ export function snapshotHost(): HostSnapshot {
       .map((line) => line.split(" ").slice(4, 5).concat(line.split(" - ")[1] ?? "").join(" "))
       .sort()
       .join("\n"),
+    machineSettings: settings(MACHINE_SETTINGS),
+    rootNetnsSettings: settings(ROOT_NETNS_SETTINGS),
   };
 }
 

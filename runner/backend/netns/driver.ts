@@ -11,6 +11,7 @@ import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { requireBuild } from "../../kubernetes/build.ts";
+import { assertInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
 import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
@@ -98,7 +99,9 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     }
     assertPrerequisites();
     // Before any node exists: a cluster that cannot run Kubernetes fails at once, naming the fix.
+    kubernetes ||= topology.kubernetes !== undefined;
     const build = kubernetes ? requireBuild() : undefined;
+    if (build) assertInotifyRoom(topology.nodes.length);
     if (kubernetes) privileged ??= KUBERNETES_PRIVILEGED;
     ensureStateRoot();
     await this.sweepLeftovers();
@@ -132,6 +135,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       if (build) {
         const phases = await startKubernetes({
           layout: kubernetesLayout(name, topology),
+          ...(topology.kubernetes?.kubelet ? { kubelet: topology.kubernetes.kubelet } : {}),
           build,
           credentialsDir: join(clusterDir(name), "kubernetes"),
           nodes: this.nodeRunner(state),
@@ -300,7 +304,39 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const worldUp = state.world !== undefined && isRunning(state.world);
     let summary: ClusterStatus["state"] = running === 0 && !worldUp ? "down" : running === nodes.length && worldUp ? "up" : "degraded";
     if (state.phase === "starting" && isRunning(state.owner)) summary = "starting";
-    return { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
+    const status: ClusterStatus = { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
+    if (!state.kubernetes) return status; // no process started: status stays instant without Kubernetes
+    status.kubernetes = { version: state.kubernetes.version };
+    // Once up, with its control-plane node running: does the apiserver answer? kubectl in that node,
+    // entered from the host (no SSH), with the node's admin kubeconfig; 2 s at most, killed inside the node.
+    const controlPlane = kubernetesLayout(name, state.topology).controlPlane.name;
+    const holder = state.nodes[controlPlane];
+    if (state.phase !== "up" || !holder || !nodes.find((n) => n.name === controlPlane)?.running) return status;
+    const probe = ["timeout", "-s", "KILL", "2", "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "--request-timeout=1500ms", "get", "--raw", "/readyz"];
+    const command = inCgroups(state.cgroups[controlPlane] ?? [], "nsenter", ["-t", String(namespacesOf(holder)), "-a", ...asNodeProcess(probe[0]!, probe.slice(1), keptCapabilities(state))]);
+    const answer = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(...command, {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", [MARKER_VARIABLE]: markerFor(name) },
+      });
+      let output = "";
+      const collect = (chunk: string) => (output = (output + chunk).slice(-4000));
+      child.stdout.setEncoding("utf8").on("data", collect);
+      child.stderr.setEncoding("utf8").on("data", collect);
+      // The node's `timeout` ends kubectl; this only guards against nsenter itself hanging.
+      const guard = setTimeout(() => child.kill("SIGKILL"), 3000);
+      child.once("error", (error) => (clearTimeout(guard), resolve({ code: -1, output: `cannot run nsenter: ${error.message}` })));
+      child.once("close", (code) => (clearTimeout(guard), resolve({ code, output })));
+    });
+    const log = `${nodeDir(name, controlPlane)}/log/kubernetes/kube-apiserver.log`;
+    if (answer.code === 0 && /(^|\n)ok\s*$/.test(answer.output)) status.kubernetes.apiserver = "ready";
+    else if (answer.code === 137 || answer.code === null) status.kubernetes = { ...status.kubernetes, apiserver: "not answering", detail: `no answer from ${controlPlane}'s apiserver within 2 s; its log: ${log}` };
+    else {
+      const said = answer.output.trim().split("\n").filter(Boolean).at(-1) ?? `kubectl exited with ${answer.code}`;
+      const answered = /Error from server/.test(answer.output);
+      status.kubernetes = { ...status.kubernetes, apiserver: answered ? "not ready" : "not answering", detail: `${said}; its log: ${log}` };
+    }
+    return status;
   }
 
   async describe(name: string): Promise<ClusterDescription> {

@@ -1,5 +1,5 @@
 import { backendNames, getBackend } from "../../backend/registry.ts";
-import { runAllChecks, type CheckResult } from "../../doctor/checks.ts";
+import { checkKubernetes, runAllChecks, type CheckResult } from "../../doctor/checks.ts";
 import { UsageError } from "../../errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
@@ -9,7 +9,8 @@ export const doctor: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseCommandArgs("doctor", argv, { json: { type: "boolean" } });
     if (positionals.length > 0) throw new UsageError(`labbook doctor: unexpected argument "${positionals[0]}"`);
-    const results: CheckResult[] = runAllChecks();
+    // Kubernetes' needs come after the embedded cluster's: warnings, since a cluster runs without it.
+    const results: CheckResult[] = [...runAllChecks(), ...(await checkKubernetes())];
     if (results[0]?.ok) {
       const clusters = (await Promise.all(backendNames().map((name) => getBackend(name).list()))).flat();
       const leftovers = clusters.filter((c) => c.state === "down" || c.state === "degraded");

@@ -1,4 +1,5 @@
 import { getBackend } from "../../backend/registry.ts";
+import type { ClusterStatus } from "../../backend/types.ts";
 import { UsageError } from "../../errors.ts";
 import { parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
@@ -29,11 +30,23 @@ export const status: CliCommand = {
         n.ip,
         n.pid === undefined ? "-" : String(n.pid),
         n.running ? "running" : "stopped",
+        i === 0 ? kubernetesColumn(c) : "",
       ]);
     });
-    process.stdout.write(formatTable(["CLUSTER", "BACKEND", "STATE", "AGE", "NODE", "ADDRESS", "PID", "NODE STATE"], rows));
+    // KUBERNETES last: scripts that read the first columns keep working.
+    process.stdout.write(formatTable(["CLUSTER", "BACKEND", "STATE", "AGE", "NODE", "ADDRESS", "PID", "NODE STATE", "KUBERNETES"], rows));
+    for (const c of clusters) {
+      if (c.kubernetes?.detail) process.stdout.write(`\n${c.name}: the apiserver is ${c.kubernetes.apiserver}: ${c.kubernetes.detail}\n`);
+    }
     const broken = clusters.filter((c) => c.state === "down" || c.state === "degraded");
     if (broken.length) process.stdout.write(`\nleftovers of crashed runs: labbook down --all removes them\n`);
     return 0;
   },
 };
+
+/** "-" without Kubernetes; its release, and what its apiserver said when it was asked (see ClusterStatus). */
+function kubernetesColumn(cluster: ClusterStatus): string {
+  if (!cluster.kubernetes) return "-";
+  const { version, apiserver } = cluster.kubernetes;
+  return apiserver ? `${version} ${apiserver}` : version;
+}

@@ -6,6 +6,8 @@
 //	GET /        text, one "key: value" per line
 //	GET /json    the same as JSON (so does Accept: application/json on any path)
 //	GET /healthz "ok", for readiness and liveness probes
+//
+// `probe get [-k] URL` is its client side (get.go).
 package main
 
 import (
@@ -55,6 +57,9 @@ func (a answer) text() string {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2:]))
+	}
 	port := flag.String("port", envOr("PORT", "80"), "TCP port to listen on (env PORT)")
 	flag.Parse()
 	log.SetOutput(os.Stdout) // the kubelet's log file is where `kubectl logs` looks

@@ -1,0 +1,47 @@
+// inotify instances are counted per user for the whole machine (fs.inotify.max_user_instances, 128 by
+// default), and every node's root is the machine's root: kubelet, containerd, the apiserver and the
+// controllers of one 3-node Kubernetes cluster hold about 45 of them. labbook never raises the limit (the
+// host stays as it was), so `up` checks the room left first and says what a full machine means.
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { LabbookError } from "../errors.ts";
+
+/** What one 3-node cluster held, measured (kubelet 7 per node, containerd 2, apiserver 6, controller-manager 7...), with room for pods. */
+export const INOTIFY_PER_NODE = 20;
+
+function limit(): number {
+  return Number(readFileSync("/proc/sys/fs/inotify/max_user_instances", "utf8").trim());
+}
+
+/** inotify instances held by processes of user `uid` (root: every node's). */
+export function inotifyInstancesInUse(uid = 0): number {
+  let count = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/status`, "utf8").includes(`\nUid:\t${uid}\t`)) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
+        try {
+          if (readlinkSync(`/proc/${entry}/fd/${fd}`) === "anon_inode:inotify") count++;
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return count;
+}
+
+/** Throws before any node starts when Kubernetes on `nodes` nodes would run out of inotify instances. */
+export function assertInotifyRoom(nodes: number): void {
+  const max = limit();
+  const used = inotifyInstancesInUse();
+  const needed = nodes * INOTIFY_PER_NODE;
+  if (used + needed <= max) return;
+  throw new LabbookError(
+    `not enough inotify instances left for Kubernetes on ${nodes} nodes: root holds ${used} of fs.inotify.max_user_instances=${max}, and it needs about ${needed} ` +
+      `(kubelet, containerd and the control plane watch their files). Take down another Kubernetes cluster (labbook status), or have the machine's ` +
+      `administrator raise the limit (sysctl fs.inotify.max_user_instances=1024): labbook never changes the host's settings.`,
+  );
+}
