@@ -45,3 +45,10 @@ export function assertInotifyRoom(nodes: number): void {
       `administrator raise the limit (sysctl fs.inotify.max_user_instances=1024): labbook never changes the host's settings.`,
   );
 }
+
+/** How many more Kubernetes clusters of `nodes` nodes fit in the inotify instances left (grade's and run's --jobs). */
+export function kubernetesClusterRoom(nodes: number): { room: number; used: number; max: number } {
+  const max = limit();
+  const used = inotifyInstancesInUse();
+  return { room: Math.max(0, Math.floor((max - used) / (nodes * INOTIFY_PER_NODE))), used, max };
+}

@@ -94,6 +94,9 @@ prepare)
 runtime)
   start containerd containerd --config /etc/containerd/config.toml
   wait_for containerd "$LOGS/containerd.log" 20 ctr version
+  # kubelet gives up at once on a containerd whose CRI service is not there yet ("unknown service
+  # runtime.v1.RuntimeService"): wait for the plugin too.
+  wait_for "containerd's CRI plugin" "$LOGS/containerd.log" 20 sh -c 'ctr plugins ls | grep -q "io.containerd.grpc.v1 *cri .* ok"'
   # The images labbook built: there is no registry to pull from.
   pids=""
   for archive in $IMAGES; do

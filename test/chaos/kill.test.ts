@@ -1,5 +1,7 @@
 // Chaos (npm run test:chaos): kill -9 labbook at random moments, 20 times from a fixed seed. Half the
-// kills hit the runner (`labbook run` or `labbook grade`), half a kernel it started. After each, one
+// kills hit the runner (`labbook run` or `labbook grade`), half a kernel it started. Then 6 more kill
+// `labbook up --kubernetes` while containerd, the control plane or kubelet are starting, or once it is
+// up (its pods' containers, shims and mounts included). After each, one
 // `labbook down --all` must leave nothing: no process labbook started, no cluster state, no mount, no
 // named network namespace, no scratch directory, and the host's root network namespace as it was.
 import assert from "node:assert/strict";
@@ -17,25 +19,29 @@ import { seededRandom } from "../helpers/random.ts";
 
 const SEED = 8;
 const KILLS = 20;
+const KUBERNETES_KILLS = 6;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const LAB_00 = join(ROOT, "labs/00-hello-cluster.ipynb");
 const LAB_02 = join(ROOT, "labs/02-cross-host-routes.ipynb");
 
 type Target = "runner" | "kernel";
 interface Round {
-  command: "run" | "grade";
+  command: "run" | "grade" | "up-kubernetes";
   target: Target;
   delayMs: number;
 }
 
 function rounds(): Round[] {
   const random = seededRandom(SEED);
-  return Array.from({ length: KILLS }, (_, i) => ({
+  const labs: Round[] = Array.from({ length: KILLS }, (_, i) => ({
     command: i % 2 === 0 ? "run" : "grade",
     target: Math.floor(i / 2) % 2 === 0 ? "runner" : "kernel",
     // From the first instants (clusters starting, kernels spawning) to well into the cells.
     delayMs: Math.round(200 + random() * 7000),
   }));
+  // Across a Kubernetes start (about 15 s) and past it.
+  const kubernetes: Round[] = Array.from({ length: KUBERNETES_KILLS }, () => ({ command: "up-kubernetes", target: "runner", delayMs: Math.round(500 + random() * 17_000) }));
+  return [...labs, ...kubernetes];
 }
 
 /** Every process below `pid`, with start times, so they can be recognised after they are orphaned. */
@@ -90,13 +96,16 @@ describe("chaos: kill -9 at random moments", function () {
   const work = mkdtempSync(join(tmpdir(), "labbook-chaos-"));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it(`leaves nothing behind after ${KILLS} kills and one down --all each`, async () => {
+  it(`leaves nothing behind after ${KILLS + KUBERNETES_KILLS} kills and one down --all each`, async () => {
     const before = { host: snapshotHost(), netns: namedNetns() };
     const report: string[] = [];
     let leftovers = 0;
     for (const [i, round] of rounds().entries()) {
       const out = join(work, `out-${i}`);
-      const args = round.command === "run" ? ["run", LAB_00, "--out", out] : ["grade", LAB_02, LAB_02, LAB_02, "--out", out, "--jobs", "2"];
+      const args =
+        round.command === "run" ? ["run", LAB_00, "--out", out]
+        : round.command === "grade" ? ["grade", LAB_02, LAB_02, LAB_02, "--out", out, "--jobs", "2"]
+        : ["up", "--kubernetes", "--name", `chaos${i}`];
       const child = startLabbook(args);
       const exit = finished(child);
       const seen = new Map<number, OwnedProcess>();
@@ -137,7 +146,7 @@ describe("chaos: kill -9 at random moments", function () {
       leftovers += count;
       report.push(`${String(i + 1).padStart(2)}. ${round.command} killed (${victim}) at ${(round.delayMs / 1000).toFixed(1)} s, ${seen.size} processes seen: ${count} left${count ? ` ${JSON.stringify(left)}` : ""}`);
     }
-    process.stdout.write(`\n${report.map((line) => `      ${line}`).join("\n")}\n      chaos: ${KILLS} kills, ${leftovers} leftovers\n`);
+    process.stdout.write(`\n${report.map((line) => `      ${line}`).join("\n")}\n      chaos: ${KILLS + KUBERNETES_KILLS} kills, ${leftovers} leftovers\n`);
     assert.equal(leftovers, 0);
     assert.deepEqual(snapshotHost(), before.host);
   });

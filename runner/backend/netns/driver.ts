@@ -287,6 +287,28 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     return report;
   }
 
+  /** With each up Kubernetes cluster's apiserver health, which sweeps and `up` do not need to wait for. */
+  override async list(): Promise<ClusterStatus[]> {
+    const statuses = await super.list();
+    await Promise.all(statuses.filter((s) => s.kubernetes && s.state === "up").map(async (s) => (s.kubernetes = { ...s.kubernetes!, ...(await this.apiserverHealth(readState(s.name)!)) })));
+    return statuses;
+  }
+
+  /** Does the apiserver answer? kubectl in the control-plane node, entered from the host (no SSH); 2 s at most. */
+  private async apiserverHealth(state: ClusterState): Promise<Pick<NonNullable<ClusterStatus["kubernetes"]>, "apiserver" | "detail">> {
+    const controlPlane = kubernetesLayout(state.name, state.topology).controlPlane.name;
+    const log = join(nodeDir(state.name, controlPlane), "log", "kubernetes", "kube-apiserver.log");
+    const probe = "timeout -s KILL 2 kubectl --kubeconfig /etc/kubernetes/admin.conf --request-timeout=1500ms get --raw /readyz 2>&1";
+    try {
+      await this.scriptInNode(state, controlPlane, namespacesOf(state.nodes[controlPlane]!), probe, [], `ask ${controlPlane}'s apiserver`, {});
+      return { apiserver: "ready" };
+    } catch (error) {
+      const said = (error as Error).message.trim().split("\n").filter(Boolean).at(-1) ?? "";
+      if (/exited with 137/.test(said) || said === "") return { apiserver: "not answering", detail: `no answer from ${controlPlane}'s apiserver within 2 s; its log: ${log}` };
+      return { apiserver: /Error from server/.test(said) ? "not ready" : "not answering", detail: `${said.replace(/^.*exited with \d+: /, "")}; its log: ${log}` };
+    }
+  }
+
   override async downAll(): Promise<DownReport> {
     const report = await super.downAll();
     await removeCgroupsSoon(stateRoot()); // also those of clusters a crash left without any state
@@ -305,37 +327,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     let summary: ClusterStatus["state"] = running === 0 && !worldUp ? "down" : running === nodes.length && worldUp ? "up" : "degraded";
     if (state.phase === "starting" && isRunning(state.owner)) summary = "starting";
     const status: ClusterStatus = { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
-    if (!state.kubernetes) return status; // no process started: status stays instant without Kubernetes
-    status.kubernetes = { version: state.kubernetes.version };
-    // Once up, with its control-plane node running: does the apiserver answer? kubectl in that node,
-    // entered from the host (no SSH), with the node's admin kubeconfig; 2 s at most, killed inside the node.
-    const controlPlane = kubernetesLayout(name, state.topology).controlPlane.name;
-    const holder = state.nodes[controlPlane];
-    if (state.phase !== "up" || !holder || !nodes.find((n) => n.name === controlPlane)?.running) return status;
-    const probe = ["timeout", "-s", "KILL", "2", "kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "--request-timeout=1500ms", "get", "--raw", "/readyz"];
-    const command = inCgroups(state.cgroups[controlPlane] ?? [], "nsenter", ["-t", String(namespacesOf(holder)), "-a", ...asNodeProcess(probe[0]!, probe.slice(1), keptCapabilities(state))]);
-    const answer = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(...command, {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", [MARKER_VARIABLE]: markerFor(name) },
-      });
-      let output = "";
-      const collect = (chunk: string) => (output = (output + chunk).slice(-4000));
-      child.stdout.setEncoding("utf8").on("data", collect);
-      child.stderr.setEncoding("utf8").on("data", collect);
-      // The node's `timeout` ends kubectl; this only guards against nsenter itself hanging.
-      const guard = setTimeout(() => child.kill("SIGKILL"), 3000);
-      child.once("error", (error) => (clearTimeout(guard), resolve({ code: -1, output: `cannot run nsenter: ${error.message}` })));
-      child.once("close", (code) => (clearTimeout(guard), resolve({ code, output })));
-    });
-    const log = `${nodeDir(name, controlPlane)}/log/kubernetes/kube-apiserver.log`;
-    if (answer.code === 0 && /(^|\n)ok\s*$/.test(answer.output)) status.kubernetes.apiserver = "ready";
-    else if (answer.code === 137 || answer.code === null) status.kubernetes = { ...status.kubernetes, apiserver: "not answering", detail: `no answer from ${controlPlane}'s apiserver within 2 s; its log: ${log}` };
-    else {
-      const said = answer.output.trim().split("\n").filter(Boolean).at(-1) ?? `kubectl exited with ${answer.code}`;
-      const answered = /Error from server/.test(answer.output);
-      status.kubernetes = { ...status.kubernetes, apiserver: answered ? "not ready" : "not answering", detail: `${said}; its log: ${log}` };
-    }
+    if (state.kubernetes) status.kubernetes = { version: state.kubernetes.version };
     return status;
   }
 

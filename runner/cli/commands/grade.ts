@@ -1,5 +1,8 @@
 import { limitSupport } from "../../backend/netns/cgroups.ts";
-import { privilegedReason } from "../../notebook/privileged.ts";
+import { kubernetesRequired, privilegedReason } from "../../notebook/privileged.ts";
+import { kubernetesClusterRoom } from "../../kubernetes/inotify.ts";
+import { loadTopology } from "../../topology/load.ts";
+import { LabbookError } from "../../errors.ts";
 import { readNotebook } from "../../notebook/read.ts";
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
@@ -42,13 +45,15 @@ export const grade: CliCommand = {
     const timeoutS = values.timeout === undefined ? 60 : Number(values.timeout);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
     const shard = parseShard(values.shard);
-    const jobs = positiveInteger("--jobs", values.jobs) ?? defaultJobs();
+    let jobs = positiveInteger("--jobs", values.jobs) ?? defaultJobs();
     const backend = getBackend(values.backend);
     // Grading needs a fresh cluster per submission: a student must not inherit another's state.
     if (backend.runsOn !== "fresh") throw new UsageError(`labbook grade: the ${backend.name} backend shares one cluster between runs; grade on the netns backend`);
     const limits = limitSupport();
     if (limits.problem) process.stderr.write(`labbook grade: warning: ${limits.problem}. A submission's fork bomb or memory hog can then slow or stall the whole batch (labbook doctor says more).\n`);
-    const privileged = privilegedReason(readNotebook(lab), lab);
+    const labNotebook = readNotebook(lab);
+    const privileged = privilegedReason(labNotebook, lab);
+    if (kubernetesRequired(labNotebook, lab)) jobs = kubernetesJobs(jobs, loadTopology().nodes.length);
     if (privileged) {
       process.stderr.write(
         `labbook grade: warning: ${lab} asks for privileged nodes (${privileged}). Root in them is root of this machine, ` +
@@ -70,3 +75,14 @@ export const grade: CliCommand = {
     return book.students.some((s) => s.status === "error") ? 1 : 0;
   },
 };
+
+/**
+ * A Kubernetes lab's submissions each get a Kubernetes cluster, and the machine's inotify instances cap how
+ * many run at once (kubernetes/inotify.ts): more jobs than fit would fail as infrastructure errors.
+ */
+function kubernetesJobs(asked: number, nodes: number): number {
+  const { room, used, max } = kubernetesClusterRoom(nodes);
+  if (room === 0) throw new LabbookError(`this lab runs on Kubernetes, and no Kubernetes cluster fits in the inotify instances left (root holds ${used} of fs.inotify.max_user_instances=${max}): take down other Kubernetes clusters first (labbook status)`);
+  if (room < asked) process.stderr.write(`labbook grade: this lab runs on Kubernetes; grading ${room} submission${room === 1 ? "" : "s"} at once, not ${asked}: each cluster holds about 60 of the machine's ${max} inotify instances (fs.inotify.max_user_instances; labbook never raises it)\n`);
+  return Math.min(room, asked);
+}
