@@ -6,6 +6,12 @@ import type { TopologyNode } from "../topology/types.ts";
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, FLANNEL_BACKEND, POD_CIDR, type KubernetesLayout } from "./layout.ts";
 import type { ClusterCredentials } from "./pki.ts";
 
+/**
+ * Every node registers with this taint, and node-kubernetes.sh removes it once flanneld has written the node's
+ * subnet.env: a pod scheduled before that would fail its sandbox's CNI ADD and wait out kubelet's back-off.
+ */
+export const FLANNEL_TAINT = "labbook.dev/flannel";
+
 /** The pause image every pod's sandbox runs (runner/kubernetes/images.ts builds it). */
 export const SANDBOX_IMAGE = "labbook/pause:1";
 
@@ -76,6 +82,7 @@ function kubeletConfig(overrides: Record<string, unknown> = {}): string {
     serializeImagePulls: false,
     rotateCertificates: false,
     healthzBindAddress: "127.0.0.1",
+    registerWithTaints: [{ key: FLANNEL_TAINT, value: "starting", effect: "NoSchedule" }],
     ...overrides,
   };
   return stringify(config);
@@ -110,9 +117,9 @@ export function nodeFiles(layout: KubernetesLayout, node: TopologyNode, credenti
     file("/var/lib/kubelet/config.yaml", kubeletConfig(kubelet)),
     file("/var/lib/kube-proxy/config.yaml", kubeProxyConfig(node)),
     file("/etc/containerd/config.toml", CONTAINERD_CONFIG),
-    // Installed into /etc/cni/net.d once flanneld has leased the node's subnet (node-kubernetes.sh), as
-    // kube-flannel's install-cni step does: until then the node is not Ready, and no pod lands on it.
-    file("/etc/kube-flannel/cni-conf.json", CNI_CONFLIST),
+    // From the start, so that kubelet finds the network ready at once (it looks again only every 5 s);
+    // the node's FLANNEL_TAINT keeps pods off it until flanneld has leased its subnet.
+    file("/etc/cni/net.d/10-flannel.conflist", CNI_CONFLIST),
     file("/etc/kube-flannel/net-conf.json", FLANNEL_NET_CONF),
   ];
 }

@@ -130,8 +130,10 @@ control-plane)
     --service-account-key-file=$PKI/sa.pub --service-account-signing-key-file=$PKI/sa.key \
     --service-cluster-ip-range="$SERVICE_CIDR"
   wait_for "kube-apiserver" "$LOGS/kube-apiserver.log" 60 kubectl get --raw /readyz
-  # Without leader election: one of each, and no wait for a lease at start.
-  start kube-controller-manager kube-controller-manager --allocate-node-cidrs=true --cluster-cidr="$POD_CIDR" \
+  # Without leader election: one of each, and no wait for a lease at start. A higher client rate than the
+  # default 20 requests/s: at start the controller manager builds some 40 controllers, each asking the
+  # apiserver for its own service account's token, and the default throttles that to about 5 s.
+  start kube-controller-manager kube-controller-manager --kube-api-qps=200 --kube-api-burst=400 --allocate-node-cidrs=true --cluster-cidr="$POD_CIDR" \
     --node-cidr-mask-size=24 --service-cluster-ip-range="$SERVICE_CIDR" --cluster-name="$CLUSTER_NAME" \
     --kubeconfig=/etc/kubernetes/controller-manager.conf \
     --authentication-kubeconfig=/etc/kubernetes/controller-manager.conf \
@@ -142,7 +144,7 @@ control-plane)
     --controllers='*,bootstrapsigner,tokencleaner' --leader-elect=false
   start kube-scheduler kube-scheduler --kubeconfig=/etc/kubernetes/scheduler.conf \
     --authentication-kubeconfig=/etc/kubernetes/scheduler.conf --authorization-kubeconfig=/etc/kubernetes/scheduler.conf \
-    --bind-address=127.0.0.1 --leader-elect=false
+    --bind-address=127.0.0.1 --leader-elect=false --kube-api-qps=200 --kube-api-burst=400
   kubectl --kubeconfig /etc/kubernetes/super-admin.conf apply --server-side -f /etc/kubernetes/addons.yaml >"$LOGS/addons.log" 2>&1 || fail "the add-ons (CoreDNS, flannel's RBAC, the image policy) were not applied" "$LOGS/addons.log"
   ;;
 
@@ -159,7 +161,8 @@ flannel)
   start flanneld env NODE_NAME="$NODE_NAME" flanneld --kube-subnet-mgr --kubeconfig-file=/etc/kubernetes/flannel.conf \
     --iface=eth0 --ip-masq
   wait_for "flanneld's subnet lease" "$LOGS/flanneld.log" 30 test -s /run/flannel/subnet.env
-  cp /etc/kube-flannel/cni-conf.json /etc/cni/net.d/10-flannel.conflist
+  # Pods may come now (the taint is node-files.ts's FLANNEL_TAINT).
+  kubectl taint node "$NODE_NAME" labbook.dev/flannel- >/dev/null
   ;;
 
 *)

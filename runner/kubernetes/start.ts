@@ -91,6 +91,7 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
   onProgress("starting flanneld on each node once it has its pod CIDR, then waiting for every node to be Ready");
   const flannelStarted = new Map<string, Promise<unknown>>();
   let flannelFailed: unknown;
+  const flannelDone = new Set<string>();
   await timed("nodes Ready", async () => {
     for (;;) {
       const lines = (await kubectl(`kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.podCIDR}{"\\n"}{end}'`)).trim().split("\n");
@@ -98,16 +99,23 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
       for (const node of layout.nodes) {
         if (!listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
         const started = timed(`flanneld (${node.name})`, () => phase(node, "flannel"));
-        started.catch((error: unknown) => (flannelFailed ??= error));
+        started.then(() => flannelDone.add(node.name), (error: unknown) => (flannelFailed ??= error));
         flannelStarted.set(node.name, started);
       }
       if (flannelFailed) throw flannelFailed;
-      const waiting = layout.nodes.filter((n) => !listed.get(n.name)?.ready);
+      const waiting = layout.nodes.filter((n) => !listed.get(n.name)?.ready || !flannelDone.has(n.name));
       if (waiting.length === 0) break;
       // A kubelet that exited will not come back: say so now, not at the deadline.
       const dead = waiting.filter((n) => /\] "command failed"/.test(nodes.logTail(n.name, "kubernetes/kubelet.log", 3) ?? ""));
       if (dead.length > 0) throw notReady(dead, nodes, lines);
-      if (Date.now() > deadline) throw notReady(waiting, nodes, lines);
+      if (Date.now() > deadline) {
+        const noFlannel = waiting.filter((n) => listed.get(n.name)?.ready);
+        if (noFlannel.length === waiting.length) {
+          const tails = noFlannel.map((n) => `node ${n.name} is Ready, but flanneld never leased its pod subnet${listed.get(n.name)?.cidr ? "" : " (the node has no pod CIDR: is kube-controller-manager running?)"}; the end of its flanneld log:\n${nodes.logTail(n.name, "kubernetes/flanneld.log", 12) ?? "(no log)"}`);
+          throw new LabbookError(tails.join("\n"));
+        }
+        throw notReady(waiting.filter((n) => !listed.get(n.name)?.ready), nodes, lines);
+      }
       await sleep(200);
     }
     await Promise.all(flannelStarted.values());
