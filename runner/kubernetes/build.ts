@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../errors.ts";
+import { buildContainerdTemplate } from "./containerd-template.ts";
 import { buildImages } from "./images.ts";
 import { COREDNS_VERSION, FLANNEL_CNI_VERSION, FLANNEL_VERSION, KUBERNETES_VERSION, MINIMUM_GO } from "./versions.ts";
 
@@ -24,6 +25,8 @@ export interface KubernetesBuild {
   dir: string;
   bin: { kube: string; coredns: string; flanneld: string; flannelCni: string; pause: string; probe: string };
   images: Array<{ ref: string; archive: string }>;
+  /** The images imported into a containerd root, which every node copies (containerd-template.ts). */
+  containerdRoot: string;
 }
 
 export function cacheRoot(): string {
@@ -55,6 +58,7 @@ function layout(dir: string): KubernetesBuild {
     dir,
     bin: { kube: join(bin, "kube"), coredns: join(bin, "coredns"), flanneld: join(bin, "flanneld"), flannelCni: join(bin, "flannel"), pause: join(bin, "pause"), probe: join(bin, "probe") },
     images: existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as KubernetesBuild["images"]) : [],
+    containerdRoot: join(dir, "containerd"),
   };
 }
 
@@ -141,6 +145,7 @@ export async function buildKubernetes({ onProgress = () => {}, force = false }: 
     await step(onProgress, `images (labbook/pause:1, labbook/busybox:1, labbook/probe:1, labbook/coredns:1)`, async () => {
       const images = buildImages({ pause: out.bin.pause, probe: out.bin.probe, coredns: out.bin.coredns }, join(staging, "images"));
       writeFileSync(join(staging, "images.json"), JSON.stringify(images.map((i) => ({ ref: i.ref, archive: join(dir, relative(staging, i.archive)) })), null, 2));
+      await buildContainerdTemplate(images.map((i) => i.archive), out.containerdRoot);
     });
     writeFileSync(join(staging, ".complete"), `${new Date().toISOString()}\n`);
     rmSync(dir, { recursive: true, force: true });

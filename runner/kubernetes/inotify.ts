@@ -33,17 +33,42 @@ export function inotifyInstancesInUse(uid = 0): number {
   return count;
 }
 
-/** Throws before any node starts when Kubernetes on `nodes` nodes would run out of inotify instances. */
-export function assertInotifyRoom(nodes: number): void {
-  const max = limit();
-  const used = inotifyInstancesInUse();
-  const needed = nodes * INOTIFY_PER_NODE;
-  if (used + needed <= max) return;
-  throw new LabbookError(
-    `not enough inotify instances left for Kubernetes on ${nodes} nodes: root holds ${used} of fs.inotify.max_user_instances=${max}, and it needs about ${needed} ` +
-      `(kubelet, containerd and the control plane watch their files). Take down another Kubernetes cluster (labbook status), or have the machine's ` +
-      `administrator raise the limit (sysctl fs.inotify.max_user_instances=1024): labbook never changes the host's settings.`,
-  );
+export interface RoomOptions {
+  nodes: number;
+  /** Nodes of other Kubernetes clusters still starting: they will soon hold their share, not counted yet. */
+  starting: () => number;
+  /** Whether another cluster will go away by itself (an ephemeral one of `labbook run` or `grade`): then wait. */
+  canWait: () => boolean;
+  onProgress?: (message: string) => void;
+  timeoutMs?: number;
+}
+
+/**
+ * Returns once Kubernetes on `nodes` nodes fits in the inotify instances left. When it does not, and another
+ * run's cluster will go away by itself (`labbook run --jobs`, `grade`, a test pool), it waits for that;
+ * otherwise (or after `timeoutMs`) it throws, before any node starts, saying what a full machine means.
+ */
+export async function waitForInotifyRoom(options: RoomOptions): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20 * 60_000);
+  let said = false;
+  for (;;) {
+    const max = limit();
+    const used = inotifyInstancesInUse();
+    const reserved = options.starting() * INOTIFY_PER_NODE;
+    const needed = options.nodes * INOTIFY_PER_NODE;
+    if (used + reserved + needed <= max) return;
+    if (!options.canWait() || Date.now() > deadline) {
+      throw new LabbookError(
+        `not enough inotify instances left for Kubernetes on ${options.nodes} nodes: root holds ${used} of fs.inotify.max_user_instances=${max}` +
+          `${reserved ? `, clusters still starting will take about ${reserved} more,` : ""} and it needs about ${needed} (kubelet, containerd and the control plane watch their files). ` +
+          `Take down another Kubernetes cluster (labbook status), or have the machine's administrator raise the limit ` +
+          `(sysctl fs.inotify.max_user_instances=1024): labbook never changes the host's settings.`,
+      );
+    }
+    if (!said) options.onProgress?.(`waiting for another run's Kubernetes cluster to go down: ${used} of ${max} inotify instances are in use, and this one needs about ${needed}`);
+    said = true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /** How many more Kubernetes clusters of `nodes` nodes fit in the inotify instances left (grade's and run's --jobs). */

@@ -2,7 +2,7 @@
 # Kubernetes in one embedded node: run by the netns backend in the node's own namespaces (nsenter), one
 # phase per call, as runner/kubernetes/start.ts orders them. Every daemon is the real program, started
 # detached inside the node's PID namespace: it dies with the node. Logs go to the node's own /var/log.
-# Inputs: $1 the phase; NODE_NAME, NODE_IP, KUBE_BIN (the build's bin folder), IMAGES (image archives),
+# Inputs: $1 the phase; NODE_NAME, NODE_IP, KUBE_BIN (the build's bin folder), CONTAINERD_TEMPLATE,
 # CLUSTER_NAME, and for `prepare` the node's files as a tar archive on stdin.
 set -eu
 phase=$1
@@ -92,18 +92,14 @@ prepare)
   ;;
 
 runtime)
+  # The images, imported once per build into a containerd root that each node copies (there is no
+  # registry to pull from; see containerd-template.ts).
+  cp -a "$CONTAINERD_TEMPLATE/." /var/lib/containerd/
   start containerd containerd --config /etc/containerd/config.toml
   wait_for containerd "$LOGS/containerd.log" 20 ctr version
   # kubelet gives up at once on a containerd whose CRI service is not there yet ("unknown service
   # runtime.v1.RuntimeService"): wait for the plugin too.
   wait_for "containerd's CRI plugin" "$LOGS/containerd.log" 20 sh -c 'ctr plugins ls | grep -q "io.containerd.grpc.v1 *cri .* ok"'
-  # The images labbook built: there is no registry to pull from.
-  pids=""
-  for archive in $IMAGES; do
-    ctr -n k8s.io images import "$archive" >>"$LOGS/images.log" 2>&1 &
-    pids="$pids $!"
-  done
-  for pid in $pids; do wait "$pid" || fail "an image did not import into containerd" "$LOGS/images.log"; done
   ;;
 
 control-plane)

@@ -56,7 +56,7 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
     NODE_IP: node.ip,
     CLUSTER_NAME: layout.name,
     KUBE_BIN: dirname(build.bin.kube),
-    IMAGES: build.images.map((i) => i.archive).join(" "),
+    CONTAINERD_TEMPLATE: build.containerdRoot,
     POD_CIDR,
     SERVICE_CIDR,
   });

@@ -11,7 +11,7 @@ import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { requireBuild } from "../../kubernetes/build.ts";
-import { assertInotifyRoom } from "../../kubernetes/inotify.ts";
+import { waitForInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
 import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
@@ -101,7 +101,6 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     // Before any node exists: a cluster that cannot run Kubernetes fails at once, naming the fix.
     kubernetes ||= topology.kubernetes !== undefined;
     const build = kubernetes ? requireBuild() : undefined;
-    if (build) assertInotifyRoom(topology.nodes.length);
     if (kubernetes) privileged ??= KUBERNETES_PRIVILEGED;
     ensureStateRoot();
     await this.sweepLeftovers();
@@ -111,6 +110,14 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const state: ClusterState = { name, backend: "netns", phase: "starting", owner, ...(ephemeral ? { ephemeral } : {}), createdAt: new Date().toISOString(), topology, hidden, ...(privileged ? { privileged } : {}), ...(build ? { kubernetes: { version: build.version, build: build.dir } } : {}), nodes: {}, cgroups: {} };
     await this.claimName(state);
     return this.upOrDown(name, async () => {
+      if (build) {
+        await waitForInotifyRoom({
+          nodes: topology.nodes.length,
+          starting: () => this.otherKubernetes(name).filter((s) => s.phase === "starting").reduce((sum, s) => sum + s.topology.nodes.length, 0),
+          canWait: () => this.otherKubernetes(name).some((s) => s.ephemeral === true),
+          ...(onProgress ? { onProgress } : {}),
+        });
+      }
       writeClusterFiles(name, topology);
       writeFileSync(hostViewFile(name), hostViewArchive(parseHostView(readFileSync(HOST_VIEW_FILE, "utf8"), HOST_VIEW_FILE), privateDirs(), hidden));
       onProgress?.(`starting ${topology.nodes.length} nodes`);
@@ -147,6 +154,14 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       writeState(state);
       return this.description(state);
     });
+  }
+
+  /** The other Kubernetes clusters of this state root whose `up` process (or owner) still runs. */
+  private otherKubernetes(self: string): ClusterState[] {
+    return listClusterNames()
+      .filter((n) => n !== self)
+      .map((n) => readState(n))
+      .filter((s): s is ClusterState => s?.kubernetes !== undefined && isRunning(s.owner));
   }
 
   /**
