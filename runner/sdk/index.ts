@@ -7,7 +7,7 @@ export { addContainer, inContainer, type ContainerSpec } from "./containers.ts";
 export { sh, runShown } from "./show.ts";
 export { onlyWith } from "./requires.ts";
 export { VolumeLifecycle, type PersistentVolume, type PersistentVolumeClaim, type AccessMode, type ReclaimPolicy, type VolumePhase } from "./pv-lifecycle.ts";
-export { runPod, findPod, volumeSource, Pod, KUBELET_PODS, type PodSpec, type PodVolume, type VolumeMount } from "./pods.ts";
+export { runPod, findPod, volumeSource, Pod, KUBELET_PODS, MODEL_PODS, type PodSpec, type PodVolume, type VolumeMount } from "./pods.ts";
 export { capture, type CaptureOptions } from "./capture.ts";
 export { labSeed, pickBySeed, SEED_VARIABLE } from "./seed.ts";
 export { Cluster } from "../cluster/cluster.ts";

@@ -2,7 +2,7 @@
 # Starts a "pod" the way a container runtime does, minus images: a mount namespace of its own,
 # a fresh root filesystem (tmpfs, with the node's /usr and /etc bound read-only), the pod's
 # volumes bound at their mount paths, then chroot. Run by runner/sdk/pods.ts on a node.
-# Inputs (environment): POD_DIR (/var/lib/kubelet/pods/<name>), MOUNTS (lines "source target ro|rw").
+# Inputs (environment): POD_DIR (/var/lib/kubelet-model/pods/<name>), MOUNTS (lines "source target ro|rw").
 # It returns at once; the pod writes its PID (the chrooted sleep) to $POD_DIR/pid when it is ready.
 set -eu
 ROOT="$POD_DIR/rootfs"

@@ -1,5 +1,5 @@
 // Pods with volumes, as the kubelet and a container runtime lay them out on a node (lab 09):
-// each volume is a directory the kubelet prepares under /var/lib/kubelet/pods/<pod>/volumes/,
+// each volume is a directory the kubelet prepares under <pods>/<pod>/volumes/,
 // or a host path; the runtime bind-mounts it into the container's own mount namespace at its
 // mountPath, read-only or with a subPath when asked. Names follow a Pod spec's fields.
 import { readFileSync } from "node:fs";
@@ -7,7 +7,13 @@ import type { Node } from "../cluster/node.ts";
 import type { CommandResult } from "../cluster/result.ts";
 
 const START_SCRIPT = readFileSync(new URL("./pods.sh", import.meta.url), "utf8");
+/** Where the real kubelet keeps its pods (by UID). */
 export const KUBELET_PODS = "/var/lib/kubelet/pods";
+/**
+ * Where this model keeps its pods (by name): beside the real kubelet's folder, not in it, because a real
+ * kubelet (labbook up --kubernetes) removes the folders of pods it does not know within seconds.
+ */
+export const MODEL_PODS = "/var/lib/kubelet-model/pods";
 
 export interface PodVolume {
   name: string;
@@ -33,7 +39,7 @@ export interface PodSpec {
 
 function podDir(name: string): string {
   if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(name)) throw new Error(`pod name "${name}": use lower case letters, digits and '-'`);
-  return `${KUBELET_PODS}/${name}`;
+  return `${MODEL_PODS}/${name}`;
 }
 
 /** Where the kubelet keeps a volume on the node: its own directory for emptyDir, the path itself for hostPath. */
