@@ -210,11 +210,12 @@ export function checkKubernetesBuild(go?: string): CheckResult {
   return { name, ok: true, detail: build.dir };
 }
 
-/** The pod images (images.json): there is no registry, each node imports them from these archives. */
+/** The pod images (images.json) and the containerd root they were imported into, which each node copies: there is no registry. */
 export function checkKubernetesImages(build: KubernetesBuild | undefined = currentBuild()): CheckResult {
   const name = "Kubernetes: images";
   if (!build) return { name, ok: false, warning: true, detail: "no build to hold them", fix: BUILD_FIX };
   if (build.images.length === 0) return { name, ok: false, warning: true, detail: `${join(build.dir, "images.json")} lists no images`, fix: REBUILD_FIX };
+  if (!existsSync(join(build.containerdRoot, "io.containerd.metadata.v1.bolt"))) return { name, ok: false, warning: true, detail: `${build.containerdRoot} (the images imported into a containerd root, which each node copies) is missing or incomplete`, fix: REBUILD_FIX };
   const missing = build.images.filter((image) => !existsSync(image.archive));
   if (missing.length) return { name, ok: false, warning: true, detail: `missing ${missing.map((i) => `${i.ref} (${i.archive})`).join(", ")}`, fix: REBUILD_FIX };
   return { name, ok: true, detail: build.images.map((i) => i.ref).join(", ") };

@@ -31,7 +31,7 @@ async function recreate(privileged: string | undefined, kubernetes: boolean): Pr
   const backend = getBackend();
   const started = Date.now();
   await backend.down(DEFAULT_CLUSTER_NAME);
-  if (kubernetes) console.log(`labbook: starting "${DEFAULT_CLUSTER_NAME}" with Kubernetes (about 15 s)`);
+  if (kubernetes) console.log(`labbook: starting "${DEFAULT_CLUSTER_NAME}" with Kubernetes (about 10 s)`);
   const fresh = await Cluster.up({ backend, name: DEFAULT_CLUSTER_NAME, ...(privileged ? { privileged } : {}), ...(kubernetes ? { kubernetes } : {}) });
   if (privileged) console.log(`labbook: root in these nodes is root of this machine: ${privileged}`);
   console.log(`labbook: this lab starts on a clean cluster: "${DEFAULT_CLUSTER_NAME}" rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s (what earlier labs built is gone)`);

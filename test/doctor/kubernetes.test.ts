@@ -43,9 +43,10 @@ describe("doctor: Kubernetes", () => {
   });
 
   /** A complete build in the cache, as `labbook kubernetes build` leaves it; `images` archives are created. */
-  function fakeBuild(options: { images?: string[]; listed?: string[]; bin?: string[] } = {}): string {
+  function fakeBuild(options: { images?: string[]; listed?: string[]; bin?: string[]; containerdRoot?: boolean } = {}): string {
     const dir = join(process.env.LABBOOK_CACHE_DIR!, "kubernetes", `${KUBERNETES_VERSION}-000000000000`);
     mkdirSync(join(dir, "bin"), { recursive: true });
+    if (options.containerdRoot !== false) mkdirSync(join(dir, "containerd", "io.containerd.metadata.v1.bolt"), { recursive: true });
     mkdirSync(join(dir, "images"));
     for (const file of options.bin ?? ["kube", "coredns", "flanneld", "flannel", "pause", "probe"]) writeFileSync(join(dir, "bin", file), "");
     const listed = options.listed ?? ["pause", "busybox"];
@@ -93,6 +94,12 @@ describe("doctor: Kubernetes", () => {
     const images = checkKubernetesImages();
     assertWarning(images, "labbook kubernetes build --force");
     assert.match(images.detail, /^missing labbook\/busybox:1 \(.*busybox_1\.tar\)$/);
+
+    rmSync(join(process.env.LABBOOK_CACHE_DIR!, "kubernetes"), { recursive: true });
+    fakeBuild({ containerdRoot: false });
+    const root = checkKubernetesImages();
+    assertWarning(root, "labbook kubernetes build --force");
+    assert.match(root.detail, /containerd root, which each node copies\) is missing/);
   });
 
   it("says when the build is not the one of this checkout's inputs", () => {

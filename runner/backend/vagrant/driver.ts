@@ -49,7 +49,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     super(listClusterNames, () => `${vagrantRoot()}::`);
   }
 
-  async up({ name, topology, onProgress }: UpOptions): Promise<ClusterDescription> {
+  async up({ name, topology, onProgress, kubernetes: wanted }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     assertVagrantPrerequisites();
     ensureClustersDir();
@@ -61,7 +61,9 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o700 });
     ensureRunnerKey();
     const box = chooseBox();
-    const kubernetes = process.env.LABBOOK_KUBERNETES === "1";
+    // `--kubernetes` (or the topology's kubernetes:) provisions it too, as LABBOOK_KUBERNETES=1 does; on VMs it
+    // still comes from the internet (infra/provision/kubernetes.sh), not from labbook's build.
+    const kubernetes = process.env.LABBOOK_KUBERNETES === "1" || wanted === true || topology.kubernetes !== undefined;
     const state: VagrantClusterState = {
       name, backend: "vagrant", phase: "starting", owner: { pid: process.pid, startTime: startTimeOf(process.pid)! },
       createdAt: new Date().toISOString(), topology, box: box.name, kubernetes, nodes: {},
