@@ -77,7 +77,7 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
   onProgress(`starting containerd on ${layout.nodes.length} nodes and the control plane on ${layout.controlPlane.name}`);
   const controlPlane = layout.controlPlane;
   await timed("node files", () => Promise.all(layout.nodes.map((node) => phase(node, "prepare", archiveFor(node)))));
-  // The control plane needs no container runtime: it starts while every node imports its images.
+  // The control plane needs no container runtime: it starts while every node copies in its images.
   await Promise.all([
     ...layout.nodes.map((node) => timed(`containerd and images (${node.name})`, () => phase(node, "runtime"))),
     timed("etcd and control plane", () => phase(controlPlane, "control-plane")),
@@ -87,52 +87,68 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
   await timed("kubelet and kube-proxy started", () => Promise.all(layout.nodes.map((node) => phase(node, "node"))));
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
-  const kubectl = (command: string) => nodes.run(controlPlane.name, `export KUBECONFIG=/etc/kubernetes/admin.conf; ${command}`, [], {});
   onProgress("starting flanneld on each node once it has its pod CIDR, then waiting for every node to be Ready");
-  const flannelStarted = new Map<string, Promise<unknown>>();
-  let flannelFailed: unknown;
-  const flannelDone = new Set<string>();
-  await timed("nodes Ready", async () => {
-    for (;;) {
-      const lines = (await kubectl(`kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.podCIDR}{"\\n"}{end}'`)).trim().split("\n");
-      const listed = new Map(lines.map((l) => l.split(" ")).map(([name, ready, cidr]) => [name!, { ready: ready === "True", cidr }]));
-      for (const node of layout.nodes) {
-        if (!listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
-        const started = timed(`flanneld (${node.name})`, () => phase(node, "flannel"));
-        started.then(() => flannelDone.add(node.name), (error: unknown) => (flannelFailed ??= error));
-        flannelStarted.set(node.name, started);
-      }
-      if (flannelFailed) throw flannelFailed;
-      const waiting = layout.nodes.filter((n) => !listed.get(n.name)?.ready || !flannelDone.has(n.name));
-      if (waiting.length === 0) break;
-      // A kubelet that exited will not come back: say so now, not at the deadline.
-      const dead = waiting.filter((n) => /\] "command failed"/.test(nodes.logTail(n.name, "kubernetes/kubelet.log", 3) ?? ""));
-      if (dead.length > 0) throw notReady(dead, nodes, lines);
-      if (Date.now() > deadline) {
-        const noFlannel = waiting.filter((n) => listed.get(n.name)?.ready);
-        if (noFlannel.length === waiting.length) {
-          const tails = noFlannel.map((n) => `node ${n.name} is Ready, but flanneld never leased its pod subnet${listed.get(n.name)?.cidr ? "" : " (the node has no pod CIDR: is kube-controller-manager running?)"}; the end of its flanneld log:\n${nodes.logTail(n.name, "kubernetes/flanneld.log", 12) ?? "(no log)"}`);
-          throw new LabbookError(tails.join("\n"));
-        }
-        throw notReady(waiting.filter((n) => !listed.get(n.name)?.ready), nodes, lines);
-      }
-      await sleep(200);
-    }
-    await Promise.all(flannelStarted.values());
-  });
+  await timed("nodes Ready", () => nodesReady(layout, nodes, deadline, (node) => timed(`flanneld (${node.name})`, () => phase(node, "flannel"))));
   onProgress("waiting for CoreDNS to answer");
-  await timed("CoreDNS answers", async () => {
-    const query = `dig +short +time=1 +tries=1 @${DNS_SERVICE_IP} kubernetes.default.svc.${CLUSTER_DOMAIN} || true`;
-    for (;;) {
-      if ((await nodes.run(controlPlane.name, query, [], {})).trim() === APISERVER_SERVICE_IP) return;
-      if (Date.now() > deadline) {
-        const pods = await kubectl("kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide 2>&1 || true");
-        throw new LabbookError(`CoreDNS did not answer at ${DNS_SERVICE_IP} within ${Math.round((options.readyTimeoutMs ?? 90_000) / 1000)} s:\n${pods.trim()}`);
-      }
-      await sleep(200);
-    }
-  });
+  await timed("CoreDNS answers", () => dnsAnswers(layout, nodes, deadline));
   return phases;
+}
+
+/** kubectl as the cluster's admin, on the control-plane node. */
+function kubectl(layout: KubernetesLayout, nodes: NodeRunner, command: string): Promise<string> {
+  return nodes.run(layout.controlPlane.name, `export KUBECONFIG=/etc/kubernetes/admin.conf; ${command}`, [], {});
+}
+
+/**
+ * Starts flanneld on each node as soon as the controller manager has given it a pod CIDR (`startFlannel`),
+ * and returns once every node is Ready with its flanneld running; names what failed otherwise.
+ */
+async function nodesReady(layout: KubernetesLayout, nodes: NodeRunner, deadline: number, startFlannel: (node: TopologyNode) => Promise<unknown>): Promise<void> {
+  const flannelDone = new Set<string>();
+  const flannelStarted = new Set<string>();
+  let flannelFailed: unknown;
+  for (;;) {
+    const lines = (await kubectl(layout, nodes, `kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.podCIDR}{"\\n"}{end}'`)).trim().split("\n");
+    const listed = new Map(lines.map((l) => l.split(" ")).map(([name, ready, cidr]) => [name!, { ready: ready === "True", cidr }]));
+    for (const node of layout.nodes) {
+      if (!listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
+      flannelStarted.add(node.name);
+      startFlannel(node).then(() => flannelDone.add(node.name), (error: unknown) => (flannelFailed ??= error));
+    }
+    if (flannelFailed) throw flannelFailed;
+    const waiting = layout.nodes.filter((n) => !listed.get(n.name)?.ready || !flannelDone.has(n.name));
+    if (waiting.length === 0) return;
+    // A kubelet that exited will not come back: say so now, not at the deadline.
+    const dead = waiting.filter((n) => /\] "command failed"/.test(nodes.logTail(n.name, "kubernetes/kubelet.log", 3) ?? ""));
+    if (dead.length > 0) throw notReady(dead, nodes, lines);
+    if (Date.now() > deadline) {
+      const notRegistered = waiting.filter((n) => !listed.get(n.name)?.ready);
+      if (notRegistered.length > 0) throw notReady(notRegistered, nodes, lines);
+      throw noFlannel(waiting, nodes, (name) => listed.get(name)?.cidr);
+    }
+    await sleep(200);
+  }
+}
+
+/** Returns once CoreDNS answers for the kubernetes Service from the control-plane node. */
+async function dnsAnswers(layout: KubernetesLayout, nodes: NodeRunner, deadline: number): Promise<void> {
+  const query = `dig +short +time=1 +tries=1 @${DNS_SERVICE_IP} kubernetes.default.svc.${CLUSTER_DOMAIN} || true`;
+  for (;;) {
+    if ((await nodes.run(layout.controlPlane.name, query, [], {})).trim() === APISERVER_SERVICE_IP) return;
+    if (Date.now() > deadline) {
+      const pods = await kubectl(layout, nodes, "kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide 2>&1 || true");
+      throw new LabbookError(`CoreDNS did not answer at ${DNS_SERVICE_IP} in time:\n${pods.trim()}`);
+    }
+    await sleep(200);
+  }
+}
+
+function noFlannel(waiting: TopologyNode[], nodes: NodeRunner, cidrOf: (node: string) => string | undefined): LabbookError {
+  const parts = waiting.map((n) => {
+    const why = cidrOf(n.name) ? "" : " (the node has no pod CIDR: is kube-controller-manager running?)";
+    return `node ${n.name} is Ready, but flanneld never leased its pod subnet${why}; the end of its flanneld log:\n${nodes.logTail(n.name, "kubernetes/flanneld.log", 12) ?? "(no log)"}`;
+  });
+  return new LabbookError(parts.join("\n"));
 }
 
 function notReady(waiting: TopologyNode[], nodes: NodeRunner, lines: string[]): LabbookError {
