@@ -60,11 +60,11 @@ function removeAbandonedClaims(): void {
 }
 
 /**
- * Why a Kubernetes cluster's nodes are the declared privileged exception. kubelet, containerd and runc
- * manage cgroups and mounts: on this cgroup v1 machine a user namespace can neither mount a cgroup v1
- * hierarchy nor be delegated one, so a fenced node cannot run them (README, "Kubernetes").
+ * Why a Kubernetes cluster's nodes are the declared privileged exception: kubelet, containerd and runc manage
+ * cgroups, mounts and devices as root, as kind's nodes run them. In a fenced node they would have to run
+ * rootless, which on cgroup v1 would not enforce the pods' limits; not tried yet (README, "Kubernetes").
  */
-export const KUBERNETES_PRIVILEGED = "kubelet, containerd and runc manage the node's cgroups and mounts, which a user namespace cannot do on cgroup v1";
+export const KUBERNETES_PRIVILEGED = "kubelet, containerd and runc manage the node's cgroups, mounts and devices as root (as kind runs them); rootless, on cgroup v1, they would not enforce the pods' limits";
 /** kube-apiserver, etcd, the controllers, kubelet and containerd together, and the pods beside them. */
 const KUBERNETES_NODE_LIMITS = { pids: 8192, memoryBytes: 4096 * 1024 * 1024 };
 
