@@ -1,13 +1,13 @@
 // Builds everything labbook's Kubernetes runs, from the Go module proxy at pinned versions, into a cache
 // outside the checkout that is keyed by the build's inputs: a fresh clone on the same machine reuses it,
 // and so does CI. Go's own build cache (~/.cache/go-build) keeps a rebuild after a change to minutes.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../errors.ts";
+import { runCommand } from "./command.ts";
 import { buildContainerdTemplate } from "./containerd-template.ts";
 import { buildImages } from "./images.ts";
 import { COREDNS_VERSION, FLANNEL_CNI_VERSION, FLANNEL_VERSION, KUBERNETES_VERSION, MINIMUM_GO } from "./versions.ts";
@@ -66,7 +66,7 @@ function layout(dir: string): KubernetesBuild {
 export async function goVersion(): Promise<string> {
   let out: string;
   try {
-    out = await run("go", ["env", "GOVERSION"], { env: goEnv() });
+    out = await runCommand("go", ["env", "GOVERSION"], { env: goEnv() });
   } catch {
     throw new LabbookError(`Kubernetes is built from Go modules and needs Go ${MINIMUM_GO} or newer, and no \`go\` is on PATH: install it (https://go.dev/doc/install; Debian 12's golang-go is 1.19, too old) and run again`);
   }
@@ -205,7 +205,7 @@ function goEnv(cgo = false): NodeJS.ProcessEnv {
 }
 
 async function goBuild(moduleDir: string, pkg: string, output: string, { ldflags = "", cgo }: GoOptions, extraFlags: string[] = ["-mod=readonly"]): Promise<void> {
-  await run("go", ["build", ...extraFlags, "-ldflags", `-s -w ${ldflags}`.trim(), "-o", output, pkg], { cwd: moduleDir, env: goEnv(cgo) });
+  await runCommand("go", ["build", ...extraFlags, "-ldflags", `-s -w ${ldflags}`.trim(), "-o", output, pkg], { cwd: moduleDir, env: goEnv(cgo) });
 }
 
 /** `go install module/pkg@version`, for modules without replace lines, into `output`. */
@@ -213,7 +213,7 @@ async function goInstall(target: string, binary: string, output: string, { cgo }
   const gobin = join(tmpdir(), `labbook-gobin-${process.pid}`);
   mkdirSync(gobin, { recursive: true });
   try {
-    await run("go", ["install", "-ldflags", "-s -w", target], { env: { ...goEnv(cgo), GOBIN: gobin } });
+    await runCommand("go", ["install", "-ldflags", "-s -w", target], { env: { ...goEnv(cgo), GOBIN: gobin } });
     renameOrCopy(join(gobin, binary), output);
   } finally {
     rmSync(gobin, { recursive: true, force: true });
@@ -236,7 +236,7 @@ function renameOrCopy(from: string, to: string): void {
  * from its go.mod, and builds everything else as flannel pins it. cgo is on: the udp backend is C.
  */
 async function buildFlanneld(output: string): Promise<void> {
-  const source = (await run("go", ["mod", "download", "-json", `github.com/flannel-io/flannel@${FLANNEL_VERSION}`], { env: goEnv() })).match(/"Dir":\s*"([^"]+)"/)?.[1];
+  const source = (await runCommand("go", ["mod", "download", "-json", `github.com/flannel-io/flannel@${FLANNEL_VERSION}`], { env: goEnv() })).match(/"Dir":\s*"([^"]+)"/)?.[1];
   if (!source) throw new LabbookError(`flannel ${FLANNEL_VERSION}: go mod download gave no source folder`);
   const work = join(tmpdir(), `labbook-flannel-${process.pid}`);
   rmSync(work, { recursive: true, force: true });
@@ -248,26 +248,9 @@ async function buildFlanneld(output: string): Promise<void> {
     const dropped = text.replace(/^\s*_ "github.com\/flannel-io\/flannel\/pkg\/backend\/tencentvpc"\n/m, "");
     if (dropped === text) throw new LabbookError(`flannel ${FLANNEL_VERSION}: main.go no longer imports the tencentvpc backend; update runner/kubernetes/build.ts`);
     writeFileSync(main, dropped);
-    await run("go", ["mod", "edit", "-droprequire", "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc"], { cwd: work, env: goEnv() });
+    await runCommand("go", ["mod", "edit", "-droprequire", "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc"], { cwd: work, env: goEnv() });
     await goBuild(work, ".", output, { ldflags: `-X github.com/flannel-io/flannel/pkg/version.Version=${FLANNEL_VERSION}`, cgo: true }, ["-mod=mod"]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-/** Runs a build command; its output is kept and shown only if it fails. */
-function run(command: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-20_000)));
-    child.once("error", (error) => reject(new LabbookError(`cannot run ${command}: ${error.message}`)));
-    child.once("close", (code) => {
-      if (code === 0) return resolve(stdout);
-      const shown = stderr.split("\n").filter((line) => !line.startsWith("go: downloading")).slice(-30).join("\n");
-      reject(new LabbookError(`${command} ${args.join(" ")} failed (exit ${code})${options.cwd ? ` in ${options.cwd}` : ""}:\n${shown}`));
-    });
-  });
 }

@@ -6,11 +6,10 @@
 // It is made by a containerd of its own: in a private mount namespace (its unpacking mounts never reach
 // the host), with its socket and state in a scratch folder, and without its CRI plugin, so it watches no
 // CNI folder and starts nothing. It stops before the copy is taken.
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LabbookError } from "../errors.ts";
+import { runCommand } from "./command.ts";
 
 const SCRIPT = `set -eu
 root=$1 state=$2
@@ -42,12 +41,8 @@ wait "$pid" || true
 export async function buildContainerdTemplate(archives: string[], root: string): Promise<void> {
   const state = mkdtempSync(join(tmpdir(), "labbook-containerd-"));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", SCRIPT, "containerd-template", root, state, ...archives], { stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-      child.once("error", (error) => reject(new LabbookError(`importing the images into a containerd root: cannot run unshare: ${error.message}`)));
-      child.once("close", (code) => (code === 0 ? resolve() : reject(new LabbookError(`importing the images into a containerd root failed (exit ${code}): ${stderr.trim()}`))));
+    await runCommand("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", SCRIPT, "containerd-template", root, state, ...archives], {
+      what: "importing the images into a containerd root",
     });
   } finally {
     rmSync(state, { recursive: true, force: true });

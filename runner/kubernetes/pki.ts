@@ -1,14 +1,11 @@
 // A cluster's certificates and kubeconfigs, made by kubeadm's own phases (as `kubeadm init` makes them),
 // into a folder of the cluster's state: nothing of it is written anywhere else on the host.
-import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { LabbookError } from "../errors.ts";
+import { runCommand } from "./command.ts";
 import { APISERVER_PORT, CLUSTER_DOMAIN, POD_CIDR, SERVICE_CIDR, type KubernetesLayout } from "./layout.ts";
 import { KUBERNETES_VERSION } from "./versions.ts";
-
-const execFileAsync = promisify(execFile);
 
 /** Users beyond kubeadm's own, each with a client certificate: kubelet's of every other node, kube-proxy's, flanneld's. */
 export const FLANNEL_USER = "labbook:flannel";
@@ -59,9 +56,9 @@ export async function makeCredentials(kubeadm: string, layout: KubernetesLayout,
   writeFileSync(config, kubeadmConfig(layout, pkiDir));
   const kubeadmRun = async (args: string[]): Promise<string> => {
     try {
-      return (await execFileAsync(kubeadm, ["kubeadm", ...args, "--config", config], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, maxBuffer: 1 << 20 })).stdout;
+      return await runCommand(kubeadm, ["kubeadm", ...args, "--config", config], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     } catch (error) {
-      throw new LabbookError(`making the cluster's certificates: kubeadm ${args.join(" ")} failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`);
+      throw new LabbookError(`making the cluster's certificates: ${(error as Error).message}`);
     }
   };
   // `kube` is a multi-call binary; argv[0] must name the component, so it is run as `kube kubeadm ...`.

@@ -14,7 +14,8 @@ import { requireBuild } from "../../kubernetes/build.ts";
 import { waitForInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
-import { cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
+import { NODE_LIMITS, cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
+import { fileTail } from "./file-tail.ts";
 import type { LanCluster } from "../lan/driver.ts";
 import { KUBERNETES_KEPT_CAPABILITIES, spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
@@ -125,9 +126,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
         spawnHolder(marker),
         ...topology.nodes.map((node) => {
           // Limits before the node exists: it is born in its cgroups, which are the root of its cgroup namespace.
-          state.cgroups[node.name] = build
-            ? createNodeCgroups(cgroupName(stateRoot(), name, node.name), KUBERNETES_NODE_LIMITS, true)
-            : createNodeCgroups(cgroupName(stateRoot(), name, node.name));
+          state.cgroups[node.name] = createNodeCgroups(cgroupName(stateRoot(), name, node.name), build ? KUBERNETES_NODE_LIMITS : NODE_LIMITS, build !== undefined);
           return spawnHolder(marker, { cgroups: state.cgroups[node.name], keepCapabilities: keptCapabilities(state) }).then((holder) => [node.name, holder] as const);
         }),
       ]);
@@ -284,13 +283,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     return {
       run: (node, text, args, env, input) =>
         this.scriptInNode(state, node, namespacesOf(state.nodes[node]!), text, ["kubernetes", ...args], `Kubernetes on ${node}${args[0] ? ` (${args[0]})` : ""}`, env, input),
-      logTail: (node, file, lines) => {
-        try {
-          return readFileSync(join(nodeDir(state.name, node), "log", file), "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-        } catch {
-          return undefined;
-        }
-      },
+      logTail: (node, file, lines) => fileTail(join(nodeDir(state.name, node), "log", file), lines),
     };
   }
 
