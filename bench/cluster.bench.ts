@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
-import { readState } from "../runner/backend/netns/state.ts";
+import { readState } from "../runner/host/state.ts";
 import { Cluster } from "../runner/cluster/cluster.ts";
 import { median, percentile, timeRuns } from "./stats.ts";
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
-import { readState } from "../runner/backend/netns/state.ts";
+import { readState } from "../runner/host/state.ts";
 import { Cluster } from "../runner/cluster/cluster.ts";
 import { buildKubernetes } from "../runner/kubernetes/build.ts";
 import { withPeakMemory } from "../test/helpers/memory.ts";

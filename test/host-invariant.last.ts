@@ -3,8 +3,8 @@
 // were before the suite.
 import assert from "node:assert/strict";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
-import { MARKER_VARIABLE, processesMarked } from "../runner/backend/netns/procfs.ts";
-import { stateRoot, listClusterNames } from "../runner/backend/netns/state.ts";
+import { MARKER_VARIABLE, processesMarked } from "../runner/host/procfs.ts";
+import { stateRoot, listClusterNames } from "../runner/host/state.ts";
 import { diffSnapshots, snapshotHost } from "./helpers/host-snapshot.ts";
 import { hostBefore } from "./helpers/root-hooks.ts";
 

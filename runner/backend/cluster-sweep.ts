@@ -2,8 +2,8 @@
 // the marker its processes carry, which covers a crash before any state was written) and going over them.
 import { existsSync, rmSync } from "node:fs";
 import { setTimeout } from "node:timers/promises";
-import { killOwned, markerOf, processesMarked } from "./netns/procfs.ts";
-import type { HolderRecord } from "./netns/state.ts";
+import { killOwned, markerOf, processesMarked } from "../host/procfs.ts";
+import type { HolderRecord } from "../host/state.ts";
 import type { ClusterStatus, DownReport } from "./types.ts";
 
 /** Clusters listed on disk, plus those named by the markers (`<prefix><name>`) of processes still running. */

@@ -1,6 +1,7 @@
-import type { ConnectConfig } from "ssh2";
 import type { Topology } from "../topology/types.ts";
-import type { LanCluster } from "./lan/driver.ts";
+import type { SshTarget } from "../ssh/target.ts";
+
+export type { SshTarget };
 
 /**
  * What a backend can honestly do; labs mark steps that need a capability. "machine-root": root in a node
@@ -56,13 +57,6 @@ export interface DownReport {
 }
 
 /** Everything ssh2 needs to open one node's connection, plus how to release the transport. */
-export interface SshTarget {
-  config: ConnectConfig;
-  dispose(): void;
-  /** What the transport said on its way down, for connection errors. */
-  diagnostics?(): string;
-}
-
 export interface UpOptions {
   name: string;
   topology: Topology;
@@ -104,4 +98,13 @@ export interface Backend {
    * cannot run sandboxed kernels.
    */
   plugWorkstation?(cluster: string, pid: number): Promise<LanCluster>;
+}
+
+/** What a sandboxed kernel gets when it is plugged into a cluster's LAN: the lan backend (lan/driver.ts) reads it. */
+export interface LanCluster {
+  description: ClusterDescription;
+  /** The cluster's client key (OpenSSH private key): root on its own nodes, which a lab has anyway. */
+  privateKey: string;
+  /** Each node's host key, OpenSSH public form. */
+  hostKeys: Record<string, string>;
 }

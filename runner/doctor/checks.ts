@@ -4,24 +4,17 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { privateDirs } from "../backend/netns/node-files.ts";
-import { stateRoot } from "../backend/netns/state.ts";
-import { NODE_LIMITS, limitSupport } from "../backend/netns/cgroups.ts";
+import { checkPrivateDirs } from "../backend/netns/node-files.ts";
+import { stateRoot } from "../host/state.ts";
+import { NODE_LIMITS, limitSupport } from "../host/cgroups.ts";
 import { kvmUsable } from "../backend/vagrant/vm-host.ts";
 import { LabbookError } from "../errors.ts";
 import { cacheRoot, currentBuild, goVersion, type KubernetesBuild } from "../kubernetes/build.ts";
 import { KUBERNETES_VERSION, MINIMUM_GO } from "../kubernetes/versions.ts";
-import { JUPYTER_PACKAGES_FILE, PACKAGES_FILE, VAGRANT_PACKAGES_FILE, requiredPackages } from "./packages.ts";
+import { JUPYTER_PACKAGES_FILE, VAGRANT_PACKAGES_FILE } from "../host/packages.ts";
+import { checkPackages, checkRoot, type CheckResult } from "../host/prerequisites.ts";
 
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** The command that fixes it, when there is one. */
-  fix?: string;
-  /** A warning does not make doctor fail. */
-  warning?: boolean;
-}
+export { checkPackages, checkRoot, type CheckResult };
 
 const KERNEL_FEATURES: Array<{ name: string; script: string; hint: string }> = [
   { name: "veth", script: "ip link add lbd0 type veth peer name lbd1", hint: "modprobe veth" },
@@ -35,37 +28,6 @@ const KERNEL_FEATURES: Array<{ name: string; script: string; hint: string }> = [
 function run(command: string, args: string[]): { ok: boolean; output: string } {
   const result = spawnSync(command, args, { encoding: "utf8", timeout: 10_000 });
   return { ok: result.status === 0, output: `${result.stderr ?? ""}${result.stdout ?? ""}`.trim() || (result.error?.message ?? "") };
-}
-
-export function checkRoot(): CheckResult {
-  const uid = process.getuid?.() ?? -1;
-  return uid === 0
-    ? { name: "running as root", ok: true, detail: "uid 0" }
-    : { name: "running as root", ok: false, detail: `uid ${uid}: namespaces and mounts need root`, fix: "sudo labbook ..." };
-}
-
-/** The cluster's packages by default; `optional` lists make a warning, not a failure. */
-export function checkPackages(file = PACKAGES_FILE, label = "Debian packages", optional = false): CheckResult[] {
-  const packages = requiredPackages(readFileSync(file, "utf8"), file);
-  const missing = packages.filter((p) => !existsSync(p.file));
-  if (missing.length === 0) return [{ name: label, ok: true, detail: `all ${packages.length} installed` }];
-  return [
-    {
-      name: label,
-      ok: false,
-      ...(optional ? { warning: true } : {}),
-      detail: missing.map((p) => `${p.name} (no ${p.file}: ${p.why})`).join("; "),
-      fix: `apt-get install -y --no-install-recommends ${missing.map((p) => p.name).join(" ")}`,
-    },
-  ];
-}
-
-/** The mount points of each node's private state: missing, a node would write to the host's disk. */
-export function checkPrivateDirs(dirs = privateDirs()): CheckResult {
-  const missing = dirs.filter((dir) => !existsSync(dir));
-  const name = "node-private directories";
-  if (missing.length === 0) return { name, ok: true, detail: `all ${dirs.length} mount points exist` };
-  return { name, ok: false, detail: `missing ${missing.join(", ")}: nodes would share the host's`, fix: `mkdir -p ${missing.join(" ")}` };
 }
 
 /** Nodes need all of these; the user namespace is the fence around root in a node (netns/node-fence.sh). */

@@ -2,7 +2,7 @@
 // never touched. What a full score is comes from the reference run (the instructor's solution on a
 // cluster of its own): a hidden cell that stops early cannot shrink its own denominator.
 import { NotebookError } from "../notebook/read.ts";
-import type { CellResult, NotebookRunResult } from "../run/results.ts";
+import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 import type { LabPlan } from "./lab-plan.ts";
 
 export interface ExpectedCheck {

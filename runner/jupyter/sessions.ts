@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killOwned, processesMarked, startTimeOf } from "../backend/netns/procfs.ts";
+import { killOwned, processesMarked, startTimeOf } from "../host/procfs.ts";
 
 /** Carried by Jupyter and inherited by its kernels: how leftovers are found, never by name. */
 export const OWNER_VARIABLE = "LABBOOK_NOTEBOOK_OWNER";

@@ -13,7 +13,7 @@ import { chownSync, existsSync, readdirSync, readlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAN_CLUSTER_VARIABLE } from "../backend/lan/driver.ts";
-import { childrenOf } from "../backend/netns/procfs.ts";
+import { childrenOf } from "../host/procfs.ts";
 
 const SANDBOX_INIT = fileURLToPath(new URL("./sandbox-init.sh", import.meta.url));
 const CHECKOUT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");

@@ -4,7 +4,7 @@
 // spec gives the same bytes, hence the same image ID, on every machine of one architecture.
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import { tarArchive, type TarEntry } from "../backend/netns/tar.ts";
+import { tarArchive, type TarEntry } from "../host/tar.ts";
 
 export interface ImageSpec {
   /** The name and tag to import it under, e.g. "labbook/busybox:1" (containerd stores docker.io/labbook/busybox:1). */

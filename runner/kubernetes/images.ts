@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { TarEntry } from "../backend/netns/tar.ts";
+import type { TarEntry } from "../host/tar.ts";
 import { ARCHIVE_FORMAT, dockerArchive, ociArchitecture, sha256, type ImageSpec } from "./image-archive.ts";
 
 export interface ImageInputs {

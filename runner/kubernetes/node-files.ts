@@ -1,7 +1,7 @@
 // The files a Kubernetes node starts with, as one archive that the node extracts into its own root:
 // credentials, and the configuration of containerd, kubelet, kube-proxy, flannel and the CNI plugin.
 import { stringify } from "yaml";
-import type { TarEntry } from "../backend/netns/tar.ts";
+import type { TarEntry } from "../host/tar.ts";
 import type { TopologyNode } from "../topology/types.ts";
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, FLANNEL_BACKEND, POD_CIDR, type KubernetesLayout } from "./layout.ts";
 import type { ClusterCredentials } from "./pki.ts";
@@ -29,7 +29,7 @@ state = "/run/containerd"
   disable_apparmor = true
   disable_hugetlb_controller = true
   tolerate_missing_hugetlb_controller = true
-  # Root of a node lacks CAP_SYS_RESOURCE (netns/holder.ts), so no container may ask for a lower OOM
+  # Root of a node lacks CAP_SYS_RESOURCE (host/holder.ts), so no container may ask for a lower OOM
   # score than containerd's own (a Guaranteed pod's -997 would fail to start).
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]

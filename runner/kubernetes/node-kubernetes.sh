@@ -13,7 +13,7 @@ export KUBECONFIG=/etc/kubernetes/admin.conf
 # `start NAME COMMAND...`: a daemon of the node, in a session of its own, its output in $LOGS/NAME.log,
 # with the node's environment rather than the host's: a TMPDIR of labbook's (its tests set one) does not
 # exist in a node, and runc's `kubectl exec` would fail on it. LABBOOK_OWNER is the marker that finds a
-# cluster's processes after a crash (netns/procfs.ts): it stays.
+# cluster's processes after a crash (host/procfs.ts): it stays.
 start() {
   name=$1
   shift
@@ -66,7 +66,7 @@ prepare)
   # Mounts that kubelet makes for pods (secrets, emptyDirs) must reach containerd's containers.
   mount --make-rshared /
   # The node's cgroups (cgroup v1), each the root of its cgroup namespace: kubelet's kubepods tree and
-  # runc's containers go below them, and are gone with the node (see netns/cgroups.ts).
+  # runc's containers go below them, and are gone with the node (see host/cgroups.ts).
   mount -t tmpfs -o mode=755,nosuid,nodev,noexec cgroup /sys/fs/cgroup
   while IFS=: read -r _ controllers _; do
     [ -n "$controllers" ] || continue

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../errors.ts";
-import { tarArchive } from "../backend/netns/tar.ts";
+import { tarArchive } from "../host/tar.ts";
 import type { TopologyNode } from "../topology/types.ts";
 import { addonManifests } from "./addons.ts";
 import type { KubernetesBuild } from "./build.ts";

@@ -3,7 +3,7 @@
 //   fenced (netns/node-fence.sh). When grading, only the instructor's lab can ask for it, never a submission.
 // - `kubernetes: true`: the lab runs on Kubernetes; `labbook run` and `labbook grade` start it on the lab's
 //   cluster (labbook up --kubernetes), and its Kubernetes cells run instead of being skipped.
-import { NotebookError } from "./read.ts";
+import { NotebookError } from "./notebook-error.ts";
 import type { Notebook } from "./types.ts";
 
 /** The reason, or undefined for a fenced cluster; anything but a non-empty string is refused. */

@@ -3,14 +3,12 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Ajv as AjvCore } from "ajv";
 import type { ValidateFunction } from "ajv";
-import { LabbookError } from "../errors.ts";
 import { kubernetesRequired, privilegedReason } from "./privileged.ts";
 import { cellMetadata, isRunnable } from "./roles.ts";
 import type { Notebook } from "./types.ts";
+import { NotebookError } from "./notebook-error.ts";
 
-export class NotebookError extends LabbookError {
-  override exitCode = 2;
-}
+export { NotebookError };
 
 let schemaValidator: ValidateFunction | undefined;
 

@@ -1,7 +1,7 @@
 // labbook's cell metadata, under metadata.labbook of a code cell:
 //   { "id": "ping-node2", "role": "step", "requires": ["kubernetes"], "timeout": 30, "points": 2 }
 //   (requires: capabilities, or "node:node3" for a node a smaller cluster may not have)
-import type { CellRole } from "../run/results.ts";
+import type { CellRole } from "./results.ts";
 import type { Cell } from "./types.ts";
 
 export const CELL_ROLES: readonly CellRole[] = ["setup", "step", "exercise", "solution", "check", "hidden-check", "grader-setup", "teardown"];

@@ -1,4 +1,4 @@
-import type { CellResult, CheckOutcome, NotebookRunResult, RunSummary } from "../run/results.ts";
+import type { CellResult, CheckOutcome, NotebookRunResult, RunSummary } from "../notebook/results.ts";
 import { formatTally, tallyCells, tallyNotebooks } from "./counts.ts";
 import { cellErrorSummary, failsBeyondChecks } from "./failures.ts";
 import { notebookOutcome, OUTCOME_LABEL, STATUS_LABEL, STATUS_MARK } from "./status.ts";

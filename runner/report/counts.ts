@@ -1,5 +1,5 @@
 // Cell totals, the same in every reporter.
-import type { CellResult, NotebookRunResult } from "../run/results.ts";
+import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 import { isFailure } from "./status.ts";
 
 export interface Tally {

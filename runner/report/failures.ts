@@ -1,5 +1,5 @@
 // What went wrong in a notebook run, as reporters list it.
-import type { CellResult, NotebookRunResult } from "../run/results.ts";
+import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 import { isFailure, STATUS_LABEL } from "./status.ts";
 
 /**

@@ -1,7 +1,7 @@
 // One self-contained page for one notebook run: no scripts, no stylesheet or image from elsewhere.
 import type { Cell, CodeCell, Notebook } from "../notebook/types.ts";
 import { sourceText } from "../notebook/types.ts";
-import type { CellResult, NotebookRunResult } from "../run/results.ts";
+import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 import { formatTally, tallyCells } from "./counts.ts";
 import { escapeMarkup } from "./escape.ts";
 import { cellErrorSummary } from "./failures.ts";

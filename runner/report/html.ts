@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Notebook } from "../notebook/types.ts";
-import type { NotebookRunResult, RunSummary } from "../run/results.ts";
+import type { NotebookRunResult, RunSummary } from "../notebook/results.ts";
 import { writeReportFile } from "./files.ts";
 import { renderNotebookPage } from "./html-page.ts";
 import type { Reporter } from "./types.ts";

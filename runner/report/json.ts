@@ -1,4 +1,4 @@
-import type { RunSummary } from "../run/results.ts";
+import type { RunSummary } from "../notebook/results.ts";
 import { writeReportFile } from "./files.ts";
 import type { Reporter } from "./types.ts";
 

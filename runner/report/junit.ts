@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { CellResult, NotebookRunResult, RunSummary } from "../run/results.ts";
+import type { CellResult, NotebookRunResult, RunSummary } from "../notebook/results.ts";
 import { escapeAttribute, escapeMarkup } from "./escape.ts";
 import { cellErrorSummary, failsBeyondChecks } from "./failures.ts";
 import { writeReportFile } from "./files.ts";

@@ -1,5 +1,5 @@
 import { appendFile } from "node:fs/promises";
-import type { RunSummary } from "../run/results.ts";
+import type { RunSummary } from "../notebook/results.ts";
 import { formatTally, tallyCells, tallyNotebooks } from "./counts.ts";
 import { listFailures } from "./failures.ts";
 import { writeReportFile } from "./files.ts";

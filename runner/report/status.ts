@@ -1,5 +1,5 @@
 // How the reporters name and mark cell and notebook outcomes, so they all agree.
-import type { CellStatus, NotebookRunResult } from "../run/results.ts";
+import type { CellStatus, NotebookRunResult } from "../notebook/results.ts";
 
 /** Timed-out and kernel-died cells did not pass either: they count as failures in every total. */
 export function isFailure(status: CellStatus): boolean {

@@ -1,4 +1,4 @@
-import type { CellResult, CellRole, CheckOutcome, NotebookRunResult, RunSummary } from "../run/results.ts";
+import type { CellResult, CellRole, CheckOutcome, NotebookRunResult, RunSummary } from "../notebook/results.ts";
 
 export interface CellStart {
   notebook: string;

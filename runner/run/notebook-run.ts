@@ -22,8 +22,8 @@ import { LabbookError } from "../errors.ts";
 import { OutputCollector } from "./outputs.ts";
 import { unmetRequirements } from "./requirements.ts";
 import { sealGraderNotes } from "./sealed-notes.ts";
-import { ownedTempDir } from "./temp-dirs.ts";
-import type { CellResult, NotebookRunResult } from "./results.ts";
+import { ownedTempDir } from "../host/temp-dirs.ts";
+import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 
 export interface NotebookRunOptions {
   backend: Backend;

@@ -1,7 +1,7 @@
 // Collects one execution's IOPub messages into nbformat outputs, and reads back the checks.
 import type { Message } from "../kernel/wire.ts";
 import { CHECK_MIME, type Output } from "../notebook/types.ts";
-import type { CheckOutcome } from "./results.ts";
+import type { CheckOutcome } from "../notebook/results.ts";
 
 /**
  * Output a cell may keep in the executed notebook. A cell that prints 50 MB (a student's loop)

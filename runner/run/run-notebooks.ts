@@ -8,7 +8,7 @@ import { NotebookError, readNotebook } from "../notebook/read.ts";
 import { SerializingReporter } from "../report/serialize.ts";
 import type { Reporter } from "../report/types.ts";
 import { runNotebook } from "./notebook-run.ts";
-import type { NotebookRunResult, RunSummary } from "./results.ts";
+import type { NotebookRunResult, RunSummary } from "../notebook/results.ts";
 
 /** Notebooks named on the command line; a directory stands for its *.ipynb files, in name order. */
 export function expandNotebookPaths(paths: string[]): string[] {

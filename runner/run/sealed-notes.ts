@@ -4,7 +4,7 @@
 // read only the copy. A note kept after a student's cell never reaches them: a lab keeps its notes first.
 import { copyFileSync, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ownedTempDir } from "./temp-dirs.ts";
+import { ownedTempDir } from "../host/temp-dirs.ts";
 
 /** Larger notes are left out: a step's note is a few kilobytes of JSON. */
 const MAX_NOTE_BYTES = 4 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { CheckOutcome } from "../run/results.ts";
+import type { CheckOutcome } from "../notebook/results.ts";
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -1,6 +1,6 @@
 // A named expectation with wait/retry (netlab validate's shape): it passes as soon as
 // `probe` returns without throwing, or fails with the last thing observed at the deadline.
-import type { CheckOutcome } from "../run/results.ts";
+import type { CheckOutcome } from "../notebook/results.ts";
 import { publishCheck } from "./display.ts";
 
 export interface CheckOptions {

@@ -2,7 +2,7 @@
 // (what `labbook run` reads), an HTML badge (what Jupyter shows) and plain text.
 import { createRequire } from "node:module";
 import { CHECK_MIME } from "../notebook/types.ts";
-import type { CheckOutcome } from "../run/results.ts";
+import type { CheckOutcome } from "../notebook/results.ts";
 import { checkBadgeHtml } from "./badge.ts";
 
 export type WriteDisplayData = (content: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;

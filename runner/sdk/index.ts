@@ -13,7 +13,7 @@ export { labSeed, pickBySeed, SEED_VARIABLE } from "./seed.ts";
 export { Cluster } from "../cluster/cluster.ts";
 export { Node } from "../cluster/node.ts";
 export { CommandResult, CommandError } from "../cluster/result.ts";
-export type { CheckOutcome } from "../run/results.ts";
+export type { CheckOutcome } from "../notebook/results.ts";
 export { cni, CniError, CNI_PATH, type CniCall, type CniOutcome } from "./cni.ts";
 export { curlTally, formatTally, ruleCounters, dnatRule, dnatPackets, evenSplit, portProtoHash, type Tally, type TallyOptions, type RuleCounter } from "./kube-proxy.ts";
 export { networkState, stateChanges, OBSERVING_RULE, type NetworkState } from "./netstate.ts";

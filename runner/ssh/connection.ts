@@ -1,8 +1,8 @@
 import { LabbookError } from "../errors.ts";
 // One SSH connection to one node, reused for every command, transfer and shell.
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
-import type { SshTarget } from "../backend/types.ts";
-import { Semaphore } from "./semaphore.ts";
+import type { SshTarget } from "./target.ts";
+import { Semaphore } from "../host/semaphore.ts";
 
 export interface RawExecResult {
   stdout: string;

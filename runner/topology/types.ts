@@ -19,7 +19,8 @@ export interface Topology {
 }
 
 export interface KubernetesSettings {
-  version: string;
+  /** The release the topology asks for; labbook runs one (kubernetes/versions.ts), which `up` checks. */
+  version?: string;
   /** KubeletConfiguration fields that override labbook's own. */
   kubelet?: Record<string, unknown>;
 }

@@ -1,6 +1,5 @@
 import { formatIpv4, isDocumentationAddress, isHostAddress, isPrivateCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import type { Topology, TopologyNode } from "./types.ts";
-import { KUBERNETES_VERSION } from "../kubernetes/versions.ts";
 
 export interface TopologyProblem {
   /** Dotted path of the offending field, e.g. "nodes.2.ip". */
@@ -39,9 +38,6 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
   }
 
   const kubernetes = raw.kubernetes === true ? {} : raw.kubernetes === false ? undefined : raw.kubernetes;
-  if (kubernetes?.version !== undefined && kubernetes.version.replace(/^v?/, "v") !== KUBERNETES_VERSION) {
-    problems.push({ path: "kubernetes.version", message: `labbook builds and runs Kubernetes ${KUBERNETES_VERSION} only, not ${kubernetes.version} (the newest release that runs on this machine's cgroup v1 with Debian's containerd 1.6; see runner/kubernetes/versions.ts): remove the version or set it to ${KUBERNETES_VERSION}` });
-  }
 
   const names = new Map<string, number>();
   const ips = new Map<number, number>();
@@ -66,7 +62,7 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
     source,
     network: { cidr: raw.network.cidr, gateway: raw.network.gateway, prefix: cidr?.prefix ?? 24, ...(raw.network.internet === undefined ? {} : { internet: raw.network.internet }) },
     nodes: raw.nodes.map((n) => ({ name: n.name, ip: n.ip, roles: n.roles ?? [], memory: n.memory ?? 1024, cpus: n.cpus ?? 1 })),
-    ...(kubernetes ? { kubernetes: { version: KUBERNETES_VERSION, ...(kubernetes.kubelet ? { kubelet: kubernetes.kubelet } : {}) } } : {}),
+    ...(kubernetes ? { kubernetes: { ...(kubernetes.version === undefined ? {} : { version: kubernetes.version }), ...(kubernetes.kubelet ? { kubelet: kubernetes.kubelet } : {}) } } : {}),
   };
   return { topology, problems };
 }

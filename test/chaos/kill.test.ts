@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cgroupsOf } from "../../runner/backend/netns/cgroups.ts";
-import { stateRoot } from "../../runner/backend/netns/state.ts";
-import { childrenOf, isRunning, startTimeOf, type OwnedProcess } from "../../runner/backend/netns/procfs.ts";
+import { cgroupsOf } from "../../runner/host/cgroups.ts";
+import { stateRoot } from "../../runner/host/state.ts";
+import { childrenOf, isRunning, startTimeOf, type OwnedProcess } from "../../runner/host/procfs.ts";
 import { finished, labbook, startLabbook } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
 import { seededRandom } from "../helpers/random.ts";

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import type { Cluster } from "../../runner/cluster/cluster.ts";
 import { CommandError } from "../../runner/cluster/result.ts";
 import { LabbookError } from "../../runner/errors.ts";
-import { commOf, processesMarked } from "../../runner/backend/netns/procfs.ts";
-import { markerFor } from "../../runner/backend/netns/state.ts";
+import { commOf, processesMarked } from "../../runner/host/procfs.ts";
+import { markerFor } from "../../runner/host/state.ts";
 import { upTestCluster } from "../helpers/cluster.ts";
 
 describe("nodes of an embedded cluster", function () {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { planLab } from "../../runner/grade/lab-plan.ts";
 import { expectedChecks, scoreRun } from "../../runner/grade/score.ts";
-import type { CellResult, CheckOutcome, NotebookRunResult } from "../../runner/run/results.ts";
+import type { CellResult, CheckOutcome, NotebookRunResult } from "../../runner/notebook/results.ts";
 import { LAB_02 } from "./submissions.ts";
 
 const plan = planLab(LAB_02);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readNotebook } from "../../runner/notebook/read.ts";
 import { cellMetadata } from "../../runner/notebook/roles.ts";
-import type { NotebookRunResult } from "../../runner/run/results.ts";
+import type { NotebookRunResult } from "../../runner/notebook/results.ts";
 import { FIXTURE_ROOT } from "./notebooks.ts";
 
 export function writeWithoutSolutions(path: string): string {

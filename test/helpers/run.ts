@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import type { Reporter } from "../../runner/report/types.ts";
 import { runNotebook } from "../../runner/run/notebook-run.ts";
-import type { NotebookRunResult } from "../../runner/run/results.ts";
+import type { NotebookRunResult } from "../../runner/notebook/results.ts";
 import { uniqueClusterName } from "./cluster.ts";
 
 /** Runs a notebook headless on a fresh embedded cluster; `events` records what the reporter heard. */

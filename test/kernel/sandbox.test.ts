@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
-import { isRunning, startTimeOf } from "../../runner/backend/netns/procfs.ts";
-import { stateRoot } from "../../runner/backend/netns/state.ts";
+import { isRunning, startTimeOf } from "../../runner/host/procfs.ts";
+import { stateRoot } from "../../runner/host/state.ts";
 import { runNotebook } from "../../runner/run/notebook-run.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
 

@@ -5,13 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
-import { processesMarked } from "../../runner/backend/netns/procfs.ts";
-import { cgroupsOf } from "../../runner/backend/netns/cgroups.ts";
-import { clusterDir, markerFor, stateRoot } from "../../runner/backend/netns/state.ts";
+import { processesMarked } from "../../runner/host/procfs.ts";
+import { cgroupsOf } from "../../runner/host/cgroups.ts";
+import { clusterDir, markerFor, stateRoot } from "../../runner/host/state.ts";
 import { Cluster } from "../../runner/cluster/cluster.ts";
 import type { Node } from "../../runner/cluster/node.ts";
 import { NODE_SCRIPT } from "../../runner/kubernetes/start.ts";
-import { KUBERNETES_VERSION } from "../../runner/kubernetes/versions.ts";
+import { KUBERNETES_VERSION, checkKubernetesVersion } from "../../runner/kubernetes/versions.ts";
 import { portProtoHash } from "../../runner/sdk/kube-proxy.ts";
 import { loadTopology } from "../../runner/topology/load.ts";
 import { finished, labbook, startLabbook, until } from "../helpers/cli.ts";
@@ -300,13 +300,13 @@ describe("Kubernetes start-up and take-down", function () {
     assert.ok(!mounts.includes("/var/lib/containerd/io.containerd"), "a container's mount reached the host");
   });
 
-  it("refuses a Kubernetes version it does not build, naming the one it does", () => {
+  it("refuses a Kubernetes version it does not build, naming the one it does, before any node starts", () => {
     const dir = mkdtempSync(join(tmpdir(), "labbook-topology-"));
     try {
       const file = join(dir, "cluster.yaml");
       const text = readFileSync(loadTopology().source, "utf8") + "kubernetes:\n  version: v1.30.0\n";
       writeFileSync(file, text);
-      assert.throws(() => loadTopology(file), new RegExp(`kubernetes\\.version.*labbook builds and runs Kubernetes ${KUBERNETES_VERSION.replace(/\./g, "\\.")} only, not v1\\.30\\.0`));
+      assert.throws(() => checkKubernetesVersion(loadTopology(file)), new RegExp(`kubernetes\\.version.*labbook builds and runs Kubernetes ${KUBERNETES_VERSION.replace(/\./g, "\\.")} only, not v1\\.30\\.0`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

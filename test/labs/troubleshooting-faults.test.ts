@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { TROUBLESHOOTING_FAULTS, faultForSeed, type Fault } from "../../runner/sdk/faults.ts";
-import type { NotebookRunResult } from "../../runner/run/results.ts";
+import type { NotebookRunResult } from "../../runner/notebook/results.ts";
 import { readNotebook } from "../../runner/notebook/read.ts";
 import { sourceText } from "../../runner/notebook/types.ts";
 import { pooled, runHeadless } from "../helpers/run.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { ConsoleReporter } from "../../runner/report/console.ts";
-import type { CellResult } from "../../runner/run/results.ts";
+import type { CellResult } from "../../runner/notebook/results.ts";
 import { ROUTING, runSummary } from "./fixture.ts";
 
 /** Replays the fixture run's events the way the runner sends them, and returns what was printed. */

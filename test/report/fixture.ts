@@ -1,6 +1,6 @@
 // A run of two notebooks with every kind of cell outcome, and the executed notebook of the first.
 import { CHECK_MIME, type Notebook } from "../../runner/notebook/types.ts";
-import type { RunSummary } from "../../runner/run/results.ts";
+import type { RunSummary } from "../../runner/notebook/results.ts";
 
 export const ROUTING = "labs/routing/routing.ipynb";
 export const BROKEN = "labs/broken/broken.ipynb";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SerializingReporter } from "../../runner/report/serialize.ts";
 import type { Reporter } from "../../runner/report/types.ts";
-import type { NotebookRunResult } from "../../runner/run/results.ts";
+import type { NotebookRunResult } from "../../runner/notebook/results.ts";
 
 function recorder(log: string[]): Reporter {
   return {

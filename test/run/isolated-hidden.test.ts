@@ -1,7 +1,7 @@
 // Grading runs hidden checks in a fresh kernel: a student's cell that keeps publishing fake
 // passing checks (a timer in the student's kernel) fools an in-place run, and not an isolated one.
 import assert from "node:assert/strict";
-import type { NotebookRunResult } from "../../runner/run/results.ts";
+import type { NotebookRunResult } from "../../runner/notebook/results.ts";
 import { writeFixture, type FixtureCell } from "../helpers/notebooks.ts";
 import { runHeadless } from "../helpers/run.ts";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { schemaProblems } from "../../runner/notebook/read.ts";
 import type { Notebook } from "../../runner/notebook/types.ts";
-import type { CellResult, NotebookRunResult } from "../../runner/run/results.ts";
+import type { CellResult, NotebookRunResult } from "../../runner/notebook/results.ts";
 import { writeFixture } from "../helpers/notebooks.ts";
 import { runHeadless } from "../helpers/run.ts";
 

@@ -2,7 +2,7 @@
 // pod's name, and pods die with their node.
 import assert from "node:assert/strict";
 import { readdirSync, readlinkSync } from "node:fs";
-import { readState } from "../../runner/backend/netns/state.ts";
+import { readState } from "../../runner/host/state.ts";
 import { findPod, runPod } from "../../runner/sdk/pods.ts";
 import { upTestCluster } from "../helpers/cluster.ts";
 

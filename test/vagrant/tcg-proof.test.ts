@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { clusterDir } from "../../runner/backend/vagrant/state.ts";
-import { processesMarked } from "../../runner/backend/netns/procfs.ts";
+import { processesMarked } from "../../runner/host/procfs.ts";
 import { labbook } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
 

@@ -5,18 +5,10 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import ssh2 from "ssh2";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
-import type { Backend, ClusterDescription, ClusterStatus, DownReport, SshTarget } from "../types.ts";
+import type { Backend, ClusterDescription, ClusterStatus, DownReport, LanCluster, SshTarget } from "../types.ts";
 
 /** The file a sandboxed kernel finds its cluster in; the runner writes it (netns/workstation.ts). */
 export const LAN_CLUSTER_VARIABLE = "LABBOOK_LAN_CLUSTER";
-
-export interface LanCluster {
-  description: ClusterDescription;
-  /** The cluster's client key (OpenSSH private key): root on its own nodes, which a lab has anyway. */
-  privateKey: string;
-  /** Each node's host key, OpenSSH public form. */
-  hostKeys: Record<string, string>;
-}
 
 function readLanCluster(): LanCluster {
   const file = process.env[LAN_CLUSTER_VARIABLE];

@@ -6,24 +6,25 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameS
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
-import { checkPackages, checkPrivateDirs, checkRoot } from "../../doctor/checks.ts";
+import { checkPackages, checkRoot } from "../../host/prerequisites.ts";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { requireBuild } from "../../kubernetes/build.ts";
 import { waitForInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
+import { checkKubernetesVersion } from "../../kubernetes/versions.ts";
 import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
-import { NODE_LIMITS, cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "./cgroups.ts";
+import { NODE_LIMITS, cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "../../host/cgroups.ts";
 import { fileTail } from "./file-tail.ts";
-import type { LanCluster } from "../lan/driver.ts";
-import { KUBERNETES_KEPT_CAPABILITIES, spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "./holder.ts";
+import type { LanCluster } from "../types.ts";
+import { KUBERNETES_KEPT_CAPABILITIES, spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "../../host/holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
 import { hostViewArchive, parseHostView } from "./host-view.ts";
-import { HOST_VIEW_FILE, hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
+import { HOST_VIEW_FILE, checkPrivateDirs, hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
-import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "./procfs.ts";
+import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "../../host/procfs.ts";
 import {
   CLUSTER_NAME_PATTERN,
   clusterDir,
@@ -37,7 +38,7 @@ import {
   writeState,
   type ClusterState,
   type HolderRecord,
-} from "./state.ts";
+} from "../../host/state.ts";
 
 /** Root, the Debian packages and the nodes' mount points: without them `up` could only fail halfway, less clearly. */
 function assertPrerequisites(): void {
@@ -101,6 +102,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     assertPrerequisites();
     // Before any node exists: a cluster that cannot run Kubernetes fails at once, naming the fix.
     kubernetes ||= topology.kubernetes !== undefined;
+    checkKubernetesVersion(topology);
     const build = kubernetes ? requireBuild() : undefined;
     if (kubernetes) privileged ??= KUBERNETES_PRIVILEGED;
     ensureStateRoot();

@@ -6,7 +6,7 @@
 import { lstatSync, readFileSync, readdirSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { LabbookError } from "../../errors.ts";
-import { tarArchive, type TarEntry } from "./tar.ts";
+import { tarArchive, type TarEntry } from "../../host/tar.ts";
 
 export interface HostViewSpec {
   /** Of each dir's entries, only these names show. */

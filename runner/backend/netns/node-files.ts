@@ -1,11 +1,12 @@
 // The files a node is born with: its private dirs, hostname, /etc/hosts, and the
 // SSH material (per-node host keys, one client key per cluster).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateEd25519 } from "../../ssh/keys.ts";
 import type { Topology } from "../../topology/types.ts";
-import { clusterDir, nodeDir, sshDir } from "./state.ts";
+import { clusterDir, nodeDir, sshDir } from "../../host/state.ts";
+import type { CheckResult } from "../../host/prerequisites.ts";
 
 /** infra/node-private-dirs.txt: host dirs each node gets a private copy of (setup creates them). */
 export const PRIVATE_DIRS_FILE = fileURLToPath(new URL("../../../infra/node-private-dirs.txt", import.meta.url));
@@ -106,4 +107,12 @@ export function hostKeysOf(cluster: string): Record<string, string> {
       .filter(Boolean)
       .map((line) => [line.split(" ")[0]!.split(",")[0]!, line.split(" ").slice(1).join(" ")] as const),
   );
+}
+
+/** The mount points of each node's private state: missing, a node would write to the host's disk. */
+export function checkPrivateDirs(dirs = privateDirs()): CheckResult {
+  const missing = dirs.filter((dir) => !existsSync(dir));
+  const name = "node-private directories";
+  if (missing.length === 0) return { name, ok: true, detail: `all ${dirs.length} mount points exist` };
+  return { name, ok: false, detail: `missing ${missing.join(", ")}: nodes would share the host's`, fix: `mkdir -p ${missing.join(" ")}` };
 }

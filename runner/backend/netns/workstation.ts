@@ -6,11 +6,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LabbookError } from "../../errors.ts";
 import { cidrSize, formatIpv4, parseCidr, parseIpv4 } from "../../topology/ipv4.ts";
-import type { LanCluster } from "../lan/driver.ts";
+import type { LanCluster } from "../types.ts";
 import type { ClusterDescription } from "../types.ts";
 import { hostExec } from "./host-exec.ts";
 import { hostKeysOf } from "./node-files.ts";
-import { sshDir, type ClusterState } from "./state.ts";
+import { sshDir, type ClusterState } from "../../host/state.ts";
 
 /** The highest host address of the LAN that no node, gateway or stand-in internet holds. */
 export function workstationAddress(state: ClusterState): string {

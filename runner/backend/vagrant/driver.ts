@@ -9,8 +9,8 @@ import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { generateEd25519 } from "../../ssh/keys.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
-import { MARKER_VARIABLE, isRunning, startTimeOf } from "../netns/procfs.ts";
-import { CLUSTER_NAME_PATTERN } from "../netns/state.ts";
+import { MARKER_VARIABLE, isRunning, startTimeOf } from "../../host/procfs.ts";
+import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
 import { discoverNodes } from "./discover.ts";
@@ -18,6 +18,7 @@ import { assertVagrantPrerequisites } from "./prerequisites.ts";
 import { parseSshConfig } from "./ssh-config.ts";
 import { CHECKOUT, clusterDir, ensureClustersDir, listClusterNames, readState, vagrantRoot, writeState, type VagrantClusterState } from "./state.ts";
 import { kvmUsable, runVagrant, startVmHost, vmHostDirs } from "./vm-host.ts";
+import { checkKubernetesVersion } from "../../kubernetes/versions.ts";
 
 /** The runner's key pair: the Vagrantfile authorizes its public half for root on every VM. */
 export function runnerKeyFile(): string {
@@ -52,6 +53,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   async up({ name, topology, onProgress, kubernetes: wanted }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     assertVagrantPrerequisites();
+    checkKubernetesVersion(topology);
     ensureClustersDir();
     await this.sweepLeftovers();
     const existing = await this.statusOf(name);

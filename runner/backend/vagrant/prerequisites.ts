@@ -1,7 +1,7 @@
 // What `labbook up --backend vagrant` needs on the host, checked before anything starts.
-import { checkPackages, checkRoot } from "../../doctor/checks.ts";
+import { checkPackages, checkRoot } from "../../host/prerequisites.ts";
 import { LabbookError } from "../../errors.ts";
-import { VAGRANT_PACKAGES_FILE } from "../../doctor/packages.ts";
+import { VAGRANT_PACKAGES_FILE } from "../../host/packages.ts";
 
 export function assertVagrantPrerequisites(): void {
   const problems = [checkRoot(), ...checkPackages(VAGRANT_PACKAGES_FILE, "Vagrant backend packages")].filter((check) => !check.ok);

@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Topology } from "../../topology/types.ts";
-import type { OwnedProcess } from "../netns/procfs.ts";
-import type { HolderRecord } from "../netns/state.ts";
-import { CLUSTER_NAME_PATTERN } from "../netns/state.ts";
+import type { OwnedProcess } from "../../host/procfs.ts";
+import type { HolderRecord } from "../../host/state.ts";
+import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { SshEndpoint } from "./ssh-config.ts";
 
 /** The checkout: the Vagrantfile and infra/ are read from here. */

@@ -1,4 +1,4 @@
-// The VM host: one holder process (the netns backend's, see netns/holder.ts) whose network, mount and
+// The VM host: one holder process (the netns backend's, see host/holder.ts) whose network, mount and
 // PID namespaces hold libvirtd, virtlogd, dnsmasq, every qemu and every vagrant command of one cluster.
 // libvirt's bridges, NAT rules and DHCP therefore exist only there, never in the host's root namespace,
 // and killing the holder's PID 1 ends every VM with it.
@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../../errors.ts";
-import { spawnHolder } from "../netns/holder.ts";
+import { spawnHolder } from "../../host/holder.ts";
 import { hostExec } from "../netns/host-exec.ts";
-import { MARKER_VARIABLE } from "../netns/procfs.ts";
-import type { HolderRecord } from "../netns/state.ts";
+import { MARKER_VARIABLE } from "../../host/procfs.ts";
+import type { HolderRecord } from "../../host/state.ts";
 
 const HOST_INIT = fileURLToPath(new URL("./vm-host-init.sh", import.meta.url));
 

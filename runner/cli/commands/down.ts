@@ -5,7 +5,7 @@ import { DEFAULT_CLUSTER_NAME } from "../../cluster/cluster.ts";
 import { UsageError } from "../../errors.ts";
 import { CLUSTER_OPTIONS, parseCommandArgs } from "../args.ts";
 import type { CliCommand } from "../command.ts";
-import { removeStaleTempDirs } from "../../run/temp-dirs.ts";
+import { removeStaleTempDirs } from "../../host/temp-dirs.ts";
 
 export const down: CliCommand = {
   usage: "labbook down [--name C | --all] [--backend netns|vagrant]   (--all without --backend: every backend)",

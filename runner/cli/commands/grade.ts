@@ -1,4 +1,4 @@
-import { limitSupport } from "../../backend/netns/cgroups.ts";
+import { limitSupport } from "../../host/cgroups.ts";
 import { kubernetesRequired, privilegedReason } from "../../notebook/privileged.ts";
 import { kubernetesClusterRoom } from "../../kubernetes/inotify.ts";
 import { loadTopology } from "../../topology/load.ts";

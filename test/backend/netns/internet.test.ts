@@ -3,8 +3,8 @@
 // away with its cluster.
 import assert from "node:assert/strict";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import { processesMarked } from "../../../runner/backend/netns/procfs.ts";
-import { markerFor } from "../../../runner/backend/netns/state.ts";
+import { processesMarked } from "../../../runner/host/procfs.ts";
+import { markerFor } from "../../../runner/host/state.ts";
 import { upTestCluster } from "../../helpers/cluster.ts";
 
 const backend = new NetnsBackend();

@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { NODE_LIMITS, limitSupport } from "../../../runner/backend/netns/cgroups.ts";
+import { NODE_LIMITS, limitSupport } from "../../../runner/host/cgroups.ts";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import { NODE_OPEN_FILES } from "../../../runner/backend/netns/holder.ts";
-import { readState } from "../../../runner/backend/netns/state.ts";
+import { NODE_OPEN_FILES } from "../../../runner/host/holder.ts";
+import { readState } from "../../../runner/host/state.ts";
 import { upTestCluster } from "../../helpers/cluster.ts";
 
 const backend = new NetnsBackend();

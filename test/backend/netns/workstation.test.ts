@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { LAN_BRIDGE_MAC, NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import { readState } from "../../../runner/backend/netns/state.ts";
+import { readState } from "../../../runner/host/state.ts";
 import type { Cluster } from "../../../runner/cluster/cluster.ts";
 import { suiteCluster } from "../../helpers/cluster.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Semaphore } from "../../runner/ssh/semaphore.ts";
+import { Semaphore } from "../../runner/host/semaphore.ts";
 
 describe("semaphore", () => {
   it("admits at most N holders and hands over in order", async () => {

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ownedTempDir, removeStaleTempDirs } from "../../runner/run/temp-dirs.ts";
+import { ownedTempDir, removeStaleTempDirs } from "../../runner/host/temp-dirs.ts";
 
 describe("scratch directories of runs", () => {
   it("removes those of dead processes only", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { requiredPackages } from "../../runner/doctor/packages.ts";
+import { requiredPackages } from "../../runner/host/packages.ts";
 
 describe("package list", () => {
   it("lists the packages the embedded cluster needs, each with a file to check", () => {

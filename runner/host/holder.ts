@@ -3,7 +3,7 @@
 // tini is PID 1 of the node; killing it makes the kernel kill everything inside.
 import { spawn } from "node:child_process";
 import { readlinkSync } from "node:fs";
-import { LabbookError } from "../../errors.ts";
+import { LabbookError } from "../errors.ts";
 import { inCgroups } from "./cgroups.ts";
 import { MARKER_VARIABLE, childrenOf, commOf, isRunning, startTimeOf, type OwnedProcess } from "./procfs.ts";
 import type { HolderRecord } from "./state.ts";

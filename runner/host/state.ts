@@ -2,7 +2,7 @@
 // recovery need is here, so no command depends on the memory of the one that ran `up`.
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Topology } from "../../topology/types.ts";
+import type { Topology } from "../topology/types.ts";
 import type { OwnedProcess } from "./procfs.ts";
 
 export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
