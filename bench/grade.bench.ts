@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { defaultJobs, gradeBatch } from "../runner/grade/grade-batch.ts";
+import { planLab } from "../runner/grade/lab-plan.ts";
 import { silentProgress } from "../runner/grade/progress.ts";
 import { FIXTURES, LAB_02, writeSubmissions } from "../test/grade/submissions.ts";
 import { withPeakMemory } from "../test/helpers/memory.ts";
@@ -29,7 +30,7 @@ function classOf(sources: string[], count: number): string {
 
 async function grade(dir: string, jobs: number): Promise<{ perMinute: number; ms: number; count: number }> {
   const started = performance.now();
-  const { book } = await gradeBatch(LAB_02, [dir], { backend: new NetnsBackend(), jobs, timeoutS: 10, outDir: scratchDir("labbook-bench-grades-"), progress: silentProgress });
+  const { book } = await gradeBatch(planLab(LAB_02), [dir], { backend: new NetnsBackend(), jobs, timeoutS: 10, outDir: scratchDir("labbook-bench-grades-"), progress: silentProgress });
   const ms = performance.now() - started;
   const errors = book.students.filter((s) => s.status === "error");
   if (errors.length) throw new Error(`bench: ${errors.length} submissions could not be graded (${errors[0]!.reason}): the rate would mean nothing`);

@@ -10,6 +10,7 @@ import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { KernelClient } from "../runner/kernel/client.ts";
 import { installKernelSpec, KERNEL_NAME } from "../runner/kernel/kernelspec.ts";
 import type { Notebook } from "../runner/notebook/types.ts";
+import { readNotebook } from "../runner/notebook/read.ts";
 import { runNotebook } from "../runner/run/notebook-run.ts";
 import type { Figure } from "./cluster.bench.ts";
 import { median, percentile, timeRuns } from "./stats.ts";
@@ -58,7 +59,7 @@ export async function benchNotebook(runs: number): Promise<Figure[]> {
     let cellTimes: number[] = [];
     labbookTotals.push(
       ...(await timeRuns(1, async () => {
-        const result = await runNotebook(path, {
+        const result = await runNotebook(readNotebook(path), path, {
           backend: new NetnsBackend(),
           timeoutS: 60,
           keepGoing: false,

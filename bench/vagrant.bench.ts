@@ -13,7 +13,7 @@ import { runNotebooks } from "../runner/run/run-notebooks.ts";
 import type { Figure } from "./cluster.bench.ts";
 import { median, percentile, timeRuns } from "./stats.ts";
 
-const LAB = fileURLToPath(new URL("../labs/02-cross-host-routes.ipynb", import.meta.url));
+const LAB = fileURLToPath(new URL("../labs/02-cross-host-routes/02-cross-host-routes.ipynb", import.meta.url));
 const NAME = "vbench";
 
 async function execMedian(cluster: Cluster, runs: number): Promise<number[]> {

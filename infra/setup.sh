@@ -4,8 +4,9 @@
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
 #   sudo infra/setup.sh vagrant installs Vagrant, libvirt and qemu too, then proves the Vagrant backend
 #                               offline: box build, 2 VMs, labs 02 and 03 on them (npm run test:vagrant)
-# Everything it installs comes from apt (infra/packages.txt), npm (package-lock.json) and, for Kubernetes,
-# the Go module proxy (infra/go/, built into /var/cache/labbook by `labbook kubernetes build`).
+# Everything it installs comes from apt (infra/packages.txt), npm (package-lock.json), PyPI (infra/requirements.txt,
+# into .labbook/venv) and, for Kubernetes, the Go module proxy (infra/go/, built into /var/cache/labbook by
+# `labbook kubernetes build`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -77,6 +78,22 @@ ensure_node() {
   export PATH="$(dirname "$NODE"):$PATH"
 }
 
+# What comes from PyPI (jupytext, for the labs' sources) goes into .labbook/venv, never into the system's
+# Python. A stamp of infra/requirements.txt skips pip when nothing changed.
+ensure_venv() {
+  local venv="$ROOT/.labbook/venv" stamp="$ROOT/.labbook/venv/requirements.txt"
+  if [ ! -x "$venv/bin/python" ]; then
+    say "creating the Python virtual environment .labbook/venv"
+    /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed: is python3-venv installed (apt-get install python3-venv)?"
+  fi
+  if ! cmp -s infra/requirements.txt "$stamp"; then
+    say "installing Python packages from PyPI into .labbook/venv (infra/requirements.txt)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r infra/requirements.txt ||
+      die "pip could not install infra/requirements.txt from PyPI into .labbook/venv (is https://pypi.org reachable?)"
+    cp infra/requirements.txt "$stamp"
+  fi
+}
+
 mapfile -t MISSING < <(missing_packages)
 if [ "${#MISSING[@]}" -gt 0 ]; then apt_install "${MISSING[@]}"; fi
 mapfile -t STILL < <(missing_packages)
@@ -89,6 +106,7 @@ for dir in "${NODE_DIRS[@]}"; do
 done
 
 ensure_node
+ensure_venv
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error

@@ -2,7 +2,7 @@
 # Builds a Vagrant box for libvirt with no Vagrant Cloud and no internet beyond the Debian mirror apt
 # already uses: debootstrap a minimal bookworm with systemd, openssh-server, sudo, ifupdown and a kernel,
 # plus the labs' packages (infra/packages.txt), so provisioning never needs the network. The box boots
-# its kernel directly (kernel and initrd inside the box, no bootloader). See FINDINGS, "Vagrant here".
+# its kernel directly (kernel and initrd inside the box, no bootloader). See docs/vagrant.md, "The offline box".
 #
 # Usage: infra/box/build.sh [OUT_DIR]     (as root; default OUT_DIR: .labbook/box)
 # Output: OUT_DIR/labbook-bookworm.box, and OUT_DIR/vagrant_ed25519, the key of its `vagrant` user.

@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   ssh: { summary: "an interactive shell on a node, like vagrant ssh", load: async () => (await import("./commands/ssh.ts")).ssh },
   run: { summary: "run lab notebooks headless, each on a fresh cluster (or on the VMs of --backend vagrant); writes executed notebooks and reports", load: async () => (await import("./commands/run.ts")).run },
   kernel: { summary: "kernel install: register labbook's patched tslab kernel with Jupyter", load: async () => (await import("./commands/kernel.ts")).kernel },
+  lab: { summary: "lab build: write each lab's notebook from its source (labs/NN-name/NN-name.lab.ts); lab typecheck: type-check the labs' cells", load: async () => (await import("./commands/lab.ts")).lab },
   assign: { summary: "write the student version of an instructor lab: no solutions, no hidden checks", load: async () => (await import("./commands/assign.ts")).assign },
   grade: { summary: "grade student submissions of a lab, each on its own cluster, many at once; writes a gradebook and feedback", load: async () => (await import("./commands/grade.ts")).grade },
   gradebook: { summary: "gradebook merge: join the gradebooks of sharded grade runs", load: async () => (await import("./commands/gradebook.ts")).gradebook },

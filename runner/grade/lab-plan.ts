@@ -33,7 +33,7 @@ export interface LabPlan {
 }
 
 /**
- * The rules `labbook assign` and `labbook grade` enforce on an instructor notebook (the README lists them):
+ * The rules `labbook assign` and `labbook grade` enforce on an instructor notebook (docs/grading.md lists them):
  * - every code cell's labbook id is unique;
  * - every exercise is followed by exactly one solution, before the next exercise;
  * - no solution without an exercise before it;

@@ -1,4 +1,4 @@
-// tslab reports a failing cell only as text on stderr (FINDINGS bug 2: no `error` message).
+// tslab reports a failing cell only as text on stderr, with no `error` message (tslab 1.0.22).
 // This turns that text into an nbformat/Jupyter error: { ename, evalue, traceback }.
 // CommonJS, because the kernel launcher (plain Node, started by Jupyter) uses it too.
 "use strict";

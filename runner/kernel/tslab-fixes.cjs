@@ -1,4 +1,4 @@
-// Fixes for the tslab kernel's bugs (see FINDINGS, "The tslab kernel"), applied by patching
+// Fixes for the tslab kernel's bugs (docs/writing-labs.md, "The launcher"), applied by patching
 // zeromq and tslab in this process. Required by launcher.cjs before tslab starts, and by tests.
 // Plain CommonJS: the launcher must start without tsx, as Jupyter runs it directly.
 "use strict";
@@ -36,7 +36,7 @@ zmq.Publisher = class Publisher extends OriginalPublisher {
   }
 };
 
-// 3. tslab sends no `error` message for a failed cell (FINDINGS bug 2), so Jupyter shows only
+// 3. tslab sends no `error` message for a failed cell (tslab 1.0.22), so Jupyter shows only
 //    a stderr trace. Its execute handler is replaced by the same steps plus an `error` message,
 //    built from the cell's stderr, and the error fields in execute_reply that protocol 5.3 asks for.
 jupyter.ZmqServer.prototype.handleExecute = async function handleExecuteWithError(sock, msg) {

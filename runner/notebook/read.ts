@@ -82,7 +82,12 @@ function upgradeToMinor5(notebook: Notebook): void {
 }
 
 /** Atomic write: a reader (Jupyter, a CI artifact upload) never sees half a notebook. */
+/** A notebook as labbook saves it (one-space JSON, as Jupyter indents it, and a final newline). */
+export function notebookJson(notebook: Notebook): string {
+  return JSON.stringify(notebook, null, 1) + "\n";
+}
+
 export function writeNotebook(path: string, notebook: Notebook): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(notebook, null, 1) + "\n");
+  writeFileSync(`${path}.tmp`, notebookJson(notebook));
   renameSync(`${path}.tmp`, path);
 }

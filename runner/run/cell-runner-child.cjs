@@ -16,9 +16,30 @@ try {
   // an unwritable checkout only costs speed
 }
 
+const ts = require("typescript");
+
+// A lab's own helpers are TypeScript beside its notebook (`import { cni } from "./cni.js"`), which tslab
+// compiles when a cell imports them. Here they load the same way: "./x.js" is "./x.ts" when only that
+// exists, compiled to CommonJS with the types stripped (tsc checks them; this process only runs them).
+require("node:module").registerHooks({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context);
+    } catch (error) {
+      if (!/^\.\.?\//.test(specifier) || !/\.js$/.test(specifier)) throw error;
+      return nextResolve(specifier.replace(/\.js$/, ".ts"), context);
+    }
+  },
+  load(url, context, nextLoad) {
+    if (!url.startsWith("file:") || !url.endsWith(".ts")) return nextLoad(url, context);
+    const file = require("node:url").fileURLToPath(url);
+    const source = ts.transpileModule(require("node:fs").readFileSync(file, "utf8"), { fileName: file, compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    return { format: "commonjs", source, shortCircuit: true };
+  },
+});
+
 // Module resolution from the notebook's folder, as tslab's: `import ... from "labbook"` finds the SDK.
 const cellRequire = createRequire(path.join(process.cwd(), "__cell__.js"));
-const ts = require("typescript");
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 
 /** Names the cells declared at top level live here, so that later cells see them. */

@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { KernelDiedError } from "../kernel/client.ts";
 import { newMessage, type Message } from "../kernel/wire.ts";
-import type { CellExecution } from "./kernel-session.ts";
+import type { CellExecution, CellSession } from "./cell-session.ts";
 
 const CHILD = fileURLToPath(new URL("./cell-runner-child.cjs", import.meta.url));
 
@@ -16,7 +16,7 @@ interface ChildMessage {
   content?: Record<string, unknown>;
 }
 
-export class CellRunner {
+export class CellRunner implements CellSession {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private nextId = 1;

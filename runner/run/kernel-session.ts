@@ -1,13 +1,9 @@
 // A kernel for one notebook run, with the control the runner needs: a per-cell timeout
 // (SIGINT first, then kill and restart), restarts after a death, and no silently
 // skipped cell after a failure (tslab aborts requests for 200 ms after an error).
-import { KernelClient, KernelDiedError, type ExecuteReply, type KernelOptions } from "../kernel/client.ts";
+import { KernelClient, KernelDiedError, type KernelOptions } from "../kernel/client.ts";
 import type { Message } from "../kernel/wire.ts";
-
-export type CellExecution =
-  | { kind: "replied"; reply: ExecuteReply; interrupted: boolean }
-  | { kind: "timed-out"; restarted: boolean }
-  | { kind: "died"; error: KernelDiedError };
+import type { CellExecution, CellSession } from "./cell-session.ts";
 
 /** tslab's abort window after a failed cell is 200 ms; wait a little longer. */
 const ABORT_WINDOW_MS = 250;
@@ -16,7 +12,7 @@ const MAX_ATTEMPTS = 3;
 /** After SIGINT, how long the kernel gets to answer before it is killed. */
 const INTERRUPT_GRACE_MS = 3000;
 
-export class KernelSession {
+export class KernelSession implements CellSession {
   private kernel?: KernelClient;
   private lastFailedAt = 0;
 

@@ -55,7 +55,7 @@ export interface ClusterOptions {
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
 export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
-  // VMs take minutes to rebuild: on them a lab starts on the cluster as it is (see the README's Vagrant section).
+  // VMs take minutes to rebuild: on them a lab starts on the cluster as it is (see docs/vagrant.md, "Running labs on VMs").
   const rebuild = options.fresh === true && !process.env[CLUSTER_VARIABLE] && getBackend().runsOn === "fresh";
   if (current === undefined || rebuild) {
     const previous: Promise<Cluster | undefined> = current ?? Promise.resolve(undefined);

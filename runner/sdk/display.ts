@@ -26,11 +26,19 @@ export function checkText(outcome: CheckOutcome): string {
   return `${outcome.passed ? "PASS" : "FAIL"} ${outcome.name}: ${outcome.message}`;
 }
 
-export function publishCheck(outcome: CheckOutcome): void {
+/**
+ * Rich output for the running cell, one representation per MIME type (e.g. "image/svg+xml", "text/html"):
+ * Jupyter shows the richest it can, labbook's reports keep them all. Outside a kernel, its "text/plain" is printed.
+ */
+export function display(data: Record<string, unknown>): void {
   const write = tslabDisplay();
   if (!write) {
-    console.log(checkText(outcome));
+    console.log(String(data["text/plain"] ?? ""));
     return;
   }
-  write({ data: { [CHECK_MIME]: outcome, "text/html": checkBadgeHtml(outcome), "text/plain": checkText(outcome) }, metadata: {}, transient: {} }, false);
+  write({ data, metadata: {}, transient: {} }, false);
+}
+
+export function publishCheck(outcome: CheckOutcome): void {
+  display({ [CHECK_MIME]: outcome, "text/html": checkBadgeHtml(outcome), "text/plain": checkText(outcome) });
 }

@@ -21,8 +21,8 @@ const SEED = 8;
 const KILLS = 20;
 const KUBERNETES_KILLS = 6;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const LAB_00 = join(ROOT, "labs/00-hello-cluster.ipynb");
-const LAB_02 = join(ROOT, "labs/02-cross-host-routes.ipynb");
+const LAB_00 = join(ROOT, "labs/00-hello-cluster/00-hello-cluster.ipynb");
+const LAB_02 = join(ROOT, "labs/02-cross-host-routes/02-cross-host-routes.ipynb");
 
 type Target = "runner" | "kernel";
 interface Round {

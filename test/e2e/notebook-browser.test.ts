@@ -14,7 +14,7 @@ import { uniqueClusterName } from "../helpers/cluster.ts";
 
 const OUTPUT_DIR = fileURLToPath(new URL("../../test-output/e2e/", import.meta.url));
 const SCREENSHOT = join(OUTPUT_DIR, "lab00.png");
-const LAB = "00-hello-cluster.ipynb";
+const LAB = "00-hello-cluster/00-hello-cluster.ipynb";
 /** Lab 00's checks: a host name per node (3), the LAN (4), ssh node to node (1). */
 const EXPECTED_CHECKS = 8;
 const RUN_TIMEOUT_MS = 90_000;

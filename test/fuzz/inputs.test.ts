@@ -15,7 +15,7 @@ import { notebookCases, topologyCases, type FuzzCase } from "./generate.ts";
 
 const SEED = 20261124;
 const LABS = fileURLToPath(new URL("../../labs/", import.meta.url));
-const BASES = ["00-hello-cluster.ipynb", "02-cross-host-routes.ipynb", "07-service-clusterip-nodeport.ipynb"].map((name) => join(LABS, name));
+const BASES = ["00-hello-cluster", "02-cross-host-routes", "07-service-clusterip-nodeport"].map((name) => join(LABS, name, `${name}.ipynb`));
 const dir = mkdtempSync(join(tmpdir(), "labbook-fuzz-"));
 
 function write(cases: FuzzCase[], extension: string): Array<FuzzCase & { path: string }> {

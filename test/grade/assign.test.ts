@@ -58,7 +58,7 @@ describe("labbook assign", () => {
     const dir = join(FIXTURE_ROOT, "assigned");
     mkdirSync(dir, { recursive: true });
     const path = join(dir, "02-cross-host-routes.ipynb");
-    writeNotebook(path, studentNotebook(planLab(join(LABS, "02-cross-host-routes.ipynb"))));
+    writeNotebook(path, studentNotebook(planLab(join(LABS, "02-cross-host-routes", "02-cross-host-routes.ipynb"))));
     const result = await runHeadless(path, { keepGoing: true, timeoutS: 60 });
     assert.deepEqual(result.cells.filter((c) => c.status !== "passed").map((c) => `${c.id}: ${c.status}`), []);
     assert.deepEqual([...new Set(result.cells.map((c) => c.role))].sort(), ["check", "exercise", "setup", "step"]);

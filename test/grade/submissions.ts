@@ -8,8 +8,8 @@ import { studentNotebook } from "../../runner/grade/assign.ts";
 import { planLab } from "../../runner/grade/lab-plan.ts";
 import type { CodeCell, Notebook } from "../../runner/notebook/types.ts";
 
-export const LAB_02 = fileURLToPath(new URL("../../labs/02-cross-host-routes.ipynb", import.meta.url));
-export const LAB_01 = fileURLToPath(new URL("../../labs/01-container-networking.ipynb", import.meta.url));
+export const LAB_02 = fileURLToPath(new URL("../../labs/02-cross-host-routes/02-cross-host-routes.ipynb", import.meta.url));
+export const LAB_01 = fileURLToPath(new URL("../../labs/01-container-networking/01-container-networking.ipynb", import.meta.url));
 /** The checkout: its dist/ is the SDK the hidden checks import, the first thing to tamper with. */
 export const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
 

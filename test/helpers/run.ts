@@ -3,19 +3,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import type { Reporter } from "../../runner/report/types.ts";
+import { readNotebook } from "../../runner/notebook/read.ts";
+import { gradingPolicy } from "../../runner/run/grading-policy.ts";
 import { runNotebook } from "../../runner/run/notebook-run.ts";
 import type { NotebookRunResult } from "../../runner/notebook/results.ts";
+import type { Notebook } from "../../runner/notebook/types.ts";
 import { uniqueClusterName } from "./cluster.ts";
 
-/** Runs a notebook headless on a fresh embedded cluster; `events` records what the reporter heard. */
-export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string; isolateHidden?: boolean }): Promise<NotebookRunResult> {
+/** Runs a notebook headless on a fresh embedded cluster (`notebook`: instead of the file's, in its folder); `events` records what the reporter heard. */
+export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string; isolateHidden?: boolean; notebook?: Notebook }): Promise<NotebookRunResult> {
   const events = options.events ?? [];
   const reporter: Reporter = {
     onCellStart: (cell) => events.push(`start ${cell.id}`),
     onCheck: (check) => events.push(`check ${check.name} ${check.passed}`),
     onCellEnd: (cell) => events.push(`end ${cell.id} ${cell.status}`),
   };
-  return runNotebook(path, {
+  return runNotebook(options.notebook ?? readNotebook(path), path, {
     backend: new NetnsBackend(),
     timeoutS: options.timeoutS ?? 60,
     keepGoing: options.keepGoing,
@@ -23,7 +26,7 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
     reporter,
     clusterName: uniqueClusterName("nb"),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.isolateHidden ? { isolateHidden: true } : {}),
+    ...(options.isolateHidden ? { policy: gradingPolicy } : {}),
   });
 }
 

@@ -27,7 +27,7 @@ describe("kernelspec (labbook kernel)", () => {
       language: "typescript",
     });
     assert.deepEqual(kernelSpec({ LABBOOK_STATE_DIR: "/run/elsewhere" }).env, { LABBOOK_STATE_DIR: "/run/elsewhere" });
-    const lab = JSON.parse(readFileSync(fileURLToPath(new URL("../../labs/00-hello-cluster.ipynb", import.meta.url)), "utf8")) as { metadata: { kernelspec: { name: string } } };
+    const lab = JSON.parse(readFileSync(fileURLToPath(new URL("../../labs/00-hello-cluster/00-hello-cluster.ipynb", import.meta.url)), "utf8")) as { metadata: { kernelspec: { name: string } } };
     assert.equal(lab.metadata.kernelspec.name, KERNEL_NAME);
   });
 

@@ -11,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { isRunning, startTimeOf } from "../../runner/host/procfs.ts";
 import { stateRoot } from "../../runner/host/state.ts";
+import { readNotebook } from "../../runner/notebook/read.ts";
 import { runNotebook } from "../../runner/run/notebook-run.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
 
 const CHECKOUT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
-const LAB = join(CHECKOUT, "labs", "02-cross-host-routes.ipynb");
+const LAB = join(CHECKOUT, "labs", "02-cross-host-routes", "02-cross-host-routes.ipynb");
 
 const PROBE = (secret: string, hostPort: number) => `
 const fs = require("fs");
@@ -84,7 +85,7 @@ describe("the kernel sandbox", function () {
     const path = join(dir, "alice", "probe.ipynb");
     mkdirSync(join(dir, "alice"));
     writeFileSync(path, JSON.stringify(notebook(PROBE(secret, port))));
-    const result = await runNotebook(path, { backend: new NetnsBackend(), timeoutS: 60, keepGoing: true, outDir: join(dir, "out"), reporter: {}, clusterName: uniqueClusterName("sbx"), sandbox: true, hidePaths: [secret] });
+    const result = await runNotebook(readNotebook(path), path, { backend: new NetnsBackend(), timeoutS: 60, keepGoing: true, outDir: join(dir, "out"), reporter: {}, clusterName: uniqueClusterName("sbx"), sandbox: true, hidePaths: [secret] });
     const executed = JSON.parse(readFileSync(result.executedNotebook, "utf8")) as { cells: Array<{ outputs: Array<{ text?: string | string[]; evalue?: string }> }> };
     const text = executed.cells[0]!.outputs.map((o) => [o.text ?? o.evalue ?? ""].flat().join("")).join("");
     const line = text.split("\n").find((l) => l.startsWith("PROBE "));

@@ -12,7 +12,7 @@ import { Cluster } from "../../runner/cluster/cluster.ts";
 import type { Node } from "../../runner/cluster/node.ts";
 import { NODE_SCRIPT } from "../../runner/kubernetes/start.ts";
 import { KUBERNETES_VERSION, checkKubernetesVersion } from "../../runner/kubernetes/versions.ts";
-import { portProtoHash } from "../../runner/sdk/kube-proxy.ts";
+import { portProtoHash } from "../../labs/07-service-clusterip-nodeport/kube-proxy.ts";
 import { loadTopology } from "../../runner/topology/load.ts";
 import { finished, labbook, startLabbook, until } from "../helpers/cli.ts";
 import { suiteCluster, uniqueClusterName, upTestCluster } from "../helpers/cluster.ts";

@@ -2,6 +2,7 @@
 // grading mode: hidden checks last, in a fresh kernel prepared only by the lab's grader-setup cell.
 // (test/labs/jupyter.test.ts runs them in place, as Jupyter does.)
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expandNotebookPaths } from "../../runner/run/run-notebooks.ts";
 import { pooled, runHeadless } from "../helpers/run.ts";
@@ -11,7 +12,8 @@ const LABS = fileURLToPath(new URL("../../labs/", import.meta.url));
 describe("the labs", function () {
   this.timeout(300_000);
 
-  const paths = expandNotebookPaths([LABS]);
+  // The template too: `labbook run labs/` skips it, but a new lab starts as a copy of it.
+  const paths = [...expandNotebookPaths([LABS]), join(LABS, "_template", "_template.ipynb")];
   const run = pooled(paths.map((path) => [path, () => runHeadless(path, { keepGoing: true, timeoutS: 120, isolateHidden: true })]));
   for (const path of paths) {
     it(`${path.slice(LABS.length)} passes headless on the embedded cluster, hidden checks in a fresh kernel`, async () => {

@@ -1,11 +1,12 @@
 // Every hidden check can fail: each lab runs with its solution cells emptied, and every
 // hidden-check cell must then report a failed check (or fail outright).
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readNotebook } from "../../runner/notebook/read.ts";
 import { cellMetadata } from "../../runner/notebook/roles.ts";
 import { expandNotebookPaths } from "../../runner/run/run-notebooks.ts";
-import { hiddenChecksThatPassed, writeWithoutSolutions } from "../helpers/negative-control.ts";
+import { hiddenChecksThatPassed, withoutSolutions } from "../helpers/negative-control.ts";
 import { pooled, runHeadless } from "../helpers/run.ts";
 
 const LABS = fileURLToPath(new URL("../../labs/", import.meta.url));
@@ -17,9 +18,9 @@ function roles(path: string): string[] {
 describe("the labs' negative controls", function () {
   this.timeout(300_000);
   // Lab 00 is the tour of the tools; every lab after it teaches and grades.
-  const graded = expandNotebookPaths([LABS]).filter((path) => !path.endsWith("00-hello-cluster.ipynb"));
+  const graded = [...expandNotebookPaths([LABS]), join(LABS, "_template", "_template.ipynb")].filter((path) => !path.endsWith("00-hello-cluster.ipynb"));
 
-  const run = pooled(graded.map((path) => [path, () => runHeadless(writeWithoutSolutions(path), { keepGoing: true, timeoutS: 120, isolateHidden: true })]));
+  const run = pooled(graded.map((path) => [path, () => runHeadless(path, { notebook: withoutSolutions(path), keepGoing: true, timeoutS: 120, isolateHidden: true })]));
   for (const path of graded) {
     const name = path.slice(LABS.length);
     it(`${name} has an exercise, a solution and hidden checks with hints`, () => {

@@ -14,7 +14,7 @@ import { runNotebooks } from "../../runner/run/run-notebooks.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
 
-const LAB_00 = fileURLToPath(new URL("../../labs/00-hello-cluster.ipynb", import.meta.url));
+const LAB_00 = fileURLToPath(new URL("../../labs/00-hello-cluster/00-hello-cluster.ipynb", import.meta.url));
 const backend = new NetnsBackend();
 
 describe("load", function () {

@@ -11,7 +11,7 @@ import { NotebookError, readNotebook } from "../../runner/notebook/read.ts";
 import { LAB_02 } from "../grade/submissions.ts";
 import { notebookOf, writeRaw } from "../helpers/notebooks.ts";
 
-const LAB_10 = fileURLToPath(new URL("../../labs/10-glusterfs.ipynb", import.meta.url));
+const LAB_10 = fileURLToPath(new URL("../../labs/10-glusterfs/10-glusterfs.ipynb", import.meta.url));
 
 describe("privileged notebooks", () => {
   it("takes a lab's reason, and fences every other lab", () => {

@@ -10,8 +10,8 @@ import type { Message } from "../../runner/kernel/wire.ts";
 import { CellRunner } from "../../runner/run/cell-runner.ts";
 import { OutputCollector } from "../../runner/run/outputs.ts";
 
-// Outside the checkout, as grading runs it (<out>/.work-PID/<student>/): only node_modules/labbook resolves there,
-// not tsx, which this test process was started with.
+// Outside the checkout, as a lab's folder may be: only node_modules/labbook resolves there, not tsx, which
+// this test process was started with.
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const WORK = mkdtempSync(join(tmpdir(), "labbook-cell-runner-"));
 mkdirSync(join(WORK, "node_modules"));

@@ -15,7 +15,7 @@ import { snapshotHost } from "../helpers/host-snapshot.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NAME = "vproof";
-const LABS = ["labs/02-cross-host-routes.ipynb", "labs/03-cni-by-hand.ipynb"];
+const LABS = ["labs/02-cross-host-routes/02-cross-host-routes.ipynb", "labs/03-cni-by-hand/03-cni-by-hand.ipynb"];
 const out = mkdtempSync(join(tmpdir(), "labbook-vagrant-proof-"));
 const timings: Record<string, number> = {};
 

@@ -64,7 +64,7 @@ function removeAbandonedClaims(): void {
 /**
  * Why a Kubernetes cluster's nodes are the declared privileged exception: kubelet, containerd and runc manage
  * cgroups, mounts and devices as root, as kind's nodes run them. In a fenced node they would have to run
- * rootless, which on cgroup v1 would not enforce the pods' limits; not tried yet (README, "Kubernetes").
+ * rootless, which on cgroup v1 would not enforce the pods' limits; not tried yet (docs/kubernetes.md, "Why Kubernetes nodes are privileged").
  */
 export const KUBERNETES_PRIVILEGED = "kubelet, containerd and runc manage the node's cgroups, mounts and devices as root (as kind runs them); rootless, on cgroup v1, they would not enforce the pods' limits";
 /** kube-apiserver, etcd, the controllers, kubelet and containerd together, and the pods beside them. */

@@ -3,10 +3,10 @@ import { kubernetesRequired, privilegedReason } from "../../notebook/privileged.
 import { kubernetesClusterRoom } from "../../kubernetes/inotify.ts";
 import { loadTopology } from "../../topology/load.ts";
 import { LabbookError } from "../../errors.ts";
-import { readNotebook } from "../../notebook/read.ts";
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { defaultJobs, gradeBatch, type Shard } from "../../grade/grade-batch.ts";
+import { planLab } from "../../grade/lab-plan.ts";
 import { ConsoleGradeProgress } from "../../grade/progress.ts";
 import { parseCommandArgs, positiveInteger } from "../args.ts";
 import type { CliCommand } from "../command.ts";
@@ -51,9 +51,9 @@ export const grade: CliCommand = {
     if (backend.runsOn !== "fresh") throw new UsageError(`labbook grade: the ${backend.name} backend shares one cluster between runs; grade on the netns backend`);
     const limits = limitSupport();
     if (limits.problem) process.stderr.write(`labbook grade: warning: ${limits.problem}. A submission's fork bomb or memory hog can then slow or stall the whole batch (labbook doctor says more).\n`);
-    const labNotebook = readNotebook(lab);
-    const privileged = privilegedReason(labNotebook, lab);
-    if (kubernetesRequired(labNotebook, lab)) jobs = kubernetesJobs(jobs, loadTopology().nodes.length);
+    const plan = planLab(lab);
+    const privileged = privilegedReason(plan.notebook, lab);
+    if (kubernetesRequired(plan.notebook, lab)) jobs = kubernetesJobs(jobs, loadTopology().nodes.length);
     if (privileged) {
       process.stderr.write(
         `labbook grade: warning: ${lab} asks for privileged nodes (${privileged}). Root in them is root of this machine, ` +
@@ -66,7 +66,7 @@ export const grade: CliCommand = {
         await Promise.all([...aborts].map((abort) => abort()));
       },
       () =>
-        gradeBatch(lab, submissions, {
+        gradeBatch(plan, submissions, {
           backend, jobs, timeoutS, outDir: values.out ?? "grades", progress: new ConsoleGradeProgress(),
           ...(shard ? { shard } : {}), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a),
         }),

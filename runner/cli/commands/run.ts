@@ -1,6 +1,8 @@
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { createReporters, fanOut } from "../../report/registry.ts";
+import { gradingPolicy } from "../../run/grading-policy.ts";
+import { plainPolicy } from "../../run/policy.ts";
 import { runNotebooks } from "../../run/run-notebooks.ts";
 import { parseCommandArgs, positiveInteger } from "../args.ts";
 import type { CliCommand } from "../command.ts";
@@ -44,7 +46,7 @@ export const run: CliCommand = {
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, isolateHidden: values["isolate-hidden"] ?? false, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, policy: values["isolate-hidden"] ? gradingPolicy : plainPolicy, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

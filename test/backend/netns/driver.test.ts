@@ -97,7 +97,7 @@ describe("netns backend", function () {
       const node = cluster.node("node2");
       const read = async (path: string) => node.$({ nothrow: true })`cat ${path}`;
       // Empty, or not there: never the host's content.
-      for (const path of [join(project, "package.json"), join(project, "labs", "02-cross-host-routes.ipynb"), join(secret, "gradebook.csv"), "/var/lib/dpkg/status"]) {
+      for (const path of [join(project, "package.json"), join(project, "labs", "02-cross-host-routes", "02-cross-host-routes.ipynb"), join(secret, "gradebook.csv"), "/var/lib/dpkg/status"]) {
         const result = await read(path);
         assert.equal(result.stdout, "", `${path} is readable from a node`);
       }

@@ -63,13 +63,13 @@ describe("vagrant backend (no VMs)", function () {
   });
 
   it("says what to do when no VM cluster is up, and refuses to grade on shared VMs", async () => {
-    const run = await labbook(["run", "--backend", "vagrant", "labs/00-hello-cluster.ipynb", "--out", join(vagrantRoot(), "out")]);
+    const run = await labbook(["run", "--backend", "vagrant", "labs/00-hello-cluster/00-hello-cluster.ipynb", "--out", join(vagrantRoot(), "out")]);
     assert.equal(run.code, 2, run.stdout + run.stderr);
     assert.match(run.stderr, /no Vagrant cluster named "labbook" \(start one with "labbook up --backend vagrant"\)/);
-    const grade = await labbook(["grade", "labs/02-cross-host-routes.ipynb", "labs/02-cross-host-routes.ipynb", "--backend", "vagrant"]);
+    const grade = await labbook(["grade", "labs/02-cross-host-routes/02-cross-host-routes.ipynb", "labs/02-cross-host-routes/02-cross-host-routes.ipynb", "--backend", "vagrant"]);
     assert.equal(grade.code, 2);
     assert.match(grade.stderr, /shares one cluster between runs; grade on the netns backend/);
-    const named = await labbook(["run", "--name", "x", "labs/00-hello-cluster.ipynb"]);
+    const named = await labbook(["run", "--name", "x", "labs/00-hello-cluster/00-hello-cluster.ipynb"]);
     assert.equal(named.code, 2);
     assert.match(named.stderr, /--name: the netns backend runs each notebook on a fresh cluster of its own/);
   });
