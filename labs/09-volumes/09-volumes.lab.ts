@@ -58,7 +58,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and import the pod and volume helpers
-import { cluster, check, fileContains, sh, onlyWith, VolumeLifecycle } from "labbook";
+import { cluster, check, fileContains, sh, onlyWith, kubectlApply, VolumeLifecycle } from "labbook";
 import { runPod, findPod } from "./pods.js";
 
 const c = await cluster({ fresh: true, kubernetes: true });
@@ -292,8 +292,7 @@ spec:
         claimName: lab09-pvc
 `;
 await onlyWith(c, "kubernetes", async () => {
-  await node1.put(Buffer.from(MANIFESTS), "/root/lab09.yaml");
-  await sh(node1, "kubectl apply -f /root/lab09.yaml");
+  await kubectlApply(node1, MANIFESTS, "lab09.yaml");
 });
 
 // %% labbook={"id": "pv-kubectl", "role": "check", "requires": ["kubernetes"]}

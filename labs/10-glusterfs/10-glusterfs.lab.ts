@@ -60,7 +60,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, name the nodes, and import the helpers that read gluster's --xml output
-import { cluster, check, sh, runShown, onlyWith } from "labbook";
+import { cluster, check, sh, runShown, onlyWith, kubectlApply } from "labbook";
 import { glusterVolumeInfo, glusterBrickStatus, glusterHealInfo, formatHealInfo, pendingHeals, sha256Of } from "./gluster.js";
 
 // GlusterFS keeps its bookkeeping in trusted.* extended attributes, which only root of the whole
@@ -411,8 +411,9 @@ spec:
       storage: 1Gi
 `;
 await onlyWith(c, "kubernetes", async () => {
-  await node1.put(Buffer.from(lessonManifests), "/root/glusterfs-storageclass.yaml");
-  await runShown(node1, ["kubectl get nodes", "kubectl apply -f /root/glusterfs-storageclass.yaml", "kubectl get storageclass slow"]);
+  await sh(node1, "kubectl get nodes");
+  await kubectlApply(node1, lessonManifests, "glusterfs-storageclass.yaml");
+  await sh(node1, "kubectl get storageclass slow");
   // Give the PV controller a moment to look at the claim (the check below waits properly)
   await sh(node1, "timeout 30 sh -c 'until kubectl get events --field-selector involvedObject.name=gluster-claim,reason=ProvisioningFailed -o name | grep -q .; do sleep 1; done'; kubectl describe pvc gluster-claim | sed -n '/^Events:/,$p'");
   await sh(node1, "kubectl get pvc gluster-claim");
@@ -647,9 +648,8 @@ spec:
             claimName: gv0-claim
 `;
 await onlyWith(c, "kubernetes", async () => {
-  await node1.put(Buffer.from(gv0Manifests), "/root/gv0-kubernetes.yaml");
+  await kubectlApply(node1, gv0Manifests, "gv0-kubernetes.yaml");
   await runShown(node1, [
-    "kubectl apply -f /root/gv0-kubernetes.yaml",
     "kubectl rollout status deployment/gv0-writers --timeout=90s",
     "kubectl get pv gv0 && kubectl get pvc gv0-claim",
     "kubectl get pods -l app=gv0-writer -o wide",

@@ -30,17 +30,18 @@ export function labFiles(labPath: string): string[] {
 
 /** Copies the lab's files into `outDir`; a different file already there under the same name is an error, not overwritten. */
 export function copyLabFiles(labPath: string, outDir: string): string[] {
-  const files = labFiles(labPath);
-  for (const file of files) {
-    const from = join(dirname(labPath), file);
-    const to = join(outDir, file);
+  const files = labFiles(labPath).map((file) => ({ file, from: join(dirname(labPath), file), to: join(outDir, file) }));
+  // All checked before any is written: a clash leaves the folder as it was.
+  for (const { from, to } of files) {
     if (existsSync(to) && !readFileSync(to).equals(readFileSync(from))) {
       throw new LabbookError(`${to} exists and is not ${from}: two labs with a helper of the same name need folders of their own (--out)`);
     }
+  }
+  for (const { from, to } of files) {
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(from, to);
   }
-  return files;
+  return files.map(({ file }) => file);
 }
 
 /**

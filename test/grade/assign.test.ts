@@ -1,7 +1,7 @@
 // labbook assign: the student version keeps exercises and visible checks, and leaks nothing of the
 // solutions and hidden checks; an instructor notebook that cannot be graded is refused, by name.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,5 +95,19 @@ describe("labbook assign", () => {
     const bad = await labbook(["assign", writeFixture("bad", [base[0]!]), "--out", out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /bad\.ipynb: not gradable:\n  it has no exercise cell/);
+  });
+
+  it("copies a lab's own helpers beside the student file, never its source, and refuses to overwrite another lab's", async () => {
+    const out = await mkdtemp(join(tmpdir(), "labbook-assign-helpers-"));
+    const lab07 = join(LABS, "07-service-clusterip-nodeport", "07-service-clusterip-nodeport.ipynb");
+    const ok = await labbook(["assign", lab07, "--out", out]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /copied the lab's own files beside it: kube-proxy\.ts/);
+    assert.deepEqual(readdirSync(out).sort(), ["07-service-clusterip-nodeport.ipynb", "kube-proxy.ts"]);
+    assert.equal(readFileSync(join(out, "kube-proxy.ts"), "utf8"), readFileSync(join(LABS, "07-service-clusterip-nodeport", "kube-proxy.ts"), "utf8"));
+    writeFileSync(join(out, "kube-proxy.ts"), "// another lab's kube-proxy.ts\n");
+    const clash = await labbook(["assign", lab07, "--out", out]);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, /kube-proxy\.ts exists and is not .*07-service-clusterip-nodeport\/kube-proxy\.ts/);
   });
 });

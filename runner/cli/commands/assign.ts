@@ -23,9 +23,9 @@ export const assign: CliCommand = {
     const outDir = values.out ?? "assigned";
     mkdirSync(outDir, { recursive: true });
     const target = join(outDir, basename(plan.path));
-    writeNotebook(target, studentNotebook(plan));
     // The helpers its cells import go beside it; the lab's source (solutions, hidden checks) never does.
     const helpers = copyLabFiles(plan.path, outDir);
+    writeNotebook(target, studentNotebook(plan));
     const points = plan.exercises.reduce((sum, e) => sum + (e.exercise.meta.points ?? 0), 0);
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
     const removed = [count(plan.exercises.length, "solution"), count(plan.hiddenChecks.length, "hidden-check cell"), ...(plan.graderSetup.length ? [count(plan.graderSetup.length, "grader-setup cell")] : [])];
