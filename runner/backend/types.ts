@@ -1,4 +1,4 @@
-import type { Topology } from "../topology/types.ts";
+import type { DeferrableComponent, KubernetesRequest, Topology } from "../topology/types.ts";
 import type { SshTarget } from "../ssh/target.ts";
 
 export type { SshTarget };
@@ -15,7 +15,7 @@ export interface ClusterDescription {
   topology: Topology;
   capabilities: Capability[];
   /** Present when Kubernetes runs on the cluster. */
-  kubernetes?: { version: string };
+  kubernetes?: { version: string; defer?: DeferrableComponent[] };
 }
 
 export interface NodeStatus {
@@ -73,8 +73,11 @@ export interface UpOptions {
    * the machine's root's alone). Without it, root in a node has its powers only in the node's namespaces.
    */
   privileged?: string;
-  /** Start Kubernetes on the nodes (the control plane on the control-plane node); ready when every node is Ready and CoreDNS answers. */
-  kubernetes?: boolean;
+  /**
+   * Start Kubernetes on the nodes (the control plane on the control-plane node); ready when every node is Ready and
+   * CoreDNS answers. An object also says which parts the lab starts itself (its `defer`), on top of the topology's.
+   */
+  kubernetes?: boolean | KubernetesRequest;
 }
 
 /** One driver per kind of machine (containerlab's shape): namespaces, Vagrant VMs, an ssh inventory. */

@@ -2,7 +2,7 @@ import { getBackend } from "../backend/registry.ts";
 import type { Backend, Capability, ClusterDescription, DownReport } from "../backend/types.ts";
 import { LabbookError } from "../errors.ts";
 import { SshConnection } from "../ssh/connection.ts";
-import type { Topology } from "../topology/types.ts";
+import type { KubernetesRequest, Topology } from "../topology/types.ts";
 import { withNodeCount } from "../topology/validate.ts";
 import { NodeGroup } from "./group.ts";
 import { Node } from "./node.ts";
@@ -25,7 +25,7 @@ export interface UpOptions {
   /** Why the nodes need root of the whole machine (see the backend's UpOptions); default: they do not. */
   privileged?: string;
   /** Start Kubernetes on the nodes too (`labbook up --kubernetes`, a notebook's metadata.labbook.kubernetes). */
-  kubernetes?: boolean;
+  kubernetes?: boolean | KubernetesRequest;
 }
 
 /** A running cluster: its nodes, one reused SSH connection each. */
@@ -52,7 +52,7 @@ export class Cluster {
     let topology = typeof options.topology === "object" ? options.topology : loadTopology(options.topology);
     if (options.nodes !== undefined) topology = withNodeCount(topology, options.nodes);
     const name = options.name ?? DEFAULT_CLUSTER_NAME;
-    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}), ...(options.privileged ? { privileged: options.privileged } : {}), ...(options.kubernetes ? { kubernetes: true } : {}) });
+    const description = await backend.up({ name, topology, ephemeral: options.ephemeral, onProgress: options.onProgress, ...(options.hide ? { hide: options.hide } : {}), ...(options.privileged ? { privileged: options.privileged } : {}), ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
     const cluster = new Cluster(backend, description);
     try {
       options.onProgress?.("connecting");

@@ -4,6 +4,8 @@
 # detached inside the node's PID namespace: it dies with the node. Logs go to the node's own /var/log.
 # Inputs: $1 the phase; NODE_NAME, NODE_IP, KUBE_BIN (the build's bin folder), CONTAINERD_TEMPLATE,
 # CLUSTER_NAME, and for `prepare` the node's files as a tar archive on stdin.
+# In the node it is also `labbook-kubernetes PHASE` (with those settings from /etc/kubernetes/labbook-node.env):
+# a lab that defers flanneld or kube-proxy starts them itself with `labbook-kubernetes flanneld|kube-proxy`.
 set -eu
 phase=$1
 LOGS=/var/log/kubernetes
@@ -58,6 +60,7 @@ prepare)
   for component in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm; do
     ln -sf "$KUBE_BIN/kube" "/usr/local/bin/$component"
   done
+  ln -sf /etc/kubernetes/labbook-kubernetes /usr/local/bin/labbook-kubernetes
   ln -sf "$KUBE_BIN/flanneld" /usr/local/bin/flanneld
   # The CNI plugins: Debian's reference plugins (bridge, host-local, portmap...) and flannel's.
   for plugin in /usr/lib/cni/*; do ln -sf "$plugin" /opt/cni/bin/; done
@@ -126,6 +129,8 @@ control-plane)
     --service-account-key-file=$PKI/sa.pub --service-account-signing-key-file=$PKI/sa.key \
     --service-cluster-ip-range="$SERVICE_CIDR"
   wait_for "kube-apiserver" "$LOGS/kube-apiserver.log" 60 kubectl get --raw /readyz
+  # --enable-hostpath-provisioner: dynamic provisioning (StorageClass provisioner kubernetes.io/host-path) for
+  # the volumes lab, as Kubernetes' own tests use it: directories under /tmp/hostpath_pv on node1 (one node only).
   # Without leader election: one of each, and no wait for a lease at start. A higher client rate than the
   # default 20 requests/s: at start the controller manager builds some 40 controllers, each asking the
   # apiserver for its own service account's token, and the default throttles that to about 5 s.
@@ -137,21 +142,27 @@ control-plane)
     --bind-address=127.0.0.1 --client-ca-file=$PKI/ca.crt --requestheader-client-ca-file=$PKI/front-proxy-ca.crt \
     --cluster-signing-cert-file=$PKI/ca.crt --cluster-signing-key-file=$PKI/ca.key --root-ca-file=$PKI/ca.crt \
     --service-account-private-key-file=$PKI/sa.key --use-service-account-credentials=true \
-    --controllers='*,bootstrapsigner,tokencleaner' --leader-elect=false
+    --controllers='*,bootstrapsigner,tokencleaner' --leader-elect=false --enable-hostpath-provisioner=true
   start kube-scheduler kube-scheduler --kubeconfig=/etc/kubernetes/scheduler.conf \
     --authentication-kubeconfig=/etc/kubernetes/scheduler.conf --authorization-kubeconfig=/etc/kubernetes/scheduler.conf \
     --bind-address=127.0.0.1 --leader-elect=false --kube-api-qps=200 --kube-api-burst=400
   kubectl --kubeconfig /etc/kubernetes/super-admin.conf apply --server-side -f /etc/kubernetes/addons.yaml >"$LOGS/addons.log" 2>&1 || fail "the add-ons (CoreDNS, flannel's RBAC, the image policy) were not applied" "$LOGS/addons.log"
   ;;
 
-node)
-  ports_free 10248 10249 10250 10256
+kubelet)
+  ports_free 10248 10250
   start kubelet kubelet --config=/var/lib/kubelet/config.yaml --kubeconfig=/etc/kubernetes/kubelet.conf \
     --node-ip="$NODE_IP" --hostname-override="$NODE_NAME"
-  start kube-proxy kube-proxy --config=/var/lib/kube-proxy/config.yaml
   ;;
 
-flannel)
+kube-proxy)
+  ports_free 10249 10256
+  start kube-proxy kube-proxy --config=/var/lib/kube-proxy/config.yaml
+  # Its first sync writes the chains: until then a Service has no rule anywhere.
+  wait_for "kube-proxy's first sync (the KUBE-SERVICES chain)" "$LOGS/kube-proxy.log" 30 iptables -t nat -S KUBE-SERVICES
+  ;;
+
+flanneld)
   # Once the controller manager has given the node its pod CIDR: flanneld leases exactly that subnet
   # and exits if there is none yet.
   start flanneld env NODE_NAME="$NODE_NAME" flanneld --kube-subnet-mgr --kubeconfig-file=/etc/kubernetes/flannel.conf \

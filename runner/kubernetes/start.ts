@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../errors.ts";
-import { tarArchive } from "../host/tar.ts";
-import type { TopologyNode } from "../topology/types.ts";
+import { tarArchive, type TarEntry } from "../host/tar.ts";
+import type { DeferrableComponent, TopologyNode } from "../topology/types.ts";
 import { addonManifests } from "./addons.ts";
 import type { KubernetesBuild } from "./build.ts";
 import { APISERVER_SERVICE_IP, CLUSTER_DOMAIN, DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR, type KubernetesLayout } from "./layout.ts";
@@ -34,6 +34,8 @@ export interface KubernetesStartOptions {
   kubelet?: Record<string, unknown>;
   /** How long nodes may take to be Ready and DNS to answer. */
   readyTimeoutMs?: number;
+  /** Parts the lab starts itself (`labbook-kubernetes PART` in a node): then pods or Services wait for it, and so does nothing here. */
+  defer?: readonly DeferrableComponent[];
 }
 
 /** Milliseconds each phase took: the benchmark's breakdown. */
@@ -60,6 +62,7 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
     POD_CIDR,
     SERVICE_CIDR,
   });
+  const defer = new Set(options.defer ?? []);
   const phase = (node: TopologyNode, name: string, input?: Buffer) => nodes.run(node.name, script, [name], envOf(node), input);
 
   onProgress("making the cluster's certificates (kubeadm init phase certs, kubeconfig)");
@@ -69,7 +72,7 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
     build.images.find((i) => i.ref.includes("coredns"))?.ref ?? "labbook/coredns:1",
   );
   const archiveFor = (node: TopologyNode) => {
-    const files = nodeFiles(layout, node, credentials, options.kubelet);
+    const files = [...nodeFiles(layout, node, credentials, options.kubelet), ...nodeCommand(script, envOf(node))];
     if (node.name === layout.controlPlane.name) files.push({ path: "etc/kubernetes/addons.yaml", type: "file", mode: 0o644, content: addons });
     return tarArchive(files);
   };
@@ -83,12 +86,23 @@ export async function startKubernetes(options: KubernetesStartOptions): Promise<
     timed("etcd and control plane", () => phase(controlPlane, "control-plane")),
   ]);
 
-  onProgress("starting kubelet and kube-proxy on every node");
-  await timed("kubelet and kube-proxy started", () => Promise.all(layout.nodes.map((node) => phase(node, "node"))));
+  onProgress(defer.has("kube-proxy") ? "starting kubelet on every node (the lab starts kube-proxy)" : "starting kubelet and kube-proxy on every node");
+  await timed("kubelet and kube-proxy started", () => Promise.all(layout.nodes.map(async (node) => {
+    await phase(node, "kubelet");
+    if (!defer.has("kube-proxy")) await phase(node, "kube-proxy");
+  })));
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
-  onProgress("starting flanneld on each node once it has its pod CIDR, then waiting for every node to be Ready");
-  await timed("nodes Ready", () => nodesReady(layout, nodes, deadline, (node) => timed(`flanneld (${node.name})`, () => phase(node, "flannel"))));
+  if (defer.has("flanneld")) {
+    // Pods wait, the nodes keep their taint, until the lab starts flanneld: only the nodes' Ready is waited for.
+    onProgress("waiting for every node to be Ready (the lab starts flanneld)");
+    await timed("nodes Ready", () => nodesReady(layout, nodes, deadline));
+  } else {
+    onProgress("starting flanneld on each node once it has its pod CIDR, then waiting for every node to be Ready");
+    await timed("nodes Ready", () => nodesReady(layout, nodes, deadline, (node) => timed(`flanneld (${node.name})`, () => phase(node, "flanneld"))));
+  }
+  // CoreDNS answers at its Service address only with pods running (flanneld) and kube-proxy's rules.
+  if (defer.size > 0) return phases;
   onProgress("waiting for CoreDNS to answer");
   await timed("CoreDNS answers", () => dnsAnswers(layout, nodes, deadline));
   return phases;
@@ -103,7 +117,7 @@ function kubectl(layout: KubernetesLayout, nodes: NodeRunner, command: string): 
  * Starts flanneld on each node as soon as the controller manager has given it a pod CIDR (`startFlannel`),
  * and returns once every node is Ready with its flanneld running; names what failed otherwise.
  */
-async function nodesReady(layout: KubernetesLayout, nodes: NodeRunner, deadline: number, startFlannel: (node: TopologyNode) => Promise<unknown>): Promise<void> {
+async function nodesReady(layout: KubernetesLayout, nodes: NodeRunner, deadline: number, startFlannel?: (node: TopologyNode) => Promise<unknown>): Promise<void> {
   const flannelDone = new Set<string>();
   const flannelStarted = new Set<string>();
   let flannelFailed: unknown;
@@ -111,7 +125,8 @@ async function nodesReady(layout: KubernetesLayout, nodes: NodeRunner, deadline:
     const lines = (await kubectl(layout, nodes, `kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} {.spec.podCIDR}{"\\n"}{end}'`)).trim().split("\n");
     const listed = new Map(lines.map((l) => l.split(" ")).map(([name, ready, cidr]) => [name!, { ready: ready === "True", cidr }]));
     for (const node of layout.nodes) {
-      if (!listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
+      if (!startFlannel) flannelDone.add(node.name);
+      if (!startFlannel || !listed.get(node.name)?.cidr || flannelStarted.has(node.name)) continue;
       flannelStarted.add(node.name);
       startFlannel(node).then(() => flannelDone.add(node.name), (error: unknown) => (flannelFailed ??= error));
     }
@@ -162,4 +177,23 @@ function notReady(waiting: TopologyNode[], nodes: NodeRunner, lines: string[]): 
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `labbook-kubernetes PART` in each node: this script with the node's settings, for a lab that starts a
+ * deferred part itself (`labbook-kubernetes flanneld`, `labbook-kubernetes kube-proxy`), as root of the node.
+ */
+function nodeCommand(script: string, env: Record<string, string>): TarEntry[] {
+  const settings = Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`).join("\n");
+  return [
+    { path: "etc/kubernetes/labbook-node.env", type: "file", mode: 0o644, content: Buffer.from(`${settings}\n`) },
+    { path: "etc/kubernetes/labbook-kubernetes", type: "file", mode: 0o755, content: Buffer.from(script.replace(/^#!\/bin\/sh\n/, "#!/bin/sh\nset -a; . /etc/kubernetes/labbook-node.env; set +a\n" + OWNER_FROM_INIT)) },
+  ];
+}
+
+/** A command a lab runs over SSH has no LABBOOK_OWNER; the node's first process has it (host/procfs.ts's marker). */
+const OWNER_FROM_INIT = `LABBOOK_OWNER=\${LABBOOK_OWNER:-$(tr '\\0' '\\n' </proc/1/environ 2>/dev/null | sed -n 's/^LABBOOK_OWNER=//p')}\n`;
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
 }

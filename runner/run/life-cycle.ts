@@ -1,5 +1,6 @@
 // The cluster and the kernel of one run: started together (tslab takes about 2 s to warm, the time a
 // cluster takes to start), ended together whatever happens, and killed at once on Ctrl-C.
+import type { KubernetesRequest } from "../topology/types.ts";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { KernelOptions } from "../kernel/client.ts";
@@ -12,7 +13,8 @@ export interface LifeCycleOptions {
   /** Host paths the nodes must not see. */
   hide: string[];
   privileged: string | undefined;
-  kubernetes: boolean;
+  /** What the notebook asks of Kubernetes (metadata.labbook.kubernetes), or undefined for none. */
+  kubernetes: KubernetesRequest | undefined;
   /** The kernel's options; `cluster` settles once the cluster is up (a sandboxed kernel joins its LAN then). */
   kernel: (cluster: () => Promise<Cluster>) => KernelOptions;
   /** Called with a function that stops everything at once (for Ctrl-C). */
@@ -40,7 +42,7 @@ export async function startRun(options: LifeCycleOptions): Promise<RunningRun> {
     await release(options.clusterName);
   });
   clusterPromise = fresh
-    ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true, hide: options.hide, ...(options.privileged ? { privileged: options.privileged } : {}), ...(options.kubernetes ? { kubernetes: true } : {}) })
+    ? Cluster.up({ backend: options.backend, name: options.clusterName, ephemeral: true, hide: options.hide, ...(options.privileged ? { privileged: options.privileged } : {}), ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) })
     : Cluster.attach(options.clusterName, options.backend);
   const [clusterUp, kernel] = await Promise.allSettled([clusterPromise, session.start()]);
   if (clusterUp.status === "rejected" || kernel.status === "rejected") {

@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { ownedTempDir } from "../host/temp-dirs.ts";
-import { kubernetesRequired, privilegedReason } from "../notebook/privileged.ts";
+import { kubernetesRequest, privilegedReason } from "../notebook/privileged.ts";
 import type { NotebookRunResult } from "../notebook/results.ts";
 import { GRADING_ONLY } from "../notebook/roles.ts";
 import type { Notebook } from "../notebook/types.ts";
@@ -51,7 +51,7 @@ export async function runNotebook(source: Notebook, path: string, options: Noteb
   // Outputs go into a copy: the same notebook may run several times at once (a lab graded for a class).
   const notebook = structuredClone(source);
   const privileged = privilegedReason(notebook, path);
-  const kubernetes = kubernetesRequired(notebook, path);
+  const kubernetes = kubernetesRequest(notebook, path);
   mkdirSync(options.outDir, { recursive: true });
   const executedPath = join(options.outDir, basename(path));
   const title = notebookTitle(notebook, path);

@@ -3,6 +3,7 @@
 import { getBackend } from "../backend/registry.ts";
 import { Cluster, DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { ClusterNotFoundError, LabbookError } from "../errors.ts";
+import type { KubernetesRequest } from "../topology/types.ts";
 
 /** Set by `labbook run` for the kernel it starts. */
 export const CLUSTER_VARIABLE = "LABBOOK_CLUSTER";
@@ -27,7 +28,7 @@ async function open(): Promise<Cluster> {
  * container named c1) would break the next. A lab's setup asks for a fresh one; headless, the
  * run's cluster is fresh already, and in Jupyter the shared cluster is rebuilt (about 0.3 s).
  */
-async function recreate(privileged: string | undefined, kubernetes: boolean): Promise<Cluster> {
+async function recreate(privileged: string | undefined, kubernetes: boolean | KubernetesRequest | undefined): Promise<Cluster> {
   const backend = getBackend();
   const started = Date.now();
   await backend.down(DEFAULT_CLUSTER_NAME);
@@ -49,8 +50,9 @@ export interface ClusterOptions {
   /**
    * The lab runs on Kubernetes. In Jupyter a fresh cluster is started with it (labbook up --kubernetes);
    * headless, the runner does so from the notebook's metadata.labbook.kubernetes, which must agree.
+   * `{ defer: ["flanneld", "kube-proxy"] }`: the lab starts those itself (kubernetesStart).
    */
-  kubernetes?: boolean;
+  kubernetes?: boolean | KubernetesRequest;
 }
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
@@ -62,7 +64,7 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
     const opening = rebuild
       ? previous.catch(() => undefined).then((old) => {
           old?.close();
-          return recreate(options.privileged, options.kubernetes === true);
+          return recreate(options.privileged, options.kubernetes);
         })
       : open();
     current = opening.catch((error: unknown) => {
@@ -72,7 +74,7 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
   }
   return current.then((c) => {
     if (options.privileged !== undefined) ensureMachineRoot(c, options.privileged);
-    if (options.kubernetes === true && !c.has("kubernetes")) {
+    if (options.kubernetes && !c.has("kubernetes")) {
       throw new LabbookError(
         `cluster "${c.name}" runs no Kubernetes, and this lab needs it: give the notebook metadata.labbook.kubernetes = true, ` +
           `or in Jupyter call cluster({ fresh: true, kubernetes: true }) first (or run "labbook up --kubernetes")`,

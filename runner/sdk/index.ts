@@ -7,7 +7,7 @@ export { addContainer, inContainer, type ContainerSpec } from "./containers.ts";
 export { sh, runShown } from "./show.ts";
 export { display } from "./display.ts";
 export { onlyWith } from "./requires.ts";
-export { kubectlApply } from "./kubectl.ts";
+export { kubectlApply, kubernetesStart } from "./kubernetes.ts";
 export { VolumeLifecycle, type PersistentVolume, type PersistentVolumeClaim, type AccessMode, type ReclaimPolicy, type VolumePhase } from "./pv-lifecycle.ts";
 export { capture, type CaptureOptions } from "./capture.ts";
 export { labSeed, pickBySeed, SEED_VARIABLE } from "./seed.ts";

@@ -28,6 +28,7 @@ export const topologySchema = {
           properties: {
             version: { type: "string", description: "the release; labbook builds one (runner/kubernetes/versions.ts)" },
             kubelet: { type: "object", description: "KubeletConfiguration fields that override labbook's, e.g. maxPods" },
+            defer: { type: "array", uniqueItems: true, items: { enum: ["flanneld", "kube-proxy"] }, description: "parts a lab starts itself (labbook-kubernetes on a node), after building the same by hand" },
           },
         },
       ],

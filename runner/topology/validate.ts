@@ -1,5 +1,5 @@
 import { formatIpv4, isDocumentationAddress, isHostAddress, isPrivateCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
-import type { Topology, TopologyNode } from "./types.ts";
+import type { DeferrableComponent, KubernetesRequest, Topology, TopologyNode } from "./types.ts";
 
 export interface TopologyProblem {
   /** Dotted path of the offending field, e.g. "nodes.2.ip". */
@@ -10,7 +10,7 @@ export interface TopologyProblem {
 export interface RawTopology {
   network: { cidr: string; gateway: string; internet?: string };
   nodes: Array<{ name: string; ip: string; roles?: string[]; memory?: number; cpus?: number }>;
-  kubernetes?: boolean | { version?: string; kubelet?: Record<string, unknown> };
+  kubernetes?: boolean | { version?: string; kubelet?: Record<string, unknown>; defer?: DeferrableComponent[] };
 }
 
 /** Rules that relate fields to each other; the JSON schema has already checked the shape. */
@@ -62,7 +62,7 @@ export function validateTopology(raw: RawTopology, source: string): { topology: 
     source,
     network: { cidr: raw.network.cidr, gateway: raw.network.gateway, prefix: cidr?.prefix ?? 24, ...(raw.network.internet === undefined ? {} : { internet: raw.network.internet }) },
     nodes: raw.nodes.map((n) => ({ name: n.name, ip: n.ip, roles: n.roles ?? [], memory: n.memory ?? 1024, cpus: n.cpus ?? 1 })),
-    ...(kubernetes ? { kubernetes: { ...(kubernetes.version === undefined ? {} : { version: kubernetes.version }), ...(kubernetes.kubelet ? { kubelet: kubernetes.kubelet } : {}) } } : {}),
+    ...(kubernetes ? { kubernetes: { ...(kubernetes.version === undefined ? {} : { version: kubernetes.version }), ...(kubernetes.kubelet ? { kubelet: kubernetes.kubelet } : {}), ...(kubernetes.defer?.length ? { defer: kubernetes.defer } : {}) } } : {}),
   };
   return { topology, problems };
 }
@@ -86,4 +86,11 @@ export function withNodeCount(topology: Topology, count: number): Topology {
     nodes.push({ name, ip: formatIpv4(ip), roles: ["worker"], memory: 1024, cpus: 1 });
   }
   return { ...topology, nodes };
+}
+
+/** The topology with Kubernetes as `labbook up --kubernetes` or a lab asks for it (`true`, or what the lab defers) on top of its own settings. */
+export function withKubernetesRequest(topology: Topology, request: boolean | KubernetesRequest | undefined): Topology {
+  if (!request) return topology;
+  const defer = [...new Set([...(topology.kubernetes?.defer ?? []), ...(typeof request === "object" ? (request.defer ?? []) : [])])];
+  return { ...topology, kubernetes: { ...topology.kubernetes, ...(defer.length ? { defer } : {}) } };
 }

@@ -14,6 +14,7 @@ import { requireBuild } from "../../kubernetes/build.ts";
 import { waitForInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { checkKubernetesVersion } from "../../kubernetes/versions.ts";
+import { withKubernetesRequest } from "../../topology/validate.ts";
 import { startKubernetes, type NodeRunner } from "../../kubernetes/start.ts";
 import { NODE_LIMITS, cgroupName, createNodeCgroups, inCgroups, removeCgroupsSoon } from "../../host/cgroups.ts";
 import { fileTail } from "./file-tail.ts";
@@ -95,13 +96,14 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     super(listClusterNames, () => `${stateRoot()}::`);
   }
 
-  async up({ name, topology, onProgress, ephemeral, hide, privileged, kubernetes }: UpOptions): Promise<ClusterDescription> {
+  async up({ name, topology: asked, onProgress, ephemeral, hide, privileged, kubernetes: wanted }: UpOptions): Promise<ClusterDescription> {
     if (!CLUSTER_NAME_PATTERN.test(name)) {
       throw new LabbookError(`invalid cluster name "${name}": use lower case letters, digits and '-', at most 24 characters`);
     }
     assertPrerequisites();
     // Before any node exists: a cluster that cannot run Kubernetes fails at once, naming the fix.
-    kubernetes ||= topology.kubernetes !== undefined;
+    const topology = withKubernetesRequest(asked, wanted);
+    const kubernetes = topology.kubernetes !== undefined;
     checkKubernetesVersion(topology);
     const build = kubernetes ? requireBuild() : undefined;
     if (kubernetes) privileged ??= KUBERNETES_PRIVILEGED;
@@ -144,6 +146,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
         const phases = await startKubernetes({
           layout: kubernetesLayout(name, topology),
           ...(topology.kubernetes?.kubelet ? { kubelet: topology.kubernetes.kubelet } : {}),
+          defer: topology.kubernetes?.defer ?? [],
           build,
           credentialsDir: join(clusterDir(name), "kubernetes"),
           nodes: this.nodeRunner(state),
@@ -356,7 +359,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const capabilities: Capability[] = ["namespaces"];
     if (state.privileged) capabilities.push("machine-root");
     if (state.kubernetes) capabilities.push("kubernetes");
-    return { name: state.name, backend: this.name, topology: state.topology, capabilities, ...(state.kubernetes ? { kubernetes: { version: state.kubernetes.version } } : {}) };
+    return { name: state.name, backend: this.name, topology: state.topology, capabilities, ...(state.kubernetes ? { kubernetes: { version: state.kubernetes.version, ...(state.topology.kubernetes?.defer ? { defer: state.topology.kubernetes.defer } : {}) } } : {}) };
   }
 
   async plugWorkstation(cluster: string, pid: number): Promise<LanCluster> {

@@ -1,0 +1,25 @@
+// Kubernetes from a lab: objects from manifests, shown as a person would apply them, and the parts a lab
+// deferred (metadata.labbook.kubernetes.defer) started once the student has built the same by hand.
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Node } from "../cluster/node.ts";
+import type { CommandResult } from "../cluster/result.ts";
+import { LabbookError } from "../errors.ts";
+import type { DeferrableComponent } from "../topology/types.ts";
+import { sh } from "./show.ts";
+
+/** Writes `manifest` (YAML) to `file` on `node` (under /root unless absolute), then prints and runs `kubectl apply -f` on it. */
+export async function kubectlApply(node: Node, manifest: string, file: string): Promise<CommandResult> {
+  const path = file.startsWith("/") ? file : `/root/${file}`;
+  await node.put(Buffer.from(manifest), path);
+  return sh(node, `kubectl apply -f ${path}`);
+}
+
+/**
+ * Starts a part of Kubernetes the lab deferred, on every node, as the cluster's start would have:
+ * flanneld leases the node's pod CIDR and lifts the node's taint (pods may come); kube-proxy writes its
+ * chains. Returns once each node has it running.
+ */
+export async function kubernetesStart(c: Cluster, part: DeferrableComponent): Promise<void> {
+  if (!c.has("kubernetes")) throw new LabbookError(`cluster "${c.name}" runs no Kubernetes: nothing to start ${part} for`);
+  for (const node of c.nodes) await sh(node, `labbook-kubernetes ${part}`); // one node after another: output a student can read
+}
