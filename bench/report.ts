@@ -4,7 +4,7 @@
 import type { Figure } from "./cluster.bench.ts";
 
 /** The benches, in the order their sections appear; `kubernetes-build` and `vagrant` run only when named. */
-export const BENCHES = ["cluster", "notebook", "labs", "kubernetes", "kubernetes-build", "grade", "vagrant"] as const;
+export const BENCHES = ["cluster", "notebook", "labs", "kubernetes", "kubernetes-build", "grade", "grade-kubernetes", "vagrant"] as const;
 const BY_NAME_ONLY: readonly string[] = ["kubernetes-build", "vagrant"];
 
 export const TITLES: Record<string, string> = {

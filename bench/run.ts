@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
 import { benchCluster, type Figure } from "./cluster.bench.ts";
 import { benchGrade } from "./grade.bench.ts";
+import { benchGradeKubernetes } from "./grade-kubernetes.bench.ts";
 import { benchKubernetes, benchKubernetesBuild } from "./kubernetes.bench.ts";
 import { benchLabs } from "./labs.bench.ts";
 import { benchNotebook } from "./notebook.bench.ts";
@@ -29,6 +30,7 @@ const benches: { name: string; run: boolean; bench: () => Promise<Figure[]> }[] 
   // Minutes each (a warm and a cold build): only when asked for by name.
   { name: "kubernetes-build", run: wantedByName("kubernetes-build"), bench: () => benchKubernetesBuild() },
   { name: "grade", run: wanted("grade"), bench: () => benchGrade(quick ? 10 : 50, quick ? 10 : 50, quick ? 4 : 10) },
+  { name: "grade-kubernetes", run: wanted("grade-kubernetes"), bench: () => benchGradeKubernetes(quick ? 4 : 20) },
   { name: "vagrant", run: wantedByName("vagrant"), bench: () => benchVagrant(quick ? 30 : 200) },
 ];
 

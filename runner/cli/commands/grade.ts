@@ -1,11 +1,10 @@
 import { limitSupport } from "../../host/cgroups.ts";
 import { kubernetesRequired, privilegedReason } from "../../notebook/privileged.ts";
-import { kubernetesClusterRoom } from "../../kubernetes/inotify.ts";
 import { loadTopology } from "../../topology/load.ts";
-import { LabbookError } from "../../errors.ts";
 import { getBackend } from "../../backend/registry.ts";
 import { UsageError } from "../../errors.ts";
 import { defaultJobs, gradeBatch, type Shard } from "../../grade/grade-batch.ts";
+import { kubernetesJobs } from "../../grade/kubernetes-jobs.ts";
 import { planLab } from "../../grade/lab-plan.ts";
 import { ConsoleGradeProgress } from "../../grade/progress.ts";
 import { parseCommandArgs, positiveInteger } from "../args.ts";
@@ -75,14 +74,3 @@ export const grade: CliCommand = {
     return book.students.some((s) => s.status === "error") ? 1 : 0;
   },
 };
-
-/**
- * A Kubernetes lab's submissions each get a Kubernetes cluster, and the machine's inotify instances cap how
- * many run at once (kubernetes/inotify.ts): more jobs than fit would fail as infrastructure errors.
- */
-function kubernetesJobs(asked: number, nodes: number): number {
-  const { room, used, max } = kubernetesClusterRoom(nodes);
-  if (room === 0) throw new LabbookError(`this lab runs on Kubernetes, and no Kubernetes cluster fits in the inotify instances left (root holds ${used} of fs.inotify.max_user_instances=${max}): take down other Kubernetes clusters first (labbook status)`);
-  if (room < asked) process.stderr.write(`labbook grade: this lab runs on Kubernetes; grading ${room} submission${room === 1 ? "" : "s"} at once, not ${asked}: each cluster holds about 60 of the machine's ${max} inotify instances (fs.inotify.max_user_instances; labbook never raises it)\n`);
-  return Math.min(room, asked);
-}
