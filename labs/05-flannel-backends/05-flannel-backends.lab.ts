@@ -4,6 +4,9 @@
 //     display_name: TypeScript (labbook)
 //     language: typescript
 //     name: labbook-tslab
+//   labbook:
+//     kubernetes:
+//       defer: [flanneld]
 // ---
 
 // %% [markdown]
@@ -53,15 +56,18 @@
 //   ═══════════════════════════════ LAN 192.168.0.0/24 ═══════════════════════════════
 // ```
 //
-// No flanneld binary exists here, so you are flanneld: every etcd write and every `ip` command is
-// printed before it runs.
+// First you are flanneld: every etcd write and every `ip` command is printed before it runs. Then
+// (section 9) the real flanneld, v0.28.10, takes over the same etcd and the same leases, and the lab
+// checks that it builds what you built. The cluster runs real Kubernetes (v1.35.4) without its own
+// flanneld (`defer: [flanneld]`): until a flanneld runs, no pod network exists, and pods stay Pending.
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect; the SDK's flannel helpers (readLeases, setupFlannel, programNode, …) print every command they run
 import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel,
-  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys } from "labbook";
+  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply } from "labbook";
+import { startFlanneld, stopFlanneld, flanneldLog, flannelKernel, sameShape } from "./flanneld.js";
 
-const c = await cluster({ fresh: true });
+const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld"] } });
 const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 const nodes = [node1, node2, node3];
 /** etcdctl with the v3 API, talking to etcd in node1: the same on every node. */
@@ -71,8 +77,10 @@ const ETCDCTL = "ETCDCTL_API=3 etcdctl --endpoints=http://192.168.0.11:2379";
 // ## 1. etcd in node1
 //
 // A real cluster runs three or five etcd members. One is enough here: Debian's `etcd-server`, with its
-// data in node1's private `/var/lib/etcd`. It serves clients on `192.168.0.11:2379`, so the other
-// nodes' flanneld can reach it, and on `127.0.0.1:2379`.
+// data in node1's private `/var/lib/flannel-etcd`. It serves clients on `192.168.0.11:2379`, so the other
+// nodes' flanneld can reach it. Kubernetes' own etcd runs in node1 too, with TLS on `127.0.0.1:2379`
+// and `:2380` and its data in `/var/lib/etcd`: the apiserver's store, which flannel does not use here.
+// So this one listens on node1's LAN address only, and keeps its data apart.
 //
 // **Which API?** This lab uses etcd's **v3 API** (`ETCDCTL_API=3`, the default of etcdctl 3.4). The
 // lesson's flanneld spoke the older **v2 API**, where a key has its own TTL (`etcdctl set --ttl 86400`).
@@ -83,7 +91,7 @@ const ETCDCTL = "ETCDCTL_API=3 etcdctl --endpoints=http://192.168.0.11:2379";
 
 // %% labbook={"id": "etcd", "role": "step"}
 // Start etcd in node1, detached, and wait (deadline 20 s) until it answers
-await sh(node1, "setsid -f etcd --name node1 --data-dir /var/lib/etcd --listen-client-urls http://192.168.0.11:2379,http://127.0.0.1:2379 --advertise-client-urls http://192.168.0.11:2379 --listen-peer-urls http://127.0.0.1:2380 > /var/log/etcd.log 2>&1");
+await sh(node1, "setsid -f etcd --name flannel --data-dir /var/lib/flannel-etcd --listen-client-urls http://192.168.0.11:2379 --advertise-client-urls http://192.168.0.11:2379 --listen-peer-urls http://192.168.0.11:2380 --initial-advertise-peer-urls http://192.168.0.11:2380 --initial-cluster flannel=http://192.168.0.11:2380 > /var/log/flannel-etcd.log 2>&1");
 await runShown(node1, [`timeout 20 sh -c 'until ${ETCDCTL} endpoint health 2>/dev/null; do sleep 0.2; done'`]);
 
 // %% labbook={"id": "check-etcd", "role": "check"}
@@ -339,6 +347,8 @@ await check("vxlan: node2's eth0 sees 192.168.0.11 > 192.168.0.12.8472 VXLAN vni
 // %% labbook={"id": "udp", "role": "step"}
 // Switch to udp in one call, then look at the result on node1
 const udpLeases = await setupFlannel(c, "udp");
+const byHand = new Map<string, string[][]>(); // each backend's kernel state as you built it, for section 9
+byHand.set("udp", await Promise.all(nodes.map((node) => flannelKernel(nodes, node))));
 await runShown(node1, ["ip -d link show flannel0", "ip route", "ss -ulpn 'sport = :8285'", "sed -n '/^def main/,$p' /run/flannel/udp-relay.py"]);
 
 // %% labbook={"id": "check-udp", "role": "check"}
@@ -373,6 +383,7 @@ await check("udp: node2's eth0 sees 192.168.0.11.8285 > 192.168.0.12.8285, UDP l
 // %% labbook={"id": "switch-hostgw", "role": "step"}
 // udp -> host-gw
 const hostgwLeases = await setupFlannel(c, "host-gw");
+byHand.set("host-gw", await Promise.all(nodes.map((node) => flannelKernel(nodes, node))));
 console.log(hostgwLeases.map((l) => `${l.node}: ${l.subnet} via ${l.publicIP}`).join("\n"));
 
 // %% labbook={"id": "check-switch-hostgw", "role": "check"}
@@ -383,6 +394,7 @@ for (const node of nodes) await check(`${node.name}: host-gw shape, no relay, no
 // %% labbook={"id": "switch-vxlan", "role": "step"}
 // host-gw -> vxlan
 const vxlanLeases = await setupFlannel(c, "vxlan");
+byHand.set("vxlan", await Promise.all(nodes.map((node) => flannelKernel(nodes, node))));
 console.log(vxlanLeases.map((l) => `${l.node}: ${l.subnet} VtepMAC ${String(l.backendData.VtepMAC)}`).join("\n"));
 
 // %% labbook={"id": "check-switch-vxlan", "role": "check"}
@@ -392,7 +404,256 @@ for (const node of nodes) await check(`${node.name}: vxlan shape, no routes via 
 await check("each lease says vxlan, with the new flannel.1 MACs", () => flannelLeaseKeys(c, nodes, "vxlan"));
 
 // %% [markdown]
-// ## 9. node3 leaves
+// ## 9. The real flanneld takes over
+//
+// Now the real flanneld (v0.28.10, built here), with the etcd backend the lesson describes, on the same
+// etcd and the same `/coreos.com/network/` keys you wrote. A Kubernetes cluster usually runs flanneld
+// with `--kube-subnet-mgr`: the leases are then the nodes' `spec.podCIDR` in the apiserver, not etcd
+// keys. This cluster deferred that flanneld, so the one below is the only one:
+//
+// ```
+// flanneld --etcd-endpoints=http://192.168.0.11:2379 --etcd-prefix=/coreos.com/network --iface=eth0
+// ```
+//
+// What it does when it starts, in its log: read the config; pick its subnet; grant itself a 24 h etcd
+// lease and put its key, with its own `BackendData`; set up the backend's device; write `subnet.env`;
+// then watch the other leases and program a route (and for vxlan a neighbour and an fdb entry) for each.
+// Which subnet: a key whose `PublicIP` is its node's if there is one (it takes it back); otherwise the
+// `FLANNEL_SUBNET` of the `subnet.env` it finds, if that subnet is free; otherwise a free one at random.
+//
+// Before it starts, your leases are revoked (their keys go with them), so every key in etcd below is
+// one flanneld wrote. Each node's `subnet.env` still says `10.244.N.1/24`, so node*N* asks for
+// `10.244.N.0/24` again. Revoking them also matters for vxlan: node1's flanneld, started first, would
+// otherwise program node2's and node3's VtepMACs from your leases, and when node2's flanneld replaces
+// its lease with a new MAC, flanneld adds the new fdb entry but leaves the old one (a stale entry, which
+// nothing uses). Your backend state goes too (`clearBackend`: `flannel.1`, its routes and entries).
+// Your `cni0` and your pods at `10.244.N.2` stay: flannel's CNI plugin uses the same bridge
+// with the same gateway `10.244.N.1`. It gives addresses with `host-local`, which keeps one file per
+// address it handed out in `/var/lib/cni/networks/cbr0/` (`cbr0` is the network's name in
+// `/etc/cni/net.d/10-flannel.conflist`). A file for `10.244.N.2` keeps it from giving your pod's
+// address to a real pod.
+//
+// The check then compares, line by line, each node's kernel state under flanneld with the state you
+// built in section 8: `flannel.1`'s options, every route, neighbour and fdb entry. flanneld makes new
+// VTEP MACs, so a MAC is written as the node it belongs to.
+
+// %% labbook={"id": "real-vxlan", "role": "step", "requires": ["kubernetes"]}
+// The real flanneld, vxlan: your leases and backend state go; each node's flanneld leases its /24 again
+await onlyWith(c, "kubernetes", async () => {
+  await runShown(node1, [`for id in $(${ETCDCTL} lease list | tail -n +2); do ${ETCDCTL} lease revoke $id; done`, `${ETCDCTL} get --prefix --keys-only /coreos.com/network/subnets/ | grep -c . || true`]);
+  for (const node of nodes) await clearBackend(node);
+  for (const node of nodes) {
+    await sh(node, `mkdir -p /var/lib/cni/networks/cbr0 && echo by-hand-pod > /var/lib/cni/networks/cbr0/10.244.${nodeNumber(node)}.2`);
+    await startFlanneld(node);
+  }
+  for (const node of nodes) console.log(`${node.name}: /var/log/flanneld-etcd.log\n${await flanneldLog(node)}`);
+  await runShown(node1, [`${ETCDCTL} get --prefix /coreos.com/network/subnets/`, "ip -d link show flannel.1", "ip route", "ip neigh show dev flannel.1", "bridge fdb show dev flannel.1"]);
+});
+
+// %% labbook={"id": "check-real-vxlan", "role": "check", "requires": ["kubernetes"]}
+// Check: flanneld rewrote each lease itself, and each node's vxlan state is the one you built, line by line
+await onlyWith(c, "kubernetes", async () => {
+  await check("each lease is flanneld's now: vxlan, BackendData with VNI 1 (you never wrote it) and the new VtepMAC, live lease", async () => {
+    for (const lease of await readLeases(c, node1, { quiet: true })) {
+      if (lease.backendData.VNI !== 1) throw new Error(`${lease.key}: BackendData ${JSON.stringify(lease.backendData)}, no VNI: not written by flanneld`);
+    }
+    return flannelLeaseKeys(c, nodes, "vxlan");
+  }, { within: 10000 });
+  for (const [i, node] of nodes.entries()) {
+    await check(`${node.name}: flanneld's flannel.1, routes, neighbours and fdb are yours`, async () =>
+      sameShape(node.name, byHand.get("vxlan")![i]!, await flannelKernel(nodes, node)), { within: 10000 });
+    await check(`${node.name}: the vxlan shape of section 6, subnet.env from flanneld (MTU 1450)`, () => flannelShape(c, node, "vxlan"));
+  }
+  await check("your pods reach each other through flanneld's vxlan", () => podMesh(nodes), { within: 5000 });
+});
+
+// %% [markdown]
+// ### Real pods
+//
+// flanneld has written `subnet.env` on every node, which is what kubelet's CNI plugin needs. The
+// cluster's nodes carry a taint, `labbook.dev/flannel:NoSchedule`, until then: without a pod network a
+// pod could not start. Lift it, as flanneld's start in Kubernetes does, and run one `labbook/probe:1`
+// pod on each node. Their addresses come from flanneld's leases. `kubectl get nodes` also shows each
+// node's `spec.podCIDR`: what `--kube-subnet-mgr` would have used. The controller manager hands those
+// out in the order the nodes registered, so they need not match `10.244.N.0/24`. In etcd mode flanneld
+// ignores them, and so does the CNI plugin: it reads `subnet.env`.
+
+// %% labbook={"id": "real-pods", "role": "step", "requires": ["kubernetes"]}
+// Lift the taint; one pod on each node; where their addresses come from
+const REAL_PODS = nodes.map((node) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: real-${nodeNumber(node)}
+  labels: { lab: flannel }
+spec:
+  nodeName: ${node.name}
+  containers:
+    - name: probe
+      image: labbook/probe:1
+`).join("---\n");
+await onlyWith(c, "kubernetes", async () => {
+  for (const node of nodes) await sh(node, `kubectl taint node ${node.name} labbook.dev/flannel-`);
+  await kubectlApply(node1, REAL_PODS, "real-pods.yaml");
+  await runShown(node1, [
+    "kubectl wait --for=condition=Ready pod -l lab=flannel --timeout=90s",
+    "kubectl get pods -l lab=flannel -o wide",
+    "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR",
+  ]);
+});
+
+// %% labbook={"id": "check-real-pods", "role": "check", "requires": ["kubernetes"]}
+// Check: each real pod's address is in its node's flanneld lease, its MTU is 1450, and it reaches the others
+/** real-N's pod IP, from the apiserver. */
+const realPodIP = async (n: number) => String(await node1.$`kubectl get pod real-${n} -o jsonpath={.status.podIP}`).trim();
+/** real-`from` pings `to` (an address) once. */
+const realPing = (from: number, to: string) => node1.run(`kubectl exec real-${from} -- ping -c1 -W2 ${to}`, { nothrow: true });
+/** Checks that real-1 pings real-3, `how` saying through what. */
+const realOneReachesThree = (how: string) =>
+  check(`real-1 pings real-3 ${how}`, async () => {
+    const ip = await realPodIP(3);
+    const ping = await realPing(1, ip);
+    if (!ping.ok) throw new Error(`real-1 -> real-3 ${ip}: ${(ping.stdout + ping.stderr).trim() || "no answer"}`);
+    return `real-1 -> real-3 ${ip}: answered`;
+  }, { within: 5000 });
+await onlyWith(c, "kubernetes", async () => {
+  for (const node of nodes) {
+    const n = nodeNumber(node);
+    await check(`real-${n} on ${node.name} has an address in 10.244.${n}.0/24 (flanneld's lease), MTU 1450`, async () => {
+      const ip = await realPodIP(n);
+      const mtu = String(await node1.$`kubectl exec real-${n} -- cat /sys/class/net/eth0/mtu`).trim();
+      if (!ip.startsWith(`10.244.${n}.`) || ip === `10.244.${n}.2` || mtu !== "1450") throw new Error(`real-${n}: ${ip || "no IP"}, MTU ${mtu}`);
+      return `real-${n}: ${ip}, MTU ${mtu}`;
+    });
+  }
+  await check("real-1 pings real-2, real-3 and your pod on node3", async () => {
+    const targets = [await realPodIP(2), await realPodIP(3), "10.244.3.2"];
+    const failed: string[] = [];
+    for (const ip of targets) if (!(await realPing(1, ip)).ok) failed.push(ip);
+    if (failed.length) throw new Error(`no answer from ${failed.join(", ")}`);
+    return `answers from ${targets.join(", ")}`;
+  }, { within: 5000 });
+});
+
+// %% [markdown]
+// ### host-gw, by flanneld
+//
+// A backend change is what a real cluster does by hand too: rewrite the config, restart every flanneld.
+// This time each flanneld finds a key with its own `PublicIP` and takes it back, with the new
+// `BackendType`. flanneld does not remove what the backend it ran before built, so `clearBackend`
+// removes `flannel.1` first (its routes go with it). The real pods keep the MTU they were made with (1450): a pod takes
+// `FLANNEL_MTU` only when the CNI plugin makes it. Your pods get 1500, as new pods would.
+
+// %% labbook={"id": "real-hostgw", "role": "step", "requires": ["kubernetes"]}
+// host-gw: the config, then on each node: stop flanneld, remove vxlan's state (flannel.1), start flanneld
+await onlyWith(c, "kubernetes", async () => {
+  await sh(node1, `${ETCDCTL} put /coreos.com/network/config '${JSON.stringify(networkConfig)}'`);
+  for (const node of nodes) {
+    await stopFlanneld(node);
+    await clearBackend(node);
+    await startFlanneld(node);
+    await sh(node, "ip link set veth-pod mtu 1500 && ip -n pod link set eth0 mtu 1500");
+  }
+  await runShown(node1, ["ip route", `${ETCDCTL} get --prefix /coreos.com/network/subnets/`]);
+});
+
+// %% labbook={"id": "check-real-hostgw", "role": "check", "requires": ["kubernetes"]}
+// Check: flanneld's host-gw routes are yours, line by line; pods, yours and real, reach each other
+await onlyWith(c, "kubernetes", async () => {
+  for (const [i, node] of nodes.entries()) {
+    await check(`${node.name}: flanneld's host-gw routes are yours, and nothing else`, async () =>
+      sameShape(node.name, byHand.get("host-gw")![i]!, await flannelKernel(nodes, node)), { within: 10000 });
+    await check(`${node.name}: the host-gw shape of section 5`, () => flannelShape(c, node, "host-gw"));
+  }
+  await check("each lease says host-gw, written by flanneld", () => flannelLeaseKeys(c, nodes, "host-gw"), { within: 5000 });
+  await check("your pods reach each other through flanneld's host-gw routes", () => podMesh(nodes), { within: 5000 });
+  await realOneReachesThree("through flanneld's host-gw routes");
+});
+
+// %% [markdown]
+// ### udp, by flanneld
+//
+// flanneld v0.28.10 still has the `udp` backend (built with cgo, as it needs): the real `flannel0` and
+// the real relay, inside flanneld, in place of the lab's Python one. The switch is the same: the config,
+// then on each node stop flanneld, remove host-gw's routes (flanneld leaves them when it stops), start
+// flanneld. Your pods get MTU 1472.
+//
+// Two things differ from what you built, and the check names them rather than hide them:
+// - flanneld v0.28 gives `flannel0` the address `10.244.N.0/32` and adds the route `10.244.0.0/16 dev
+//   flannel0` itself. You gave it `10.244.N.0/16`, and the kernel made the same route from that address
+//   (older flanneld did it your way). Packets take the same path.
+// - its udp lease has no `BackendType` (the udp backend leaves it empty): `{"PublicIP": …}` only.
+
+// %% labbook={"id": "real-udp", "role": "step", "requires": ["kubernetes"]}
+// udp: the config, then on each node: stop flanneld, remove host-gw's routes, start flanneld
+await onlyWith(c, "kubernetes", async () => {
+  await sh(node1, `${ETCDCTL} put /coreos.com/network/config '${JSON.stringify({ ...networkConfig, Backend: { Type: "udp", Port: 8285 } })}'`);
+  for (const node of nodes) {
+    await stopFlanneld(node);
+    await clearBackend(node);
+    await startFlanneld(node);
+    await sh(node, "ip link set veth-pod mtu 1472 && ip -n pod link set eth0 mtu 1472");
+  }
+  await runShown(node1, ["ip -d link show flannel0", "ip route", "ss -ulpn 'sport = :8285'"]);
+});
+
+// %% labbook={"id": "check-real-udp", "role": "check", "requires": ["kubernetes"]}
+// Check: flanneld's flannel0, its route and its socket are yours; pods, yours and real, reach each other
+await onlyWith(c, "kubernetes", async () => {
+  for (const [i, node] of nodes.entries()) {
+    await check(`${node.name}: flanneld's flannel0, 10.244.0.0/16 into it, UDP 8285: as you built them, but the address /32`, async () => {
+      const expected = byHand.get("udp")![i]!.map((line) => line.replace(/^(flannel0: .* addr 10\.244\.\d+\.0)\/16$/, "$1/32"));
+      return sameShape(node.name, expected, await flannelKernel(nodes, node));
+    }, { within: 10000 });
+    await check(`${node.name}: the udp shape of section 7, with flanneld as the relay`, async () => {
+      const owner = (await node.$`ss -Hulpn ${"sport = :8285"}`).stdout;
+      if (!owner.includes("flanneld")) throw new Error(`UDP 8285 is held by: ${owner.trim() || "nothing"}`);
+      return flannelShape(c, node, "udp");
+    });
+  }
+  await check("each node's lease is flanneld's udp one: its PublicIP, and no BackendType", async () => {
+    const leases = await readLeases(c, node1, { quiet: true });
+    const seen: string[] = [];
+    for (const node of nodes) {
+      const lease = leases.find((l) => l.subnet === `10.244.${nodeNumber(node)}.0/24`);
+      if (!lease || lease.publicIP !== node.ip || lease.backendType) throw new Error(`${node.name}: ${lease ? JSON.stringify(lease) : "no lease"}`);
+      seen.push(`${lease.subnet} ${lease.publicIP}`);
+    }
+    return seen.join(", ");
+  }, { within: 5000 });
+  await check("your pods reach each other through flanneld's udp relay", () => podMesh(nodes), { within: 5000 });
+  await realOneReachesThree("through flanneld's udp relay");
+});
+
+// %% [markdown]
+// ### Back to you
+//
+// flanneld stops on every node; its leases stay in etcd (they would expire in 24 h). The rest of the lab
+// is yours again: `setupFlannel(c, "vxlan")` builds vxlan by hand from the same leases. The real pods
+// stay where they are: they do not care who programs the kernel. The exercise's hidden check pings
+// between them too.
+
+// %% labbook={"id": "real-stop", "role": "step", "requires": ["kubernetes"]}
+// Stop flanneld on every node, and build vxlan by hand again
+await onlyWith(c, "kubernetes", async () => {
+  for (const node of nodes) await stopFlanneld(node);
+  await setupFlannel(c, "vxlan");
+});
+
+// %% labbook={"id": "check-real-stop", "role": "check", "requires": ["kubernetes"]}
+// Check: no flanneld runs; vxlan by hand again; the real pods reach each other over it
+await onlyWith(c, "kubernetes", async () => {
+  for (const node of nodes) {
+    await check(`${node.name}: no flanneld, vxlan shape by hand`, async () => {
+      const ps = await node.run("pgrep -a flanneld", { nothrow: true });
+      if (ps.ok) throw new Error(`flanneld still runs: ${ps.stdout.trim()}`);
+      return flannelShape(c, node, "vxlan");
+    }, { within: 5000 });
+  }
+  await realOneReachesThree("over your vxlan");
+});
+
+// %% [markdown]
+// ## 10. node3 leaves
 //
 // When a node goes away, its flanneld stops renewing its lease, and after the TTL etcd deletes the
 // key. Revoking the lease does the same at once. The other nodes' flanneld see the key disappear
@@ -441,7 +702,7 @@ await check("node1's and node2's pods still reach each other", () => podMesh([no
 //
 // node3's pod is still there, at `10.244.3.2` with MTU 1450.
 
-// %% labbook={"id": "exercise-rejoin", "role": "exercise", "points": 4}
+// %% labbook={"id": "exercise-rejoin", "role": "exercise", "points": 5}
 // Your turn: node3 rejoins the vxlan network
 // 1. flannel.1 on node3:
 // await runShown(node3, [`ip link add flannel.1 type vxlan id 1 local ... dev eth0 dstport 8472 nolearning`, ...]);
@@ -454,7 +715,7 @@ await check("node1's and node2's pods still reach each other", () => podMesh([no
 // 4. every node reads the leases and programs itself:
 // for (const node of nodes) await programNode(c, node, "vxlan");
 
-// %% labbook={"id": "solution-rejoin", "role": "solution", "points": 4}
+// %% labbook={"id": "solution-rejoin", "role": "solution", "points": 5}
 // Solution: flannel.1 on node3, a lease with its VtepMAC, subnet.env, then every node programs itself
 await runShown(node3, [
   "ip link add flannel.1 type vxlan id 1 local 192.168.0.13 dev eth0 dstport 8472 nolearning",
@@ -471,7 +732,7 @@ for (const node of nodes) await programNode(c, node, "vxlan");
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}
 // // Grader setup: hidden checks run in a fresh kernel when grading, on the cluster the cells above built
-// import { cluster, check, podMesh, flannelShape, flannelLeaseKeys } from "labbook";
+// import { cluster, check, podMesh, flannelShape, flannelLeaseKeys, onlyWith } from "labbook";
 // const c = await cluster();
 // const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 // const nodes = [node1, node2, node3];
@@ -496,6 +757,18 @@ await check("all three nodes have vxlan's shape, with node3 among the peers", as
 // Hidden check: all three pods reach each other again
 await check("every pod pings every pod, node3's included", () => podMesh(nodes), { within: 5000, points: 1 });
 
+// %% labbook={"id": "hidden-real-pods", "role": "hidden-check", "requires": ["kubernetes"], "hint": "The real pods real-1 and real-3 (section 9) live on node1's and node3's cni0, at addresses from 10.244.1.0/24 and 10.244.3.0/24. They reach each other once node1 routes 10.244.3.0/24 into flannel.1 and node3 routes 10.244.1.0/24 back: the same programNode calls as for your pods."}
+// Hidden check: the real Kubernetes pods on node1 and node3 reach each other over node3's rejoined vxlan
+await onlyWith(c, "kubernetes", async () => {
+  await check("real-1 (node1) and real-3 (node3) ping each other", async () => {
+    const ips = String(await node1.$`kubectl get pod real-1 real-3 -o jsonpath={.items[*].status.podIP}`).trim().split(" ");
+    const there = await node1.run(`kubectl exec real-1 -- ping -c1 -W2 ${ips[1]}`, { nothrow: true });
+    const back = await node1.run(`kubectl exec real-3 -- ping -c1 -W2 ${ips[0]}`, { nothrow: true });
+    if (!there.ok || !back.ok) throw new Error(`real-1 ${ips[0]} -> real-3 ${ips[1]}: ${there.ok ? "answered" : "no answer"}; back: ${back.ok ? "answered" : "no answer"}`);
+    return `real-1 ${ips[0]} <-> real-3 ${ips[1]}: both answered`;
+  }, { within: 5000, points: 1 });
+});
+
 // %% [markdown]
 // ## What you built
 //
@@ -510,3 +783,10 @@ await check("every pod pings every pod, node3's included", () => podMesh(nodes),
 //
 // A lease that expires or is revoked takes its key with it, and the other nodes unwire that subnet.
 // `setupFlannel(c, backend)` does all of it in one call; lab 06 uses it to compare the backends' speed.
+//
+// Then the real flanneld (v0.28.10, etcd subnet manager, on Kubernetes v1.35.4) did the same from the
+// same etcd: it leased the same /24s (from `subnet.env`, then from its own `PublicIP`), wrote
+// `subnet.env`, and built, for vxlan and host-gw, exactly your devices, routes, neighbour and fdb
+// entries, line by line. For udp, the same but `flannel0`'s address (`/32` and an explicit route) and
+// a lease without `BackendType`. Real pods, made by kubelet through flannel's CNI plugin, took
+// addresses from those /24s on your `cni0`, and reached your pods and each other in every mode.

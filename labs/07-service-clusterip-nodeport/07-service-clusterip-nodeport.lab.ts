@@ -4,6 +4,9 @@
 //     display_name: TypeScript (labbook)
 //     language: typescript
 //     name: labbook-tslab
+//   labbook:
+//     kubernetes:
+//       defer: [flanneld, kube-proxy]
 // ---
 
 // %% [markdown]
@@ -51,14 +54,20 @@
 //             └──────────────── LAN 192.168.0.0/24 ──────────────────┘
 // ```
 //
-// You play kube-proxy: you write its chains on all three nodes, by hand.
+// You play kube-proxy: you write its chains on all three nodes, by hand. Then (sections 8 to 11) the real
+// kube-proxy writes them for a real `helloworld` Deployment, and you compare its rules with yours and with the
+// lesson's, line by line.
+//
+// The cluster runs Kubernetes v1.35.4, started **without** flanneld and kube-proxy: they would fight over
+// what you build by hand (`cni0`, the pod routes, the `KUBE-*` chains). The lab starts them in section 8.
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect to the cluster and name the nodes
-import { cluster, check, addContainer, inContainer, runShown } from "labbook";
-import { curlTally, formatTally, portProtoHash, dnatRule, dnatPackets, evenSplit } from "./kube-proxy.js";
+import { cluster, check, addContainer, inContainer, runShown, onlyWith, kubernetesStart } from "labbook";
+import { curlTally, formatTally, portProtoHash, dnatRule, dnatPackets, evenSplit, serviceRules, serviceEndpoints, printedProbabilities } from "./kube-proxy.js";
 
-const c = await cluster({ fresh: true });
+// Kubernetes without flanneld and kube-proxy: the lab starts them itself, after the by-hand part (section 8)
+const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld", "kube-proxy"] } });
 const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 const nodes = [node1, node2, node3];
 
@@ -193,7 +202,7 @@ await check("the lesson's endpoint 10.244.1.3:80 hashes to its KUBE-SEP-3F6YTS3N
 // kube-proxy releases leave the colon out when the port has no name (`default/helloworld`), so on a
 // current cluster the same Service would get the chain printed above, not `2WB5SOAIQNMPIUJO`. The recipe
 // has not changed, only the input string: the chain name is stable within one kube-proxy version,
-// not across versions. This lab uses the lesson's form throughout.
+// not across versions. The by-hand part uses the lesson's form; section 9 computes the real one.
 
 // %% [markdown]
 // ## 3. The chains, on every node
@@ -411,39 +420,22 @@ await check("hello-b saw NodePort clients as node addresses, never as the client
 await check("hairpin: hello-a calling its own Service gets every answer, some from itself", () => evenSplit(hairpin, ["hello-a", "hello-b"], 1, 19));
 
 // %% [markdown]
-// ## Exercise: a third endpoint
+// ## 7. A third endpoint, by hand
 //
-// Scale `helloworld` to three pods. Add **hello-c** on node3 at `10.244.3.3` (node3's `cni0` and the
-// routes are already there), turn on hairpin mode on its bridge port `veth-hello-c` as for the others,
-// and start its server with `startHello(node3, "hello-c")`. Then do
-// kube-proxy's part **on every node**:
+// Scale `helloworld` to three pods, by hand. **hello-c** goes on node3 at `10.244.3.3` (node3's `cni0` and the
+// routes are already there), with hairpin mode on its bridge port and its server started. Then kube-proxy's part,
+// **on every node**:
 //
-// 1. a chain `KUBE-SEP-…` for `10.244.3.3:80`, named by the hash (`sepChain("10.244.3.3:80")`), with a
-//    hairpin `KUBE-MARK-MASQ` rule and the DNAT;
-// 2. `KUBE-SVC-2WB5SOAIQNMPIUJO` (`SVC`) rewritten with three jumps, in order: `--probability 0.3333333333` to the first
+// 1. a chain `KUBE-SEP-…` for `10.244.3.3:80`, named by the hash, with a hairpin `KUBE-MARK-MASQ` rule and the DNAT;
+// 2. the `KUBE-SVC-…` chain rewritten with three jumps, in order: `--probability 0.3333333333` to the first
 //    endpoint, `0.5000000000` to the second, and the last with no probability.
 //
 // Why ⅓, ½, then the rest? The first rule takes ⅓ of all connections. The second sees the ⅔ left and
 // takes half of them, which is another ⅓. The last rule gets the final ⅓. Writing ⅓ on both rules
 // would give ⅓, then ⅔·⅓ = 2/9, and 4/9 for the last.
 
-// %% labbook={"id": "exercise-endpoint", "role": "exercise", "points": 4}
-// Your turn: a third pod, hello-c, and kube-proxy's rules for three endpoints on every node
-// await addContainer(node3, { name: "hello-c", address: ..., bridge: "cni0", gateway: "10.244.3.1/24" });
-// await runShown(node3, ["bridge link set dev veth-hello-c hairpin on"]);
-// await startHello(node3, "hello-c");
-// const SEP_C = sepChain(...);
-// const rules3 = `*nat
-// :${SVC} - [0:0]
-// :${SEP_C} - [0:0]
-// -A ${SVC} ${COMMENT} -m statistic --mode random --probability ... -j ${SEP_A}
-// ... two more jumps, then the KUBE-SEP chain for hello-c (see the "chains" cell) ...
-// COMMIT
-// `;
-// for (const node of nodes) await node.$({ input: rules3 })`iptables-restore --noflush`;
-
-// %% labbook={"id": "solution-endpoint", "role": "solution", "points": 4}
-// Solution: hello-c, its KUBE-SEP chain, and a 1/3, 1/2, rest split on every node
+// %% labbook={"id": "endpoint-by-hand", "role": "step"}
+// hello-c, its KUBE-SEP chain, and a 1/3, 1/2, rest split on every node
 await addContainer(node3, { name: "hello-c", address: "10.244.3.3/24", bridge: "cni0", gateway: "10.244.3.1/24" });
 await runShown(node3, ["bridge link set dev veth-hello-c hairpin on"]);
 await startHello(node3, "hello-c");
@@ -460,53 +452,389 @@ COMMIT
 `;
 console.log(rules3);
 for (const node of nodes) await node.$({ input: rules3 })`iptables-restore --noflush`;
+await runShown(node1, ["iptables -t nat -Z"]);
+const threeWay = await curlTally(node1, "http://10.105.189.133/", 150, { container: "client" });
+console.log(formatTally(threeWay));
+
+// %% labbook={"id": "check-endpoint-by-hand", "role": "check"}
+// Check: every node splits 1/3, 1/2, rest over three KUBE-SEP chains, and the traffic follows
+await check("on every node the service chain jumps to the three KUBE-SEP chains with p = 1/3, 1/2, rest", async () => {
+  const wanted = ["10.244.2.2:80", "10.244.3.2:80", "10.244.3.3:80"].map(sepChain);
+  for (const node of nodes) {
+    const split = (await node.$`iptables -t nat -S ${SVC}`).lines().filter((l) => / -j KUBE-SEP-/.test(l))
+      .map((l) => `${/--probability (\S+)/.exec(l)?.[1] ?? "rest"} -> ${/-j (\S+)/.exec(l)![1]}`);
+    const expected = [`0.33333333349 -> ${wanted[0]}`, `0.50000000000 -> ${wanted[1]}`, `rest -> ${wanted[2]}`];
+    if (split.join() !== expected.join()) throw new Error(`${node.name}: ${SVC} has ${split.join(", ") || "no jumps"}`);
+  }
+  return `node1, node2, node3: 0.33333333349, 0.50000000000, rest`;
+});
+// 25-75 of 150 at p = 1/3 (mean 50, σ ≈ 5.8): a correct split falls outside about once in 100,000 runs.
+await check("150 requests from the client pod reach hello-a, hello-b and hello-c, each 25-75 times", () => evenSplit(threeWay, ["hello-a", "hello-b", "hello-c"], 25, 75));
+await check("node1's DNAT counter for hello-c's KUBE-SEP chain equals hello-c's answers", async () => {
+  const packets = await dnatPackets(node1, SEP_C), answers = threeWay.answers.get("hello-c") ?? 0;
+  // A SYN lost before conntrack confirmed its connection meets the nat table again when it is retransmitted.
+  if (packets <= 0 || packets < answers || packets > answers + threeWay.retransmitted) throw new Error(`${SEP_C} DNAT counted ${packets} packets; hello-c answered ${answers} times`);
+  return `${SEP_C}: ${packets} packets = ${answers} answers`;
+});
+
+// %% [markdown]
+// ## 8. The real kube-proxy and flannel
+//
+// Now Kubernetes does the same. This cluster came up without flanneld and kube-proxy (the lab's metadata says
+// `kubernetes: {defer: [flanneld, kube-proxy]}`), because they own what you built:
+//
+// - flannel's CNI plugin makes its own `cni0` bridge, with the `.1` address of the node's pod subnet, and flanneld
+//   routes the other nodes' subnets (over `flannel.1`, its VXLAN device). Your `cni0` and your routes would clash.
+// - kube-proxy rewrites `KUBE-SERVICES`, `KUBE-NODEPORTS` and the rest, and deletes `KUBE-SVC-`/`KUBE-SEP-` chains
+//   it did not make.
+//
+// So first you take your part down on every node: the pods (their servers, then their network namespaces; each
+// veth pair goes with its namespace), `cni0`, the routes, the three hooks and every `KUBE-*` chain in `nat`
+// but `KUBE-KUBELET-CANARY` (kubelet's: it checks with it that nobody flushed the table). node1's rules are saved
+// first, to compare with kube-proxy's. Then `labbook-kubernetes flanneld` and `labbook-kubernetes kube-proxy` start
+// the real ones on each node, as the cluster's start would have.
+//
+// The controller manager gives each node a `/24` in the order the nodes registered (`kubectl get node -o
+// jsonpath={.spec.podCIDR}`), so node*N* no longer has to hold `10.244.N.0/24`.
+
+// %% labbook={"id": "teardown", "role": "step", "requires": ["kubernetes"]}
+// Take the by-hand pods, bridges, routes and KUBE-* chains down, then start flanneld and kube-proxy
+let byHand: string[] = []; // node1's nat table as you wrote it
+const byHandPods: Record<string, string[]> = { node1: ["client"], node2: ["hello-a"], node3: ["hello-b", "hello-c"] };
+await onlyWith(c, "kubernetes", async () => {
+  byHand = (await node1.$`iptables -t nat -S`).lines();
+  for (const node of nodes) {
+    const routes = nodes.filter((other) => other !== node).map((other) => `ip route del 10.244.${Number(other.ip.split(".")[3]) - 10}.0/24 via ${other.ip}`);
+    await runShown(node, [
+      ...byHandPods[node.name]!.map((pod) => `ip netns pids ${pod} | xargs -r kill; ip netns del ${pod}`),
+      "ip link del cni0",
+      ...routes,
+      `iptables -t nat -D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+      `iptables -t nat -D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+      `iptables -t nat -D POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`,
+      `chains=$(iptables -t nat -S | awk '/^-N KUBE-/ && $2 != "KUBE-KUBELET-CANARY" {print $2}'); for ch in $chains; do iptables -t nat -F $ch; done; for ch in $chains; do iptables -t nat -X $ch; done`,
+    ]);
+  }
+  for (const part of ["flanneld", "kube-proxy"] as const) {
+    await kubernetesStart(c, part).catch(async (error: Error) => {
+      // Why it did not come up: the end of each node's log of it
+      for (const node of nodes) console.log(`${node.name}# tail -n 15 /var/log/kubernetes/${part}.log\n${(await node.$({ nothrow: true })`tail -n 15 /var/log/kubernetes/${part}.log`).stdout}`);
+      throw error;
+    });
+  }
+  await runShown(node1, ["kubectl get nodes -o custom-columns=NODE:.metadata.name,POD-CIDR:.spec.podCIDR"]);
+});
+
+// %% labbook={"id": "check-teardown", "role": "check", "requires": ["kubernetes"]}
+// Check: flanneld routes the other nodes' pod subnets, and kube-proxy writes the kubernetes Service's chains
+await onlyWith(c, "kubernetes", async () => {
+  for (const node of nodes) {
+    await check(`${node.name}: a route to each other node's pod subnet, over flannel.1`, async () => {
+      const routes = (await node.$`ip route`).lines();
+      const seen: string[] = [];
+      for (const other of nodes.filter((o) => o !== node)) {
+        const cidr = (await node1.$`kubectl get node ${other.name} -o jsonpath={.spec.podCIDR}`).stdout.trim();
+        const route = routes.find((r) => r.startsWith(`${cidr} `));
+        if (!route?.includes("dev flannel.1")) throw new Error(`${other.name}'s ${cidr}: ${route ?? "no route"}`);
+        seen.push(route);
+      }
+      return seen.join("; ");
+    }, { within: 10000 });
+  }
+  await check("kube-proxy wrote the kubernetes Service's chains on every node", async () => {
+    for (const node of nodes) {
+      const rules = await serviceRules(node, "default/kubernetes:https");
+      if (rules.jumps.length !== 1) throw new Error(`${node.name}: ${rules.clusterIPRule ?? "no KUBE-SERVICES rule for default/kubernetes:https"}`);
+    }
+    return "10.96.0.1:443 -> KUBE-SVC-… -> one KUBE-SEP-… on node1, node2, node3";
+  }, { within: 10000 });
+});
+
+// %% [markdown]
+// ## 9. `kubectl create deployment`, `kubectl expose`: the ClusterIP
+//
+// The lesson's two commands. The Deployment runs two pods of `labbook/probe:1` (it answers with its pod's name,
+// like the lesson's `go-probe`); `kubectl expose` makes the Service, a ClusterIP by default. The apiserver picks a
+// free ClusterIP in `10.96.0.0/12`, so it is not `10.105.189.133`. kube-proxy on every node sees the Service and
+// its EndpointSlice and writes the chains.
+//
+// Then three listings, rule by rule: the lesson's `iptables -S -t nat`, yours (saved before the teardown), and
+// kube-proxy's. To compare their *shape*, the hashes, addresses, comments and probabilities are masked (`…`).
+// What you will see:
+//
+// - the hooks, `KUBE-SERVICES`'s ClusterIP rule, the `KUBE-SVC` jumps, and each `KUBE-SEP`'s hairpin mark and
+//   DNAT are the same rules as yours and the lesson's;
+// - the comment is `"default/helloworld"`, without the lesson's colon: the port has no name (section 2);
+// - `KUBE-SVC` starts with a rule you left out: `! -s 10.244.0.0/16 -d <ClusterIP> … -j KUBE-MARK-MASQ`. This
+//   kube-proxy runs with `--cluster-cidr`, so ClusterIP traffic that does not come from a pod is masqueraded;
+// - `KUBE-POSTROUTING` returns unmarked packets first, clears the mark, then `MASQUERADE --random-fully`: the
+//   same job as your one rule, and the mark no longer follows the packet (a packet may go through NAT again,
+//   e.g. over VXLAN);
+// - the hooks have their comment "kubernetes service portals", as in the lesson.
+//
+// The chain names: kube-proxy 1.35 hashes `default/helloworld` + `tcp`, since the port has no name. The cell
+// computes it from the real Service (namespace, name, port name) with the same `portProtoHash`.
+
+// %% labbook={"id": "clusterip-real", "role": "step", "requires": ["kubernetes"]}
+// kubectl create deployment, kubectl expose, and kube-proxy's rules next to yours and the lesson's
+/** kube-proxy's servicePortName: namespace/name, then ":portname" only when the port has a name (1.35). */
+let servicePortName = "", clusterIP = "";
+/** Waits (up to 20 s) until kube-proxy on every node has `endpoints` KUBE-SEP jumps for helloworld (and the NodePort rule, if given). */
+async function kubeProxyCaughtUp(endpoints: number, nodePort?: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const all = await Promise.all(nodes.map((node) => serviceRules(node, servicePortName)));
+    if (all.every((r) => r.jumps.length === endpoints && (nodePort === undefined || r.nodePortRules.some((l) => l.includes(`--dport ${nodePort} `))))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`kube-proxy did not write ${endpoints} endpoints for ${servicePortName} on every node within 20 s`);
+}
+/** A rule's shape: hashes, addresses, comments, probabilities and ports masked. */
+const shape = (rule: string) => rule.replace(/KUBE-(SVC|SEP|EXT)-[A-Z2-7]{16}/g, "KUBE-$1-…").replace(/--comment "[^"]*"/g, "--comment …")
+  .replace(/\d+\.\d+\.\d+\.\d+(\/\d+|:\d+)?/g, "…").replace(/--probability \S+/g, "--probability …").replace(/--dport \d+/g, "--dport …");
+// The lesson's listing (one space added before its "-j KUBE-SEP-3F6YTS3NO7JJQOGS", which the excerpt lost)
+const lessonRules = [
+  `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+  `-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+  `-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`,
+  `-A KUBE-NODEPORTS -p tcp -m comment --comment "default/helloworld:" -m tcp --dport 31061 -j KUBE-SVC-2WB5SOAIQNMPIUJO`,
+  `-A KUBE-SERVICES -d 10.105.189.133/32 -p tcp -m comment --comment "default/helloworld: cluster IP" -m tcp --dport 80 -j KUBE-SVC-2WB5SOAIQNMPIUJO`,
+  `-A KUBE-SVC-2WB5SOAIQNMPIUJO -m comment --comment "default/helloworld:" -j KUBE-SEP-3F6YTS3NO7JJQOGS`,
+  `-A KUBE-SEP-3F6YTS3NO7JJQOGS -p tcp -m comment --comment "default/helloworld:" -m tcp -j DNAT --to-destination 10.244.1.3:80`,
+];
+let realRules: string[] = []; // node1's rules for helloworld, and the hooks
+await onlyWith(c, "kubernetes", async () => {
+  await runShown(node1, [
+    "kubectl create deployment helloworld --image=labbook/probe:1 --replicas=2",
+    "kubectl rollout status deployment/helloworld --timeout=120s",
+    "kubectl expose deployment helloworld --port=80",
+    "kubectl get pods -l app=helloworld -o wide",
+    "kubectl get service helloworld",
+  ]);
+  const [namespace, name, portName, ip] = (await node1.$`kubectl get service helloworld -o jsonpath=${"{.metadata.namespace}|{.metadata.name}|{.spec.ports[0].name}|{.spec.clusterIP}"}`).stdout.split("|");
+  servicePortName = `${namespace}/${name}${portName ? `:${portName}` : ""}`;
+  clusterIP = ip!;
+  await kubeProxyCaughtUp(2);
+  const endpoints = await serviceEndpoints(node1, "helloworld");
+  console.log(`\nthe Service's port has name "${portName}": servicePortName = "${servicePortName}"`);
+  console.log(`KUBE-SVC-${portProtoHash(servicePortName, "tcp")} = KUBE-SVC- + base32(sha256("${servicePortName}" + "tcp"))[:16]`);
+  for (const e of endpoints) console.log(`KUBE-SEP-${portProtoHash(servicePortName, "tcp", `${e.ip}:80`)} = KUBE-SEP- + base32(sha256("${servicePortName}tcp${e.ip}:80"))[:16]   (${e.pod})`);
+  console.log(`\nnode1# iptables -S -t nat | grep -e 'kubernetes service portals' -e 'postrouting rules' -e '${servicePortName}'`);
+  const nat = (await node1.$`iptables -S -t nat`).lines();
+  const mine = await serviceRules(node1, servicePortName);
+  const sepChains = new Set(mine.jumps.map((j) => j.target));
+  realRules = nat.filter((l) => l.includes('"kubernetes service portals"') || l.includes('"kubernetes postrouting rules"') || l.includes(`"${servicePortName}`)
+    || l.startsWith("-A KUBE-POSTROUTING") || [...sepChains].some((s) => l.startsWith(`-A ${s} `)));
+  console.log(realRules.join("\n"));
+  console.log("\nrule by rule, masked (lesson / yours / kube-proxy's):");
+  const mineByHand = byHand.filter((l) => /^-A (PREROUTING|OUTPUT|POSTROUTING|KUBE-)/.test(l));
+  for (const rule of realRules) {
+    const s = shape(rule);
+    const inLesson = lessonRules.some((l) => shape(l) === s), inYours = mineByHand.some((l) => shape(l) === s);
+    console.log(`${inLesson ? "L" : "-"} ${inYours ? "Y" : "-"}  ${s}`);
+  }
+  console.log("(L: the same shape is in the lesson's listing; Y: in yours)");
+});
+
+// %% labbook={"id": "check-clusterip-real", "role": "check", "requires": ["kubernetes"]}
+// Check: kube-proxy's chains are yours, named by the hash you computed, and the ClusterIP splits the traffic
+await onlyWith(c, "kubernetes", async () => {
+  const endpoints = await serviceEndpoints(node1, "helloworld");
+  const svcName = `KUBE-SVC-${portProtoHash(servicePortName, "tcp")}`;
+  await check(`the real chain names are the hash of "${servicePortName}" (+ "tcp" + endpoint), on every node`, async () => {
+    const wanted = endpoints.map((e) => `KUBE-SEP-${portProtoHash(servicePortName, "tcp", `${e.ip}:80`)} -> ${e.ip}:80`).sort();
+    for (const node of nodes) {
+      const rules = await serviceRules(node, servicePortName);
+      const seen = rules.jumps.map((j) => `${j.target} -> ${j.dnat ?? "no DNAT"}`).sort();
+      if (rules.svc !== svcName || seen.join() !== wanted.join()) throw new Error(`${node.name}: ${rules.svc ?? "no KUBE-SVC chain"} with ${seen.join(", ")}; computed ${svcName} with ${wanted.join(", ")}`);
+    }
+    return `${svcName}; ${wanted.join(", ")}`;
+  });
+  await check("the lesson's ClusterIP rules, and yours, have the same shape as kube-proxy's", () => {
+    const realShapes = new Set(realRules.map(shape));
+    const missing = [...lessonRules.filter((l) => !l.startsWith("-A KUBE-NODEPORTS")), ...byHand.filter((l) => /^-A (PREROUTING|OUTPUT|KUBE-SERVICES -d|KUBE-SVC-|KUBE-SEP-)/.test(l))]
+      .filter((l) => !realShapes.has(shape(l)));
+    if (missing.length) throw new Error(`not in kube-proxy's rules:\n${missing.join("\n")}`);
+    return "hooks, the ClusterIP rule, the KUBE-SVC jumps, the hairpin mark and the DNAT: same rules";
+  });
+  await check(`on every node ${svcName} masquerades non-pod sources, then splits 0.50000000000 / rest`, async () => {
+    for (const node of nodes) {
+      const rules = await serviceRules(node, servicePortName);
+      const first = rules.svcRules[0] ?? "";
+      const split = rules.jumps.map((j) => j.probability ?? "rest").join(", ");
+      if (!first.includes(`! -s 10.244.0.0/16 -d ${clusterIP}/32`) || !first.endsWith("-j KUBE-MARK-MASQ") || split !== "0.50000000000, rest") throw new Error(`${node.name}:\n${rules.svcRules.join("\n")}`);
+      if (!rules.jumps.every((j) => j.sepRules[0]?.includes("-j KUBE-MARK-MASQ") && j.sepRules[1]?.includes("-j DNAT"))) throw new Error(`${node.name}: ${rules.jumps.map((j) => j.sepRules.join("\n")).join("\n")}`);
+    }
+    return `"! -s 10.244.0.0/16 -d ${clusterIP}/32 … -j KUBE-MARK-MASQ", then 0.50000000000, rest; each KUBE-SEP: hairpin mark, DNAT`;
+  });
+  const tally = await curlTally(node1, `http://${clusterIP}/`, 100, { field: "pod" });
+  console.log(formatTally(tally));
+  await check(`100 requests from node1 to ${clusterIP} split evenly between the two pods`, () => evenSplit(tally, endpoints.map((e) => e.pod), 30, 70));
+});
+
+// %% [markdown]
+// ## 10. NodePort
+//
+// `kubectl patch` turns the Service into a NodePort (the lesson's `helloworld` was one): the apiserver picks a
+// port in 30000-32767, and the ClusterIP and its chains stay. kube-proxy adds the NodePort rules. Compared with
+// yours:
+//
+// - `KUBE-NODEPORTS --dport <port>` does not mark and jump itself: it jumps to a chain `KUBE-EXT-<same hash>`,
+//   which marks (`KUBE-MARK-MASQ`, comment "masquerade traffic for … external destinations") and then jumps to
+//   `KUBE-SVC-…`. Your two rules, moved into their own chain (kube-proxy 1.24 and later), so that a Service with
+//   `externalTrafficPolicy: Local` can skip the mark there;
+// - one more rule, `-d 127.0.0.0/8 … -m nfacct`: a NodePort on `127.0.0.1`, counted in an `nfacct` counter
+//   (this kube-proxy lets localhost reach NodePorts, and counts it, for the metrics).
+
+// %% labbook={"id": "nodeport-real", "role": "step", "requires": ["kubernetes"]}
+// kubectl patch to NodePort, kube-proxy's KUBE-NODEPORTS and KUBE-EXT chains, and the NodePort on every node
+let nodePort = "";
+const nodePortAnswers = new Map<string, Awaited<ReturnType<typeof curlTally>>>();
+await onlyWith(c, "kubernetes", async () => {
+  await runShown(node1, [`kubectl patch service helloworld -p '{"spec":{"type":"NodePort"}}'`, "kubectl get service helloworld"]);
+  nodePort = (await node1.$`kubectl get service helloworld -o jsonpath={.spec.ports[0].nodePort}`).stdout.trim();
+  await kubeProxyCaughtUp(2, nodePort);
+  const rules = await serviceRules(node2, servicePortName);
+  console.log(`\nnode2# iptables -t nat -S KUBE-NODEPORTS; iptables -t nat -S ${rules.ext}`);
+  console.log([...rules.nodePortRules, ...rules.extRules].join("\n"));
+  for (const node of nodes) {
+    const tally = await curlTally(node1, `http://${node.ip}:${nodePort}/`, 20, { field: "pod" });
+    nodePortAnswers.set(node.name, tally);
+    console.log(formatTally(tally));
+  }
+});
+
+// %% labbook={"id": "check-nodeport-real", "role": "check", "requires": ["kubernetes"]}
+// Check: KUBE-NODEPORTS -> KUBE-EXT -> (KUBE-MARK-MASQ, KUBE-SVC) on every node, and every node's NodePort answers
+await onlyWith(c, "kubernetes", async () => {
+  const hash = portProtoHash(servicePortName, "tcp");
+  await check(`on every node --dport ${nodePort} jumps to KUBE-EXT-${hash}, which marks, then jumps to KUBE-SVC-${hash}`, async () => {
+    for (const node of nodes) {
+      const rules = await serviceRules(node, servicePortName);
+      const plain = rules.nodePortRules.find((l) => !l.includes("127.0.0.0/8"));
+      const ext = rules.extRules.map((l) => /-j (\S+)/.exec(l)?.[1]);
+      if (plain !== `-A KUBE-NODEPORTS -p tcp -m comment --comment "${servicePortName}" -m tcp --dport ${nodePort} -j KUBE-EXT-${hash}` || ext.join() !== `KUBE-MARK-MASQ,KUBE-SVC-${hash}`) {
+        throw new Error(`${node.name}:\n${[...rules.nodePortRules, ...rules.extRules].join("\n")}`);
+      }
+    }
+    return `the lesson's "-A KUBE-NODEPORTS … --dport 31061 -j KUBE-SVC-…" with KUBE-EXT-${hash} between, holding your KUBE-MARK-MASQ`;
+  });
+  const pods = (await serviceEndpoints(node1, "helloworld")).map((e) => e.pod);
+  for (const node of nodes) {
+    await check(`${node.ip}:${nodePort} (${node.name}) answers all 20 requests, from both pods`, () => evenSplit(nodePortAnswers.get(node.name)!, pods, 1, 19));
+  }
+});
+
+// %% [markdown]
+// ## 11. Scaling: KUBE-SEP chains come and go
+//
+// `kubectl scale` changes the Deployment; the ReplicaSet makes or deletes pods; the EndpointSlice follows the ready
+// pods; kube-proxy rewrites `KUBE-SVC-…` on every node and adds or deletes the `KUBE-SEP-…` chains. With three
+// endpoints the probabilities are yours from section 7, as iptables prints them back: `0.33333333349`,
+// `0.50000000000`, then the rest. With one, a single jump with no `statistic` at all, as in the lesson's listing.
+
+// %% labbook={"id": "scale-real", "role": "step", "requires": ["kubernetes"]}
+// kubectl scale to 3, then to 1, and KUBE-SVC on node3 each time
+const scaled = new Map<number, Awaited<ReturnType<typeof serviceRules>>[]>(); // replicas -> every node's rules
+await onlyWith(c, "kubernetes", async () => {
+  for (const replicas of [3, 1]) {
+    await runShown(node1, [`kubectl scale deployment helloworld --replicas=${replicas}`, "kubectl rollout status deployment/helloworld --timeout=120s"]);
+    await kubeProxyCaughtUp(replicas);
+    scaled.set(replicas, await Promise.all(nodes.map((node) => serviceRules(node, servicePortName))));
+    console.log(`node3# iptables -t nat -S KUBE-SVC-${portProtoHash(servicePortName, "tcp")}`);
+    console.log(String(await node3.$`iptables -t nat -S KUBE-SVC-${portProtoHash(servicePortName, "tcp")}`));
+  }
+});
+
+// %% labbook={"id": "check-scale-real", "role": "check", "requires": ["kubernetes"]}
+// Check: three endpoints gave 1/3, 1/2, rest; one endpoint left one KUBE-SEP chain, the others are gone
+await onlyWith(c, "kubernetes", async () => {
+  await check("at 3 replicas every node had --probability 0.33333333349, 0.50000000000, then an unconditional jump", () => {
+    for (const [i, rules] of scaled.get(3)!.entries()) {
+      const split = rules.jumps.map((j) => j.probability ?? "rest").join(", ");
+      const last = rules.svcRules[rules.svcRules.length - 1] ?? "";
+      if (split !== "0.33333333349, 0.50000000000, rest" || last.includes("statistic") || !last.includes("-j KUBE-SEP-")) throw new Error(`${nodes[i]!.name}: ${split}`);
+    }
+    return "node1, node2, node3: 0.33333333349, 0.50000000000, rest";
+  });
+  await check("at 1 replica one KUBE-SEP chain is left, without statistic, and the two others are deleted on every node", async () => {
+    const before = scaled.get(3)![0]!.jumps.map((j) => j.target);
+    for (const [i, rules] of scaled.get(1)!.entries()) {
+      const node = nodes[i]!;
+      if (rules.jumps.length !== 1 || rules.jumps[0]!.probability !== undefined) throw new Error(`${node.name}: ${rules.svcRules.join("\n")}`);
+      const gone = before.filter((s) => s !== rules.jumps[0]!.target);
+      for (const sep of gone) {
+        if ((await node.$({ nothrow: true })`iptables -t nat -S ${sep}`).ok) throw new Error(`${node.name} still has ${sep}`);
+      }
+    }
+    return `kept ${scaled.get(1)![0]!.jumps[0]!.target}; deleted the other two`;
+  }, { within: 5000 });
+});
+
+// %% [markdown]
+// ## Exercise: three pods behind NodePort 30080
+//
+// On the real objects now. Make `helloworld` run **3** pods again, and move its NodePort to **30080**, a port of
+// your choosing instead of the apiserver's (`kubectl patch service helloworld -p '{"spec":{"ports":[{"port":80,
+// "nodePort":30080}]}}'`: the ports list merges by `port`). Then send 150 requests to `http://192.168.0.12:30080/`
+// from node1 and look at the split, and at kube-proxy's `KUBE-SVC-…` chain on any node.
+//
+// `curlTally(node1, url, 150, { field: "pod" })` counts the answers by the probe's `pod:` line.
+
+// %% labbook={"id": "exercise-real", "role": "exercise", "points": 4, "requires": ["kubernetes"]}
+// Your turn: scale helloworld to 3 and give it NodePort 30080, then look at the split
+// await runShown(node1, ["kubectl scale deployment helloworld --replicas=...", ...]);
+// const split = await curlTally(node1, "http://192.168.0.12:30080/", 150, { field: "pod" });
+
+// %% labbook={"id": "solution-real", "role": "solution", "points": 4, "requires": ["kubernetes"]}
+// Solution: kubectl scale and kubectl patch, then 150 requests to node2's NodePort
+await onlyWith(c, "kubernetes", async () => {
+  await runShown(node1, [
+    "kubectl scale deployment helloworld --replicas=3",
+    "kubectl rollout status deployment/helloworld --timeout=120s",
+    `kubectl patch service helloworld -p '{"spec":{"ports":[{"port":80,"nodePort":30080}]}}'`,
+    "kubectl get service,endpointslices -l app=helloworld",
+  ]);
+  await kubeProxyCaughtUp(3, "30080");
+  console.log(formatTally(await curlTally(node1, "http://192.168.0.12:30080/", 150, { field: "pod" })));
+  console.log(String(await node2.$`iptables -t nat -S KUBE-SVC-${portProtoHash(servicePortName, "tcp")}`));
+});
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}
 // // Grader setup: hidden checks run in a fresh kernel when grading, on the cluster the cells above built
 // import { cluster, check } from "labbook";
-// import { curlTally, evenSplit, dnatPackets, portProtoHash } from "./kube-proxy.js";
+// import { curlTally, evenSplit, portProtoHash, serviceRules, serviceEndpoints, printedProbabilities } from "./kube-proxy.js";
 // const c = await cluster();
 // const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 // const nodes = [node1, node2, node3];
-// // The chain names, from the service port as kube-proxy names them (section 2)
-// const SVC = `KUBE-SVC-${portProtoHash("default/helloworld:", "tcp")}`;
-// const sepChain = (endpoint: string) => `KUBE-SEP-${portProtoHash("default/helloworld:", "tcp", endpoint)}`;
 
-// %% labbook={"id": "hidden-split", "role": "hidden-check", "hint": "On every node, KUBE-SVC-2WB5SOAIQNMPIUJO needs exactly three jumps: --probability 0.3333333333, then 0.5, then one with no probability. The new endpoint's chain is KUBE-SEP- plus the hash of \"default/helloworld:tcp10.244.3.3:80\", and it must DNAT to 10.244.3.3:80."}
-// Hidden check: every node's service chain splits 1/3, 1/2, rest over the three endpoint chains
-await check("on every node the service chain jumps to the three KUBE-SEP chains with p = 1/3, 1/2, rest", async () => {
-  const wanted = ["10.244.2.2:80", "10.244.3.2:80", "10.244.3.3:80"].map(sepChain);
-  const seen: string[] = [];
+// %% labbook={"id": "hidden-real-rules", "role": "hidden-check", "hint": "kubectl get endpointslices -l kubernetes.io/service-name=helloworld must list 3 ready pods, and kubectl get service helloworld must show 80:30080/TCP. kube-proxy then writes the rules on every node by itself."}
+// Hidden check: kube-proxy's own rules on every node: NodePort 30080, and three KUBE-SEP chains at 1/3, 1/2, rest
+await check("on every node kube-proxy sends --dport 30080 to helloworld, split over 3 endpoints: 0.33333333349, 0.50000000000, rest", async () => {
+  // servicePortName as kube-proxy 1.35 writes it, from the real Service: namespace/name, and ":port" for a named port
+  const [namespace, name, portName] = (await node1.$({ nothrow: true })`kubectl get service helloworld -o jsonpath=${"{.metadata.namespace}|{.metadata.name}|{.spec.ports[0].name}"}`).stdout.split("|");
+  const spn = `${namespace}/${name}${portName ? `:${portName}` : ""}`, hash = portProtoHash(spn, "tcp");
+  const endpoints = await serviceEndpoints(node1, "helloworld");
+  const wanted = endpoints.map((e) => `KUBE-SEP-${portProtoHash(spn, "tcp", `${e.ip}:80`)} -> ${e.ip}:80`).sort();
+  if (endpoints.length !== 3) throw new Error(`helloworld has ${endpoints.length} ready endpoints: ${endpoints.map((e) => e.pod).join(", ") || "none"}`);
   for (const node of nodes) {
-    const jumps = (await node.$`iptables -t nat -S ${SVC}`).lines().filter((l) => / -j KUBE-SEP-/.test(l));
-    const split = jumps.map((l) => ({ target: /-j (KUBE-SEP-\S+)/.exec(l)![1]!, p: Number(/--probability ([\d.]+)/.exec(l)?.[1] ?? "1") }));
-    const describe = split.map((s) => `p=${s.p} -> ${s.target}`).join(", ");
-    const ok = split.length === 3 && Math.abs(split[0]!.p - 1 / 3) < 0.001 && Math.abs(split[1]!.p - 1 / 2) < 0.001 && split[2]!.p === 1
-      && wanted.every((w) => split.some((s) => s.target === w));
-    if (!ok) throw new Error(`${node.name}: ${SVC} has ${describe || "no jumps"}; expected 0.333…, 0.5, rest over ${wanted.join(", ")}`);
-    const dnat = (await node.$({ nothrow: true })`iptables -t nat -S ${wanted[2]!}`).stdout;
-    if (!dnat.includes("-j DNAT --to-destination 10.244.3.3:80")) throw new Error(`${node.name}: ${wanted[2]} does not DNAT to 10.244.3.3:80:\n${dnat || "(no such chain)"}`);
-    seen.push(node.name);
+    const rules = await serviceRules(node, spn);
+    if (!rules.nodePortRules.some((l) => l.includes("--dport 30080 -j KUBE-EXT-" + hash))) throw new Error(`${node.name}: KUBE-NODEPORTS has ${rules.nodePortRules.join("\n") || "no rule for " + spn}`);
+    const split = rules.jumps.map((j) => j.probability ?? "rest").join(", ");
+    if (split !== [...printedProbabilities(3), "rest"].join(", ")) throw new Error(`${node.name}: KUBE-SVC-${hash} splits ${split || "nowhere"}`);
+    const seen = rules.jumps.map((j) => `${j.target} -> ${j.dnat ?? "no DNAT"}`).sort();
+    if (seen.join() !== wanted.join()) throw new Error(`${node.name}: ${seen.join(", ")}; the endpoints hash to ${wanted.join(", ")}`);
   }
-  return `${seen.join(", ")}: 0.333…, 0.5, rest; ${wanted[2]} DNATs to 10.244.3.3:80`;
+  return `node1, node2, node3: --dport 30080 -> KUBE-EXT-${hash}; 0.33333333349, 0.50000000000, rest over ${wanted.join(", ")}`;
 }, { points: 2 });
 
-// %% labbook={"id": "hidden-traffic", "role": "hidden-check", "hint": "Start hello-c's server (startHello) and check that curl http://10.244.3.3/ from the client pod answers \"hello-c\". Each third of the traffic must reach it, which needs the 1/3, 1/2, rest probabilities on node1 too."}
-// Hidden check: 150 requests reach all three pods about evenly, and hello-c's DNAT counter counts them
-// Give hello-c's server up to 3 s to answer, then zero node1's counters and count.
-await node1.$({ nothrow: true, timeout: 3000 })`ip netns exec client sh -c ${"until curl -s -o /dev/null --max-time 1 http://10.244.3.3/; do sleep 0.1; done"}`;
-await node1.$`iptables -t nat -Z`;
-const threeWay = await curlTally(node1, "http://10.105.189.133/", 150, { container: "client", show: false });
-// 25-75 of 150 at p = 1/3 (mean 50, σ ≈ 5.8): a correct split falls outside about once in 100,000 runs.
-await check("150 requests from the client pod reach hello-a, hello-b and hello-c, each 25-75 times", () => evenSplit(threeWay, ["hello-a", "hello-b", "hello-c"], 25, 75), { points: 1 });
-await check("node1's DNAT counter for hello-c's KUBE-SEP chain equals hello-c's answers", async () => {
-  const sep = sepChain("10.244.3.3:80"), packets = await dnatPackets(node1, sep), answers = threeWay.answers.get("hello-c") ?? 0;
-  // A SYN lost before conntrack confirmed its connection meets the nat table again when it is retransmitted.
-  if (packets <= 0 || packets < answers || packets > answers + threeWay.retransmitted) {
-    throw new Error(`${sep} DNAT counted ${packets < 0 ? "nothing (no such rule)" : `${packets} packets`}; hello-c answered ${answers} times`);
-  }
-  return `${sep}: ${packets} packets = ${answers} answers`;
-}, { points: 1 });
+// %% labbook={"id": "hidden-real-traffic", "role": "hidden-check", "hint": "Each of the 3 helloworld pods must answer about a third of 150 requests to http://192.168.0.12:30080/ from node1."}
+// Hidden check: 150 requests to node2's NodePort 30080 reach all three pods about evenly
+const pods = (await serviceEndpoints(node1, "helloworld").catch(() => [])).map((e) => e.pod);
+const viaNodePort = await curlTally(node1, "http://192.168.0.12:30080/", 150, { field: "pod", show: false, timeout: 1 });
+await check("150 requests to 192.168.0.12:30080 reach the three helloworld pods, each 25-75 times", () => {
+  if (pods.length !== 3) throw new Error(`helloworld has ${pods.length} ready pods: ${pods.join(", ") || "none"}`);
+  return evenSplit(viaNodePort, pods, 25, 75);
+}, { points: 2 });
 
 // %% [markdown]
 // ## What you built
@@ -518,3 +846,8 @@ await check("node1's DNAT counter for hello-c's KUBE-SEP chain equals hello-c's 
 // kube-proxy names them. The ClusterIP answered from a pod (PREROUTING) and from a node (OUTPUT), and
 // every DNAT was counted on the node that made it. No machine owns `10.105.189.133`: the Service
 // exists only as rules, the same on every node.
+//
+// Then `kubectl create deployment` and `kubectl expose` made the real kube-proxy write the same rules on every
+// node, named by the same hash (of `default/helloworld` now, the port having no name), with two additions: the
+// `--cluster-cidr` masquerade rule and the `KUBE-EXT` chain between `KUBE-NODEPORTS` and `KUBE-SVC`. `kubectl
+// scale` added and deleted `KUBE-SEP` chains and rewrote the probabilities, ⅓, ½ and the rest, as you did.

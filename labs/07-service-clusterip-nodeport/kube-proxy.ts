@@ -10,6 +10,11 @@ export interface TallyOptions {
   timeout?: number;
   /** Print the command before running it (default true). */
   show?: boolean;
+  /**
+   * Tally only the lines "<field>: value" of each answer, by value: labbook/probe answers with several
+   * lines ("pod: helloworld-…", "pod_ip: …", ...), and field "pod" keeps the pod's name.
+   */
+  field?: string;
 }
 
 export interface Tally {
@@ -38,18 +43,22 @@ async function retransmittedSegments(node: Node, container: string | undefined):
 /**
  * `count` HTTP GETs of `url`, sent by one curl process on `node` (or in `options.container`):
  * each answer comes back as one line. With an HTTP/1.0 server (Python's http.server) every
- * request is a new TCP connection, so each one is a new conntrack entry that meets the nat table.
+ * request is a new TCP connection (and curl asks any other server to close each one), so each one is a new conntrack entry that meets the nat table.
  */
 export async function curlTally(node: Node, url: string, count: number, options: TallyOptions = {}): Promise<Tally> {
-  const curl = `curl -s --max-time ${options.timeout ?? 2} $(yes ${url} | head -n ${count})`;
+  // Connection:close: a server that keeps connections alive (labbook/probe) would get them all on one connection.
+  const curl = `curl -s --max-time ${options.timeout ?? 2} -H Connection:close $(yes ${url} | head -n ${count})`;
   const command = options.container === undefined ? curl : `ip netns exec ${options.container} sh -c '${curl}'`;
-  if (options.show ?? true) console.log(`${node.name}# ${command} | sort | uniq -c`);
+  const pick = options.field === undefined ? "" : ` | grep '^${options.field}: '`;
+  if (options.show ?? true) console.log(`${node.name}# ${command}${pick} | sort | uniq -c`);
   const retransmittedBefore = await retransmittedSegments(node, options.container);
   const result: CommandResult = await node.run(command, { nothrow: true, timeout: (count * (options.timeout ?? 2) + 10) * 1000 });
   const retransmitted = (await retransmittedSegments(node, options.container)) - retransmittedBefore;
   const answers = new Map<string, number>();
+  const prefix = options.field === undefined ? undefined : `${options.field}: `;
   for (const line of result.lines()) {
-    const name = line.trim();
+    if (prefix !== undefined && !line.startsWith(prefix)) continue;
+    const name = line.slice(prefix?.length ?? 0).trim();
     if (name) answers.set(name, (answers.get(name) ?? 0) + 1);
   }
   const answered = [...answers.values()].reduce((a, b) => a + b, 0);
@@ -128,4 +137,81 @@ function base32(bytes: Uint8Array): string {
  */
 export function portProtoHash(servicePortName: string, protocol: string, endpoint = ""): string {
   return base32(createHash("sha256").update(servicePortName + protocol + endpoint).digest()).slice(0, 16);
+}
+
+/** One jump of a KUBE-SVC chain to an endpoint's KUBE-SEP chain, as kube-proxy wrote it. */
+export interface EndpointJump {
+  /** The KUBE-SEP chain. */
+  target: string;
+  /** The probability as iptables prints it ("0.50000000000"); undefined on the last, unconditional jump. */
+  probability?: string;
+  /** The rule's comment: kube-proxy 1.35 writes "default/helloworld -> 10.244.1.2:80". */
+  comment: string;
+  /** Where the KUBE-SEP chain's DNAT rule sends the packet ("10.244.1.2:80"); undefined without one. */
+  dnat?: string;
+  /** The KUBE-SEP chain's rules, in order. */
+  sepRules: string[];
+}
+
+/** What a node's nat table holds for one service port (from `iptables -t nat -S`), found by its comments. */
+export interface ServiceRules {
+  /** The KUBE-SERVICES rule that matches the ClusterIP; undefined when there is none. */
+  clusterIPRule?: string;
+  /** The KUBE-SVC chain that rule jumps to. */
+  svc?: string;
+  /** The KUBE-SVC chain's rules, in order. */
+  svcRules: string[];
+  /** The KUBE-NODEPORTS rules of the service port. */
+  nodePortRules: string[];
+  /** The KUBE-EXT chain the NodePort rules jump to (kube-proxy 1.24 and later), and its rules. */
+  ext?: string;
+  extRules: string[];
+  /** The KUBE-SVC chain's jumps to KUBE-SEP chains, in order. */
+  jumps: EndpointJump[];
+}
+
+/** The rules kube-proxy wrote on `node` for `servicePortName` ("default/helloworld", or "ns/name:port" for a named port). */
+export async function serviceRules(node: Node, servicePortName: string): Promise<ServiceRules> {
+  const nat = (await node.$`iptables -t nat -S`).lines();
+  const chain = (name: string | undefined) => (name === undefined ? [] : nat.filter((l) => l.startsWith(`-A ${name} `)));
+  const target = (rule: string | undefined) => (rule === undefined ? undefined : /-j (\S+)/.exec(rule)?.[1]);
+  const clusterIPRule = chain("KUBE-SERVICES").find((l) => l.includes(`--comment "${servicePortName} cluster IP"`));
+  const svc = target(clusterIPRule);
+  const svcRules = chain(svc);
+  const nodePortRules = chain("KUBE-NODEPORTS").filter((l) => l.includes(`--comment "${servicePortName}"`));
+  const ext = nodePortRules.map(target).find((t) => t?.startsWith("KUBE-EXT-"));
+  const jumps = svcRules.filter((l) => / -j KUBE-SEP-/.test(l)).map((l): EndpointJump => {
+    const sep = target(l)!;
+    const sepRules = chain(sep);
+    const probability = /--probability (\S+)/.exec(l)?.[1];
+    const dnat = sepRules.map((r) => /-j DNAT --to-destination (\S+)/.exec(r)?.[1]).find((d) => d !== undefined);
+    return { target: sep, comment: /--comment "([^"]*)"/.exec(l)?.[1] ?? "", sepRules, ...(probability === undefined ? {} : { probability }), ...(dnat === undefined ? {} : { dnat }) };
+  });
+  return { ...(clusterIPRule === undefined ? {} : { clusterIPRule }), ...(svc === undefined ? {} : { svc }), svcRules, nodePortRules, ...(ext === undefined ? {} : { ext }), extRules: chain(ext), jumps };
+}
+
+/**
+ * The probabilities kube-proxy writes for n endpoints, as iptables prints them back: rule i (from 0) matches
+ * with 1/(n-i), written with 10 decimals and stored as a fraction of 2^31, and the last rule has none.
+ * n = 3 gives "0.33333333349", "0.50000000000".
+ */
+export function printedProbabilities(n: number): string[] {
+  return Array.from({ length: Math.max(n - 1, 0) }, (_, i) => {
+    const written = Number((1 / (n - i)).toFixed(10));
+    return (Math.round(written * 2 ** 31) / 2 ** 31).toFixed(11);
+  });
+}
+
+/** A ready endpoint of a Service, from its EndpointSlices: the pod's IP and name. */
+export interface ServiceEndpoint {
+  ip: string;
+  pod: string;
+}
+
+/** The ready endpoints of Service `service` (namespace default), from `kubectl get endpointslices` on `node`, by IP. */
+export async function serviceEndpoints(node: Node, service: string): Promise<ServiceEndpoint[]> {
+  const template = '{range .items[*].endpoints[*]}{.addresses[0]} {.targetRef.name} {.conditions.ready}{"\\n"}{end}';
+  const listed = await node.$`kubectl get endpointslices -l kubernetes.io/service-name=${service} -o jsonpath=${template}`;
+  return listed.lines().map((line) => line.trim().split(/\s+/)).filter((f) => f[2] === "true")
+    .map(([ip, pod]) => ({ ip: ip!, pod: pod! })).sort((a, b) => a.ip.localeCompare(b.ip, undefined, { numeric: true }));
 }

@@ -4,6 +4,9 @@
 //     display_name: TypeScript (labbook)
 //     language: typescript
 //     name: labbook-tslab
+//   labbook:
+//     kubernetes:
+//       defer: [flanneld, kube-proxy]
 // ---
 
 // %% [markdown]
@@ -22,11 +25,13 @@
 // | 5 | **pod to apiserver** | `curl -k https://10.96.0.1/version` | the kubernetes Service, the node's INPUT chain |
 // | 6 | **pod to the internet** | `curl http://203.0.113.10/` | the default route, **MASQUERADE** (source NAT) |
 //
-// This lab builds a small cluster with all six paths, turns the checklist into code, and then shows
-// the lesson's tools for real inside the nodes: `tcpdump`, `conntrack -L`, `arping`, `traceroute`,
-// `dig`, and the two ways to watch iptables from the inside: `-j TRACE` with `xtables-monitor --trace`,
-// and `-j NFLOG` with `tcpdump -i nflog:N`. At the end, the lab **breaks something you have not
-// seen**, and you find and repair it.
+// This lab first builds a small cluster with all six paths **by hand**, turns the checklist into code,
+// and shows the lesson's tools for real inside the nodes: `tcpdump`, `conntrack -L`, `arping`,
+// `traceroute`, `dig`, and the two ways to watch iptables from the inside: `-j TRACE` with
+// `xtables-monitor --trace`, and `-j NFLOG` with `tcpdump -i nflog:N`. Then it removes the by-hand
+// network, starts the **real** flanneld and kube-proxy, and runs the same checklist against real pods,
+// CoreDNS and Services (section 5). At the end, the lab **breaks something you have not seen** in the
+// real cluster, and you find and repair it.
 //
 // ```
 //             "internet" 203.0.113.10 :80 (a web server behind the gateway; routes only to the LAN)
@@ -36,7 +41,7 @@
 //   │ c1 10.244.1.2  (the client)   │  │ c3 10.244.2.2  web :8080     │  │ (unused     │
 //   │ c2 10.244.1.3                 │  │ c4 10.244.2.3  dnsmasq :53   │  │  here)      │
 //   │   └─ cni0 10.244.1.1/24       │  │   └─ cni0 10.244.2.1/24      │  │             │
-//   │ "apiserver" HTTPS :6443       │  │                              │  │             │
+//   │ kube-apiserver :6443 (real)   │  │                              │  │             │
 //   │ KUBE-SERVICES (nat):          │  │ KUBE-SERVICES (the same)     │  │             │
 //   │   10.96.0.1:443  -> .11:6443  │  │                              │  │             │
 //   │   10.96.0.10:53  -> c4:53     │  │ MASQUERADE 10.244.2.0/24     │  │             │
@@ -46,10 +51,13 @@
 //   route 10.244.2.0/24 via .12        route 10.244.1.0/24 via .11
 // ```
 //
-// Three stand-ins, because this machine has no Kubernetes binaries and must never reach the real internet:
-// - the **Services** are kube-proxy-style DNAT rules written by hand (lab 07 covers kube-proxy itself);
-// - the **apiserver** is a small Python HTTPS server on node1:6443 that answers `/version`, behind the
-//   `kubernetes` Service 10.96.0.1:443, as the real one is;
+// The cluster runs real Kubernetes (v1.35.4: the apiserver on node1, kubelet and containerd on every
+// node), but it starts **without flanneld and kube-proxy**: until section 5 the pod network and the
+// Services are yours, so nothing of Kubernetes' own collides with them. In the by-hand part:
+// - the **Services** are kube-proxy-style DNAT rules written by hand (lab 07 covers kube-proxy's chains);
+// - the **apiserver** is the real kube-apiserver on node1:6443, behind a hand-written `kubernetes`
+//   Service 10.96.0.1:443, the same DNAT kube-proxy will write;
+// - **CoreDNS** is played by dnsmasq in pod c4, until section 5 where the real CoreDNS answers;
 // - the **internet** is a web server with a documentation address, 203.0.113.10 (TEST-NET-3, never
 //   routed on the real internet), that labbook runs behind the LAN's gateway (`network.internet` in
 //   `infra/cluster.yaml`). The nodes reach it through their default route. It knows routes only to the
@@ -58,11 +66,13 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and name the nodes
-import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader } from "labbook";
+import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader, kubectlApply, kubernetesStart } from "labbook";
 import { injectFault, explainAndRepairFault, TROUBLESHOOTING_SERVICE_RULES, probeInPod, troubleshootingChecklist, runChecklist } from "./faults.js";
-import { networkState, stateChanges, type NetworkState } from "./netstate.js";
+import { kubernetesTargets, kubernetesChecklist, kubeProxyTargets, serviceEndpoints, podIP } from "./faults.js";
+import { networkState, stateChanges, OBSERVING_OR_ENDPOINT_RULE, type NetworkState } from "./netstate.js";
 
-const c = await cluster({ fresh: true });
+// Real Kubernetes, but flanneld and kube-proxy wait for section 5: the by-hand network comes first
+const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld", "kube-proxy"] } });
 const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 const nodes = [node1, node2, node3];
 
@@ -103,7 +113,7 @@ await check("node1 reaches the internet through its default route, and is seen a
 // address and port of a pod. Here one `KUBE-SERVICES` chain per node holds three Services, one rule
 // each (lab 07 shows the full chain structure and load balancing):
 //
-// - `default/kubernetes` 10.96.0.1:443 → the "apiserver" on node1, 192.168.0.11:6443;
+// - `default/kubernetes` 10.96.0.1:443 → the real kube-apiserver on node1, 192.168.0.11:6443;
 // - `kube-system/kube-dns` 10.96.0.10:53/udp → **dnsmasq** in pod c4, playing CoreDNS;
 // - `default/web` 10.96.0.100:80 → a web server in pod c3 on port 8080.
 //
@@ -122,7 +132,7 @@ for (const [node, podSubnet] of [[node1, "10.244.1.0/24"], [node2, "10.244.2.0/2
 }
 
 // %% labbook={"id": "servers", "role": "step"}
-// The servers behind them: web in c3, dnsmasq in c4, the apiserver stand-in on node1
+// The servers behind them: web in c3, dnsmasq in c4 (the apiserver on node1 is the real one)
 await sh(node2, "setsid -f ip netns exec c3 python3 -m http.server 8080 --bind 10.244.2.2 > /var/log/web.log 2>&1");
 // dnsmasq answers the cluster's names itself and forwards nothing (--no-resolv): there is no upstream here
 const RECORDS: Record<string, string> = {
@@ -134,35 +144,12 @@ const RECORDS: Record<string, string> = {
 const hostRecords = Object.entries(RECORDS).map(([name, ip]) => `--host-record=${name},${ip}`).join(" ");
 await sh(node2, `setsid -f ip netns exec c4 dnsmasq --keep-in-foreground --no-resolv --no-hosts --pid-file --user=root --listen-address=10.244.2.3 --bind-interfaces ${hostRecords} --log-queries --log-facility=/var/log/dnsmasq.log`);
 
-// The "apiserver": a stand-in, not kube-apiserver. HTTPS with a self-signed certificate for the
-// kubernetes Service's address, answering /version with the same JSON shape as the real one.
-const APISERVER = `
-import http.server, json, ssl
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        found = self.path in ("/version", "/healthz")
-        body = (json.dumps({"major": "1", "minor": "28", "gitVersion": "v1.28.0-labbook-stand-in"}) if self.path == "/version" else "ok" if found else "not found").encode()
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-server = http.server.HTTPServer(("192.168.0.11", 6443), Handler)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain("/root/apiserver/cert.pem", "/root/apiserver/key.pem")
-server.socket = context.wrap_socket(server.socket, server_side=True)
-server.serve_forever()
-`;
-await sh(node1, "mkdir -p /root/apiserver");
-await sh(node1, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=kube-apiserver -addext subjectAltName=IP:10.96.0.1,IP:192.168.0.11 -keyout /root/apiserver/key.pem -out /root/apiserver/cert.pem 2>/dev/null");
-await node1.put(Buffer.from(APISERVER), "/root/apiserver/server.py");
-await sh(node1, "setsid -f python3 /root/apiserver/server.py > /var/log/apiserver.log 2>&1");
-
 // Wait until each one listens (ss in the server's own namespace)
 for (const [node, netns, port] of [[node2, "c3", 8080], [node2, "c4", 53], [node1, "", 6443]] as const) {
   const ss = netns ? `ip netns exec ${netns} ss -ltnuH` : "ss -ltnuH";
   await node.$`timeout 5 sh -c ${`until ${ss} | grep -q ':${port} '; do sleep 0.1; done`}`;
 }
-console.log("all three servers listen");
+console.log("all three servers listen (6443: the real kube-apiserver)");
 
 // %% [markdown]
 // ## 3. The checklist as code
@@ -393,11 +380,167 @@ await check("the NFLOG rule counted it", () => {
 });
 
 // %% [markdown]
-// ## 5. Break-fix
+// ## 5. The real thing: flanneld, kube-proxy, CoreDNS
+//
+// Now Kubernetes takes over what you built. Its flanneld and kube-proxy would collide with the by-hand
+// network, so it goes first:
+// - flannel's CNI plugin makes a bridge **cni0** with the node's own pod subnet, and refuses one that
+//   already has another address (yours has 10.244.1.1/24, and node1's subnet may be another /24);
+// - kube-proxy owns `KUBE-SERVICES` and rewrites it; flanneld writes its own routes and MASQUERADE.
+//
+// So the next cell stops the servers, deletes the pods (their network namespaces), the bridges, the
+// routes, the hand-written chain and the MASQUERADE rules. It pins CoreDNS to node3 (so that each step
+// of the checklist crosses to a different place: DNS to node3, the web pod to node2), then starts
+// flanneld and kube-proxy on every node (`labbook-kubernetes flanneld|kube-proxy`), and creates:
+// - pod **client** on node1 (the checklist runs in its network namespace, with the node's tools);
+// - pod **near** on node1 and pod **far** on node2 (steps 1 and 2);
+// - Deployment **web** (one `labbook/probe:1` pod on node2) behind Service **web**, ClusterIP
+//   10.96.0.100 port 80 (step 4), the same address as your by-hand Service.
+
+// %% labbook={"id": "k8s-start", "role": "step", "requires": ["kubernetes"]}
+// Tear down the by-hand network, start flanneld and kube-proxy, create the pods and the web Service
+await sh(node2, "for ns in c3 c4; do ip netns pids $ns | xargs -r kill; done");
+for (const [node, pods, podSubnet, other, otherNode] of [[node1, ["c1", "c2"], "10.244.1.0/24", "10.244.2.0/24", "192.168.0.12"], [node2, ["c3", "c4"], "10.244.2.0/24", "10.244.1.0/24", "192.168.0.11"]] as const) {
+  for (const pod of pods) await sh(node, `ip netns del ${pod}`);
+  await sh(node, "ip link del cni0");
+  await sh(node, `ip route del ${other} via ${otherNode}`);
+  await sh(node, "iptables -t nat -D PREROUTING -j KUBE-SERVICES && iptables -t nat -D OUTPUT -j KUBE-SERVICES");
+  await sh(node, "iptables -t nat -F KUBE-SERVICES && iptables -t nat -X KUBE-SERVICES");
+  await sh(node, `iptables -t nat -D POSTROUTING -s ${podSubnet} ! -d 10.244.0.0/16 -j MASQUERADE`);
+}
+// CoreDNS on node3 only; Recreate, because its two pods are still Pending (no flanneld yet)
+await sh(node1, `kubectl -n kube-system patch deployment coredns -p '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null},"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node3"}}}}}'`);
+await kubernetesStart(c, "flanneld");
+await kubernetesStart(c, "kube-proxy");
+/** A probe pod on `node`, gone at once when deleted. */
+const probePod = (name: string, node: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, labels: {app: ${name}}}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${node}}
+  terminationGracePeriodSeconds: 0
+  containers: [{name: probe, image: labbook/probe:1}]
+---
+`;
+const MANIFEST = `
+${probePod("client", "node1")}${probePod("near", "node1")}${probePod("far", "node2")}apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: node2}
+      terminationGracePeriodSeconds: 0
+      containers: [{name: probe, image: labbook/probe:1}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  clusterIP: 10.96.0.100
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 80}]
+`;
+console.log(MANIFEST);
+await kubectlApply(node1, MANIFEST, "troubleshooting.yaml");
+await sh(node1, "kubectl wait --for=condition=Ready pod client near far --timeout=90s");
+await sh(node1, "kubectl rollout status deployment web --timeout=90s");
+await sh(node1, "kubectl -n kube-system rollout status deployment coredns --timeout=90s");
+await sh(node1, "kubectl get pods -A -o wide");
+await sh(node1, "kubectl get nodes -o custom-columns=NODE:.metadata.name,POD-CIDR:.spec.podCIDR");
+
+// %% [markdown]
+// ### Kubernetes did what you did by hand
+//
+// Compare kube-proxy's chains with your three DNAT rules. Each of your rules becomes a rule in
+// `KUBE-SERVICES` with the same match (`-d <ClusterIP>/32 -p <proto> --dport <port>`), a jump to a
+// `KUBE-SVC-<hash>` chain (one per Service port, which picks an endpoint) and a `KUBE-SEP-<hash>` chain
+// (one per endpoint) whose rule is your DNAT: `-j DNAT --to-destination <pod>:<port>`. The `kubernetes`
+// Service's target is exactly yours: 192.168.0.11:6443. The routes are flannel's vxlan ones
+// (`via 10.244.N.0 dev flannel.1 onlink`) where yours were host-gw style (`via 192.168.0.12`), and the
+// MASQUERADE is flanneld's (`FLANNEL-POSTRTG`: pod network to anything but the pod network and multicast).
+
+// %% labbook={"id": "k8s-compare", "role": "step", "requires": ["kubernetes"]}
+// kube-proxy's chains for the three Services, flannel's routes and MASQUERADE, on node1
+await sh(node1, "iptables -t nat -S KUBE-SERVICES | grep -E '10.96.0.(1|10|100)/32'");
+await sh(node1, "iptables-save -t nat | grep -E '^-A KUBE-(SVC|SEP)-' | grep -E 'default/(web|kubernetes)'");
+await sh(node1, "ip route | grep 10.244.");
+await sh(node1, "iptables -t nat -S FLANNEL-POSTRTG");
+const webIP = await podIP(node1, (await node1.$`kubectl get pods -l app=web -o jsonpath={.items[0].metadata.name}`).stdout.trim());
+const node2Cidr = (await node1.$`kubectl get node node2 -o jsonpath={.spec.podCIDR}`).stdout.trim();
+
+// %% labbook={"id": "check-k8s-compare", "role": "check", "requires": ["kubernetes"]}
+// Check: the same Services, DNATs, route and NAT as by hand, written by kube-proxy and flanneld
+for (const rule of SERVICE_RULES) {
+  const [, address, proto, port, comment] = /-d (\S+) -p (\S+) --dport (\d+) -m comment --comment (\S+)/.exec(rule)!;
+  await check(`kube-proxy matches ${address} ${proto}/${port} as your rule did (${comment})`, () =>
+    hasRule(node1, "nat", "KUBE-SERVICES", new RegExp(`^-A KUBE-SERVICES -d ${address!.replace(/\./g, "\\.")} -p ${proto} .*--comment "${comment} cluster IP" .*--dport ${port} -j KUBE-SVC-`)));
+}
+await check("default/kubernetes: kube-proxy's DNAT is yours, 192.168.0.11:6443", async () => {
+  const targets = await kubeProxyTargets(node1, "default/kubernetes:https");
+  if (targets.join(" ") !== "192.168.0.11:6443") throw new Error(`kube-proxy DNATs to: ${targets.join(" ") || "nothing"}`);
+  return `KUBE-SERVICES -> KUBE-SVC -> KUBE-SEP -> DNAT ${targets[0]}`;
+}, { within: 5000 });
+await check("default/web: kube-proxy DNATs to the web pod, as your rule did to c3", async () => {
+  const targets = await kubeProxyTargets(node1, "default/web:http");
+  if (targets.join(" ") !== `${webIP}:80`) throw new Error(`kube-proxy DNATs to: ${targets.join(" ") || "nothing"}; the web pod is ${webIP}`);
+  return `DNAT ${targets[0]} (by hand: 10.244.2.2:8080)`;
+}, { within: 5000 });
+await check("kube-system/kube-dns: kube-proxy DNATs to both CoreDNS pods, as yours did to dnsmasq", async () => {
+  const [targets, endpoints] = [await kubeProxyTargets(node1, "kube-system/kube-dns:dns"), await serviceEndpoints(node1, "kube-system", "kube-dns", "dns")];
+  if (targets.length !== 2 || targets.join(" ") !== endpoints.join(" ")) throw new Error(`kube-proxy: ${targets.join(" ")}; endpoints: ${endpoints.join(" ")}`);
+  return `DNAT ${targets.join(", ")}`;
+}, { within: 5000 });
+await check("flanneld routes node2's pod subnet through flannel.1 (vxlan), where yours went via 192.168.0.12", () =>
+  hasRoute(node1, node2Cidr, { dev: "flannel.1" }));
+await check("flanneld MASQUERADEs the pod network going elsewhere, as your POSTROUTING rule did", () =>
+  hasRule(node1, "nat", "FLANNEL-POSTRTG", /^-A FLANNEL-POSTRTG -s 10\.244\.0\.0\/16 ! -d 224\.0\.0\.0\/4 .*-j MASQUERADE/));
+
+// %% [markdown]
+// ### The checklist on the real cluster
+//
+// The same six steps, now from pod **client**. A real pod's network namespace is one containerd made
+// (`cni-<id>` in `ip netns list`); the lab finds client's by its address, and runs each probe there with
+// the node's `ping`, `dig` and `curl`, as it did in c1. Step 3 asks the real CoreDNS, step 4 goes
+// through kube-proxy's chains, step 5 reaches the apiserver through the `kubernetes` Service, and step 6
+// leaves through flanneld's MASQUERADE.
+
+// %% labbook={"id": "k8s-checklist", "role": "step", "requires": ["kubernetes"]}
+// The six steps from pod client on node1
+const TARGETS = await kubernetesTargets(c);
+console.log(`client's network namespace on node1: ${TARGETS.clientNetns}\n`);
+const K8S_CHECKLIST = kubernetesChecklist(c, TARGETS);
+for (const item of K8S_CHECKLIST) console.log(`${item.step}. ${item.name}\n    client# ${item.command}`);
+console.log("");
+await runChecklist(K8S_CHECKLIST);
+const fromClient = (command: string) => probeInPod(node1, TARGETS.clientNetns, command);
+await fromClient("curl -s -o /dev/null http://10.96.0.100/");
+const realTracked = await sh(node1, "conntrack -L -p tcp -d 10.96.0.100");
+
+// %% labbook={"id": "check-k8s-checklist", "role": "check", "requires": ["kubernetes"]}
+// Check: every step passes on the real cluster; NAT did what it did by hand
+for (const item of K8S_CHECKLIST) await check(`${item.step}. ${item.name}`, item.probe, { within: 5000 });
+await check("the internet saw node1's address, not the pod's: flanneld's MASQUERADE worked", async () => {
+  const answer = await fromClient("curl -sS -m 2 http://203.0.113.10/");
+  if (!answer.endsWith("hello, 192.168.0.11")) throw new Error(`the internet said: ${answer}`);
+  return answer;
+});
+await check("conntrack shows 10.96.0.100:80 answered by the web pod's port 80", () => {
+  const entry = realTracked.lines().find((l) => new RegExp(`dst=10\\.96\\.0\\.100 .*dport=80 src=${webIP.replace(/\./g, "\\.")} .*sport=80`).test(l));
+  if (!entry) throw new Error(realTracked.stdout || "no entries");
+  return entry;
+});
+
+// %% [markdown]
+// ## 6. Break-fix, on the real cluster
 //
 // The next cell records the network's state (iptables rules, policies and routes on every node) and
-// then **injects one fault** somewhere in the cluster. Which one depends on your **seed**: `labbook run
-// --seed S` sets it headless, `labbook notebook --seed S` in Jupyter (both put it in the kernel's `LABBOOK_SEED`); two
+// then **injects one fault** somewhere in the cluster: in a node's network, or in Kubernetes itself (a
+// component, a Deployment, a Service). Which one depends on your **seed**: `labbook run --seed S` sets
+// it headless, `labbook notebook --seed S` in Jupyter (both put it in the kernel's `LABBOOK_SEED`); two
 // students with different seeds usually get different faults. The notebook does not say which fault you got.
 // (The faults are listed in this lab's faults.ts, so a determined student could look it up there.
 // That is like reading the answer key: it teaches nothing.)
@@ -407,70 +550,88 @@ await check("the NFLOG rule counted it", () => {
 //    is usually the nearest to the fault, and later failures often follow from it.
 // 2. Use the table at the top of this lab and the tools of section 4 to find the exact cause. Look
 //    at both ends of a failing path: `iptables -S`, `iptables -t nat -S`, `iptables -L -v -n`
-//    (counters!), `ip route`, `ip route get`, `ip neigh`, `arping`, `tcpdump`, `conntrack -L`,
-//    TRACE and NFLOG all work here.
+//    (counters!), `ip route`, `ip route get`, `ip neigh`, `tcpdump`, `conntrack -L`, TRACE and NFLOG
+//    all work here. And ask Kubernetes: `kubectl get pods -A -o wide`, `kubectl get svc,endpointslices`,
+//    `kubectl -n kube-system get deploy`, and `pgrep -a kube-proxy` / `pgrep -a flanneld` on each node.
 // 3. Repair **the fault itself**, with the command that undoes it. Don't flush tables, don't add
 //    accept-everything rules, don't change routes or rules that are right. The hidden checks compare
-//    the cluster with its state before the fault. TRACE, NFLOG and LOG rules you leave behind are
-//    ignored, because they only watch.
+//    the cluster with its state before the fault, and kube-proxy's chains with the apiserver's
+//    endpoints. TRACE, NFLOG and LOG rules you leave behind are ignored, because they only watch.
+//    To restart a part of Kubernetes on a node: `labbook-kubernetes kube-proxy` (or `flanneld`).
 // 4. Run the checklist again: every step must pass.
+//
+// A hint for a FORWARD rule: a `FORWARD` **policy** of DROP (Docker sets one) does not stop pod traffic
+// here, because flanneld's `FLANNEL-FWD` chain accepts everything from and to 10.244.0.0/16. A DROP
+// *rule* placed before it does.
 
-// %% labbook={"id": "inject", "role": "step"}
+// %% labbook={"id": "inject", "role": "step", "requires": ["kubernetes"]}
 // Record the network's state, then break one thing. Which one depends on your seed.
 const baseline: NetworkState[] = await Promise.all(nodes.map((node) => networkState(node)));
 keepForGrader("baseline", baseline); // the grader compares with it, in a kernel of its own
 await injectFault(c);
 console.log("A fault was injected somewhere in the cluster. Run the checklist to see what it breaks.");
 
-// %% labbook={"id": "diagnose", "role": "step"}
+// %% labbook={"id": "diagnose", "role": "step", "requires": ["kubernetes"]}
 // Run the checklist. Run this cell again after each change you make.
-await runChecklist(CHECKLIST);
+await runChecklist(K8S_CHECKLIST);
 
-// %% labbook={"id": "exercise-repair", "role": "exercise", "points": 8}
-// Your turn: find the fault with the tools from section 4, then repair it here.
+// %% labbook={"id": "exercise-repair", "role": "exercise", "points": 8, "requires": ["kubernetes"]}
+// Your turn: find the fault with the tools from section 4 and kubectl, then repair it here.
 // Looking (examples):
 //   await sh(node1, "iptables -L -v -n");  await sh(node2, "iptables -t nat -S");  await sh(node2, "ip route");
-//   await sh(node1, "ip neigh");  await sh(node1, "arping -c1 -w1 -I eth0 192.168.0.12");
-//   await capture(node2, { iface: "eth0", filter: "icmp" }, () => fromC1("ping -c1 -W1 10.244.2.2"));
+//   await sh(node1, "kubectl get pods -A -o wide");  await sh(node1, "kubectl get svc,endpointslices");
+//   await sh(node1, "pgrep -a kube-proxy");  await sh(node1, "kubectl -n kube-system get deploy");
+//   await capture(node2, { iface: "eth0", filter: "udp port 8472" }, () => fromClient(`ping -c1 -W1 ${TARGETS.far}`));
 // Repairing: the one command (or two) that undoes the fault, on the node where it is:
 //   await sh(nodeN, "...");
-// Then: await runChecklist(CHECKLIST);
+// Then: await runChecklist(K8S_CHECKLIST);
 
-// %% labbook={"id": "solution-repair", "role": "solution", "points": 8}
+// %% labbook={"id": "solution-repair", "role": "solution", "points": 8, "requires": ["kubernetes"]}
 // Solution (instructor): faults.ts knows the fault the seed chose; it shows the evidence, then repairs it
 await explainAndRepairFault(c);
-await runChecklist(CHECKLIST);
+await runChecklist(K8S_CHECKLIST);
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}
 // // Grader setup: hidden checks run in a fresh kernel when grading, on the cluster the cells above built
-// import { cluster, check, hasRule, keptForGrader } from "labbook";
-// import { troubleshootingChecklist, TROUBLESHOOTING_SERVICE_RULES } from "./faults.js";
-// import { networkState, stateChanges, type NetworkState } from "./netstate.js";
+// import { cluster, check, keptForGrader } from "labbook";
+// import { kubernetesTargets, kubernetesChecklist, kubeProxyTargets, serviceEndpoints } from "./faults.js";
+// import { networkState, stateChanges, OBSERVING_OR_ENDPOINT_RULE, type NetworkState } from "./netstate.js";
 // const c = await cluster();
 // const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
 // const nodes = [node1, node2, node3];
-// const CHECKLIST = troubleshootingChecklist(c);
-// const SERVICE_RULES = TROUBLESHOOTING_SERVICE_RULES;
+// const K8S_CHECKLIST = kubernetesChecklist(c, await kubernetesTargets(c));
 // // The state before the fault, as the step that injected it recorded it
 // const baseline = keptForGrader<NetworkState[]>("baseline");
 
-// %% labbook={"id": "hidden-repair", "role": "hidden-check", "hint": "Run the checklist: the first failing step points at the fault. Repair that one thing with the command that undoes it; don't flush tables or add accept-everything rules."}
-// Hidden check: the checklist passes again, and the repair changed nothing else
-for (const item of CHECKLIST) await check(`${item.step}. ${item.name}`, item.probe, { within: 3000, points: 1 });
-await check("the Services' DNAT rules and the pod-subnet MASQUERADE are as the lab set them", async () => {
-  for (const rule of SERVICE_RULES) {
-    const target = /--to-destination (\S+)/.exec(rule)![1]!;
-    const address = /-d (\S+)/.exec(rule)![1]!;
-    await hasRule(node1, "nat", "KUBE-SERVICES", new RegExp(`-d ${address.replace(/\./g, "\\.")} .*--to-destination ${target.replace(/\./g, "\\.")}$`));
+// %% labbook={"id": "hidden-repair", "role": "hidden-check", "requires": ["kubernetes"], "hint": "Run the checklist: the first failing step points at the fault. Look at the nodes (iptables, routes) and at Kubernetes (pods, Services, endpoints, kube-proxy on each node). Repair that one thing with the command that undoes it; don't flush tables or add accept-everything rules."}
+// Hidden check: the checklist passes again, Kubernetes is whole, and the repair changed nothing else
+for (const item of K8S_CHECKLIST) await check(`${item.step}. ${item.name}`, item.probe, { within: 3000, points: 1 });
+await check("kube-proxy and flanneld run on every node", async () => {
+  for (const node of nodes) for (const part of ["kube-proxy", "flanneld"]) {
+    const found = await node.$({ nothrow: true })`pgrep -x ${part}`;
+    if (!found.ok) throw new Error(`no ${part} process on ${node.name}`);
   }
-  await hasRule(node1, "nat", "POSTROUTING", /^-A POSTROUTING -s 10\.244\.1\.0\/24 ! -d 10\.244\.0\.0\/16 -j MASQUERADE$/);
-  return "three DNAT rules and the MASQUERADE for 10.244.1.0/24 are in place";
+  return "3 kube-proxy and 3 flanneld processes";
 }, { points: 1 });
+await check("the Services are as the lab made them, with endpoints, and every node's kube-proxy chains lead to exactly those", async () => {
+  const web = JSON.parse((await node1.$`kubectl get service web -o json`).stdout) as { spec: { clusterIP: string; selector?: Record<string, string> } };
+  if (web.spec.clusterIP !== "10.96.0.100" || JSON.stringify(web.spec.selector) !== '{"app":"web"}') throw new Error(`service web: ${web.spec.clusterIP}, selector ${JSON.stringify(web.spec.selector)}`);
+  const services = [["default", "web", "http", 1], ["kube-system", "kube-dns", "dns", 2], ["default", "kubernetes", "https", 1]] as const;
+  for (const [namespace, name, port, count] of services) {
+    const endpoints = await serviceEndpoints(node1, namespace, name, port);
+    if (endpoints.length !== count) throw new Error(`${namespace}/${name} has ${endpoints.length} ready endpoint(s), not ${count}: ${endpoints.join(" ") || "none"}`);
+    for (const node of nodes) {
+      const targets = await kubeProxyTargets(node, `${namespace}/${name}:${port}`);
+      if (targets.join(" ") !== endpoints.join(" ")) throw new Error(`${node.name}'s kube-proxy chains send ${namespace}/${name}:${port} to ${targets.join(" ") || "nothing"}; the endpoints are ${endpoints.join(" ")}`);
+    }
+  }
+  return "web (selector app=web), kube-dns (2 CoreDNS pods) and kubernetes: endpoints and every node's chains agree";
+}, { within: 5000, points: 1 });
 await check("nothing else changed: every node's rules, policies and routes are as before the fault", async () => {
   const now = await Promise.all(nodes.map((node) => networkState(node)));
-  const changes = stateChanges(baseline, now);
+  const changes = stateChanges(baseline, now, OBSERVING_OR_ENDPOINT_RULE);
   if (changes.length > 0) throw new Error(`differences from the state before the fault:\n${changes.join("\n")}`);
-  return `${now.reduce((n, s) => n + s.rules.length, 0)} rules and ${now.reduce((n, s) => n + s.routes.length, 0)} routes as before`;
+  return `${now.reduce((n, s) => n + s.rules.length, 0)} rules and ${now.reduce((n, s) => n + s.routes.length, 0)} routes as before (kube-proxy's per-endpoint KUBE-SEP chains checked above instead)`;
 }, { points: 1 });
 
 // %% [markdown]
@@ -482,3 +643,10 @@ await check("nothing else changed: every node's rules, policies and routes are a
 // **iptables -L -v** counters, **TRACE** and **NFLOG** (which rule takes it?), **conntrack -L** (what
 // did NAT decide?), **dig** (which name, from whom?). Inside a namespace, watch iptables with TRACE and
 // NFLOG, not LOG: LOG writes to the host's kernel log, which a namespace cannot reach.
+//
+// On a real cluster the same layers have owners: the bridge and the routes are flannel's (its CNI plugin
+// and flanneld), the DNAT chains are kube-proxy's, DNS is the CoreDNS Deployment behind `kube-dns`. So
+// a fault can also be in Kubernetes' objects or components: a Service whose selector matches no pod (no
+// endpoints: kube-proxy writes a REJECT), a Deployment scaled to 0, or a kube-proxy that stopped and no
+// longer follows the endpoints (its old rules stay, and go stale). `kubectl get endpointslices` and
+// `pgrep` on each node find those; the same iptables and route tools find the rest.

@@ -21,66 +21,42 @@ export interface Fault {
   repair: readonly NodeCommand[];
 }
 
-/** Lab 08's Services, kube-proxy style: the rules of KUBE-SERVICES (nat) on node1 and node2. */
+/** Lab 08's Services, written by hand kube-proxy style: the rules of KUBE-SERVICES (nat) on node1 and node2.
+ * The kubernetes Service leads to the cluster's real kube-apiserver, which listens on node1:6443. */
 export const TROUBLESHOOTING_SERVICE_RULES: readonly string[] = [
   "-d 10.96.0.1/32 -p tcp --dport 443 -m comment --comment default/kubernetes:https -j DNAT --to-destination 192.168.0.11:6443",
   "-d 10.96.0.10/32 -p udp --dport 53 -m comment --comment kube-system/kube-dns:dns -j DNAT --to-destination 10.244.2.3:53",
   "-d 10.96.0.100/32 -p tcp --dport 80 -m comment --comment default/web:http -j DNAT --to-destination 10.244.2.2:8080",
 ];
 
-const WEB_DNAT = "-d 10.96.0.100/32 -p tcp --dport 80 -m comment --comment default/web:http -j DNAT --to-destination 10.244.2.2";
-const MASQUERADE = (source: string) => `-s ${source} ! -d 10.244.0.0/16 -j MASQUERADE`;
+/** A node's pod CIDR as the controller-manager allocated it (in registration order: not always 10.244.N.0/24). */
+const POD_CIDR = (node: string) => `$(kubectl get node ${node} -o jsonpath={.spec.podCIDR})`;
+const WEB_SELECTOR = (app: string) => `kubectl patch service web -p '{"spec":{"selector":{"app":"${app}"}}}'`;
 
-/** Lab 08's topology: pods 10.244.1.0/24 on node1 and 10.244.2.0/24 on node2, Services on 10.96.0.0/12. */
+/**
+ * The break-fix faults, on the real Kubernetes cluster of the lab's second part: pod "client" on node1
+ * (where the checklist runs), "near" on node1, "far" and the Deployment "web" on node2 behind the Service
+ * web 10.96.0.100, CoreDNS (2 pods) on node3, flanneld (vxlan) and kube-proxy (iptables) on every node.
+ */
 export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
   {
-    id: "forward-policy-drop",
-    title: "node2's FORWARD policy is DROP: node2 no longer forwards packets to its pods",
-    breaks: [2, 3, 4],
-    inject: [["node2", "iptables -P FORWARD DROP"]],
-    evidence: [["node2", "iptables -L FORWARD -v -n | head -n 3"]],
-    repair: [["node2", "iptables -P FORWARD ACCEPT"]],
+    id: "forward-drop-pod-traffic",
+    title: "node2's FORWARD chain has a DROP rule for pod traffic (-s 10.244.0.0/16) before kube-proxy's and flannel's ACCEPTs",
+    breaks: [2, 4],
+    inject: [["node2", "iptables -I FORWARD -s 10.244.0.0/16 -j DROP"]],
+    evidence: [["node2", "iptables -L FORWARD -v -n --line-numbers"]],
+    repair: [["node2", "iptables -D FORWARD -s 10.244.0.0/16 -j DROP"]],
   },
   {
-    id: "missing-return-route",
-    title: "node2 lost its route to node1's pod subnet: replies to 10.244.1.0/24 go to the LAN gateway, which drops them",
-    breaks: [2, 3, 4],
-    inject: [["node2", "ip route del 10.244.1.0/24 via 192.168.0.11"]],
-    evidence: [["node2", "ip route get 10.244.1.2"]],
-    repair: [["node2", "ip route add 10.244.1.0/24 via 192.168.0.11"]],
-  },
-  {
-    id: "wrong-masquerade-source",
-    title: "node1's MASQUERADE rule matches 10.244.9.0/24 instead of its pod subnet: pods go out with their private address",
-    breaks: [6],
-    inject: [["node1", `iptables -t nat -D POSTROUTING ${MASQUERADE("10.244.1.0/24")} && iptables -t nat -I POSTROUTING ${MASQUERADE("10.244.9.0/24")}`]],
-    evidence: [["node1", "iptables -t nat -S POSTROUTING"]],
-    repair: [
-      ["node1", `iptables -t nat -D POSTROUTING ${MASQUERADE("10.244.9.0/24")}`],
-      ["node1", `iptables -t nat -A POSTROUTING ${MASQUERADE("10.244.1.0/24")}`],
-    ],
-  },
-  {
-    id: "poisoned-arp",
-    title: "node1 has a permanent, wrong ARP entry for node2 (192.168.0.12 -> 02:00:00:00:00:01)",
-    breaks: [2, 3, 4],
-    inject: [["node1", "ip neigh replace 192.168.0.12 lladdr 02:00:00:00:00:01 nud permanent dev eth0"]],
+    id: "flannel-route-removed",
+    title: "node2 lost flannel's route to node1's pod subnet (via flannel.1): replies to node1's pods go to the LAN gateway, which drops them",
+    breaks: [2, 4],
+    inject: [["node2", `ip route del ${POD_CIDR("node1")} dev flannel.1`]],
     evidence: [
-      ["node1", "ip neigh show 192.168.0.12"],
-      ["node1", "arping -c1 -w1 -I eth0 192.168.0.12"],
+      ["node2", "ip route"],
+      ["node2", `ip route get $(kubectl get pod client -o jsonpath={.status.podIP})`],
     ],
-    repair: [["node1", "ip neigh del 192.168.0.12 dev eth0"]],
-  },
-  {
-    id: "wrong-dnat-port",
-    title: "node1's DNAT for the web Service (10.96.0.100:80) sends to port 8081, where nothing listens, instead of 8080",
-    breaks: [4],
-    inject: [["node1", `iptables -t nat -D KUBE-SERVICES ${WEB_DNAT}:8080 && iptables -t nat -A KUBE-SERVICES ${WEB_DNAT}:8081`]],
-    evidence: [["node1", "iptables -t nat -S KUBE-SERVICES"]],
-    repair: [
-      ["node1", `iptables -t nat -D KUBE-SERVICES ${WEB_DNAT}:8081`],
-      ["node1", `iptables -t nat -A KUBE-SERVICES ${WEB_DNAT}:8080`],
-    ],
+    repair: [["node2", `CIDR=${POD_CIDR("node1")}; ip route add $CIDR via \${CIDR%/*} dev flannel.1 onlink`]],
   },
   {
     id: "apiserver-firewall",
@@ -97,6 +73,52 @@ export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
     inject: [["node1", "iptables -I FORWARD -i cni0 -o cni0 -j DROP"]],
     evidence: [["node1", "iptables -L FORWARD -v -n"]],
     repair: [["node1", "iptables -D FORWARD -i cni0 -o cni0 -j DROP"]],
+  },
+  {
+    id: "default-route-removed",
+    title: "node1 lost its default route: pods (and node1) reach nothing beyond the LAN and the pod network",
+    breaks: [6],
+    inject: [["node1", "ip route del default via 192.168.0.1"]],
+    evidence: [
+      ["node1", "ip route"],
+      ["node1", "ip route get 203.0.113.10"],
+    ],
+    repair: [["node1", "ip route add default via 192.168.0.1"]],
+  },
+  {
+    id: "kube-proxy-stopped",
+    title: "kube-proxy is stopped on node1, and the web pod was replaced since: node1's chains still send 10.96.0.100 to the old pod's address",
+    breaks: [4],
+    inject: [["node1", "kill $(pgrep -x kube-proxy) && kubectl rollout restart deployment web > /dev/null && kubectl rollout status deployment web --timeout=60s > /dev/null"]],
+    evidence: [
+      ["node1", "pgrep -x kube-proxy || echo 'no kube-proxy process on node1'"],
+      ["node1", "kubectl get endpointslices -l kubernetes.io/service-name=web"],
+      ["node1", "iptables -t nat -S | grep 'default/web:http' | grep DNAT"],
+    ],
+    repair: [["node1", "labbook-kubernetes kube-proxy && sleep 2"]],
+  },
+  {
+    id: "coredns-scaled-to-zero",
+    title: "the coredns Deployment was scaled to 0: the kube-dns Service has no endpoints, so kube-proxy rejects DNS queries",
+    breaks: [3],
+    inject: [["node1", "kubectl -n kube-system scale deployment coredns --replicas=0 > /dev/null && kubectl -n kube-system wait --for=delete pod -l k8s-app=kube-dns --timeout=60s > /dev/null && sleep 1"]],
+    evidence: [
+      ["node1", "kubectl -n kube-system get deployment coredns"],
+      ["node1", "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns"],
+    ],
+    repair: [["node1", "kubectl -n kube-system scale deployment coredns --replicas=2 && kubectl -n kube-system rollout status deployment coredns --timeout=60s && sleep 2"]],
+  },
+  {
+    id: "service-selector-mismatch",
+    title: "the web Service's selector is app=wbe, which matches no pod: no endpoints, so kube-proxy rejects 10.96.0.100:80",
+    breaks: [4],
+    inject: [["node1", `${WEB_SELECTOR("wbe")} > /dev/null && sleep 2`]],
+    evidence: [
+      ["node1", "kubectl get service web -o wide"],
+      ["node1", "kubectl get endpointslices -l kubernetes.io/service-name=web"],
+      ["node1", "kubectl get pods -l app=web --show-labels"],
+    ],
+    repair: [["node1", `${WEB_SELECTOR("web")} && sleep 2`]],
   },
 ];
 
@@ -147,7 +169,7 @@ export async function probeInPod(node: Node, pod: string, command: string, ok: (
   return output.split("\n").pop() ?? "";
 }
 
-/** The lesson's six-step checklist on lab 08's cluster, each step a probe from pod c1 on node1. */
+/** The lesson's six-step checklist on the by-hand cluster, each step a probe from pod c1 on node1. */
 export function troubleshootingChecklist(cluster: Cluster): ChecklistItem[] {
   const node1 = cluster.node("node1");
   const item = (step: number, name: string, command: string, ok?: (stdout: string) => boolean): ChecklistItem => ({ step, name, command, probe: () => probeInPod(node1, "c1", command, ok) });
@@ -171,4 +193,67 @@ export async function runChecklist(items: readonly ChecklistItem[]): Promise<voi
     }
   }));
   for (const { item, ok, seen } of outcomes) console.log(`${ok ? "✓" : "✗"} ${item.step}. ${item.name}\n    ${seen.replace(/\n/g, "\n    ")}`);
+}
+
+/** The pods the real part's checklist uses: the client's network namespace on node1 (containerd's cni-...), and the addresses it pings. */
+export interface KubernetesTargets {
+  clientNetns: string;
+  near: string;
+  far: string;
+}
+
+/** A pod's IP, as the apiserver has it. */
+export async function podIP(node: Node, pod: string, namespace = "default"): Promise<string> {
+  return (await node.$`kubectl -n ${namespace} get pod ${pod} -o jsonpath={.status.podIP}`).stdout.trim();
+}
+
+/** The network namespace on `node` that holds `ip`: for a real pod, the one containerd made (cni-...). */
+export async function netnsWithAddress(node: Node, ip: string): Promise<string> {
+  const found = await node.run(`for n in $(ip netns list | cut -d' ' -f1); do ip -n $n -4 -o addr show | grep -q " ${ip}/" && echo $n; done; true`);
+  const netns = found.stdout.trim().split("\n")[0] ?? "";
+  if (!netns) throw new Error(`no network namespace on ${node.name} holds ${ip}`);
+  return netns;
+}
+
+export async function kubernetesTargets(cluster: Cluster): Promise<KubernetesTargets> {
+  const node1 = cluster.node("node1");
+  return { clientNetns: await netnsWithAddress(node1, await podIP(node1, "client")), near: await podIP(node1, "near"), far: await podIP(node1, "far") };
+}
+
+/** The same six steps on the real cluster, from pod "client" on node1 (run in its network namespace, with the node's tools). */
+export function kubernetesChecklist(cluster: Cluster, targets: KubernetesTargets): ChecklistItem[] {
+  const node1 = cluster.node("node1");
+  const item = (step: number, name: string, command: string, ok?: (stdout: string) => boolean): ChecklistItem => ({ step, name, command, probe: () => probeInPod(node1, targets.clientNetns, command, ok) });
+  return [
+    item(1, `same-host pod: client -> near on node1 (${targets.near})`, `ping -c1 -W1 ${targets.near}`),
+    item(2, `cross-host pod: client -> far on node2 (${targets.far})`, `ping -c1 -W1 ${targets.far}`),
+    item(3, "DNS: web.default.svc.cluster.local from CoreDNS behind kube-dns 10.96.0.10", "dig +short +time=1 +tries=1 @10.96.0.10 web.default.svc.cluster.local", (out) => out === "10.96.0.100"),
+    item(4, "ClusterIP: http://10.96.0.100/ (Service default/web, through kube-proxy)", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://10.96.0.100/", (out) => out === "HTTP 200"),
+    item(5, "apiserver: https://10.96.0.1/version (Service default/kubernetes)", "curl -sSk -m 2 https://10.96.0.1/version", (out) => out.includes("gitVersion")),
+    item(6, "egress: http://203.0.113.10/ on the internet", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://203.0.113.10/", (out) => out === "HTTP 200"),
+  ];
+}
+
+/** Where kube-proxy's chains on `node` send a Service port: the DNAT targets of the KUBE-SEP chains its KUBE-SVC chain jumps to ("ns/name:port"). */
+export async function kubeProxyTargets(node: Node, servicePort: string): Promise<string[]> {
+  const rules = (await node.$`iptables-save -t nat`).lines().filter((l) => l.startsWith("-A "));
+  const entry = rules.find((l) => l.startsWith("-A KUBE-SERVICES ") && l.includes(`--comment "${servicePort} cluster IP"`));
+  const svc = entry && /-j (KUBE-SVC-\S+)/.exec(entry)?.[1];
+  if (!svc) return [];
+  const seps = rules.filter((l) => l.startsWith(`-A ${svc} `)).map((l) => /-j (KUBE-SEP-\S+)/.exec(l)?.[1]).filter((x): x is string => !!x);
+  return seps.map((sep) => rules.find((l) => l.startsWith(`-A ${sep} `) && l.includes("-j DNAT"))).map((l) => /--to-destination (\S+)/.exec(l ?? "")?.[1] ?? "?").sort();
+}
+
+/** The ready endpoints the apiserver lists for a Service port, as "ip:port", sorted. */
+export async function serviceEndpoints(node: Node, namespace: string, service: string, portName: string): Promise<string[]> {
+  const json = JSON.parse((await node.$`kubectl -n ${namespace} get endpointslices -l kubernetes.io/service-name=${service} -o json`).stdout) as {
+    items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] | null; ports?: { name?: string; port?: number }[] | null }[];
+  };
+  const out: string[] = [];
+  for (const slice of json.items) {
+    const port = slice.ports?.find((p) => (p.name ?? "") === portName)?.port;
+    if (port === undefined) continue;
+    for (const e of slice.endpoints ?? []) if (e.conditions?.ready !== false) out.push(`${e.addresses[0]}:${port}`);
+  }
+  return out.sort();
 }

@@ -16,6 +16,13 @@ export interface NetworkState {
 /** Debugging rules a student may leave behind without harm: they only observe. */
 export const OBSERVING_RULE = /-j (TRACE|NFLOG|LOG)\b/;
 
+/**
+ * What a comparison ignores on a Kubernetes node: the observing rules, and kube-proxy's per-endpoint chains
+ * (KUBE-SEP-<hash of the endpoint>), which kube-proxy rewrites whenever a pod behind a Service is replaced.
+ * Check those against the apiserver's endpoints instead.
+ */
+export const OBSERVING_OR_ENDPOINT_RULE = /-j (TRACE|NFLOG|LOG)\b|KUBE-SEP-/;
+
 /** The node's iptables chains, rules (without counters) and main-table routes. */
 export async function networkState(node: Node): Promise<NetworkState> {
   const save = await node.$`iptables-save`;
@@ -44,7 +51,7 @@ export function stateChanges(before: readonly NetworkState[], after: readonly Ne
       for (const item of a) if (!b.includes(item)) changes.push(`${old.node}: ${what} gone: ${item}`);
       for (const item of b) if (!a.includes(item)) changes.push(`${old.node}: ${what} added: ${item}`);
     };
-    compare("chain/policy", old.chains, now.chains);
+    compare("chain/policy", old.chains.filter((r) => !ignoreRule.test(r)), now.chains.filter((r) => !ignoreRule.test(r)));
     compare("rule", old.rules.filter((r) => !ignoreRule.test(r)), now.rules.filter((r) => !ignoreRule.test(r)));
     compare("route", old.routes, now.routes);
   }

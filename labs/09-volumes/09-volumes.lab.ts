@@ -53,13 +53,16 @@
 // beside the real kubelet's `/var/lib/kubelet/pods/<uid>`: this cluster runs real Kubernetes too, and a real
 // kubelet removes, within seconds, the folder of any pod it does not know.
 //
-// Then the **PersistentVolume** objects: why they exist, what a claim binds to, and the phases a volume goes
-// through, with the cluster's real Kubernetes (v1.35, started for this lab).
+// Then the real thing: this cluster runs Kubernetes v1.35 (started for this lab), and its kubelet mounts the same
+// volumes, and every other type the lesson names, into a real Pod (section 4). Then the **PersistentVolume**
+// objects: why they exist, what a claim binds to, the phases the real PV controller walks a volume through with
+// each reclaim policy, and dynamic provisioning by a StorageClass.
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and import the pod and volume helpers
-import { cluster, check, fileContains, sh, onlyWith, kubectlApply, VolumeLifecycle } from "labbook";
-import { runPod, findPod } from "./pods.js";
+import { cluster, check, fileContains, sh, onlyWith, kubectlApply } from "labbook";
+import { runPod, findPod, KUBELET_PODS } from "./pods.js";
+import { kubectl, kubectlExec, parseMountinfo } from "./kubelet.js";
 
 const c = await cluster({ fresh: true, kubernetes: true });
 const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
@@ -171,7 +174,163 @@ await check("through the subPath mount the pod does not see the volume's other f
 });
 
 // %% [markdown]
-// ## 4. PersistentVolume, PersistentVolumeClaim, StorageClass
+// ## 4. The real kubelet does the same, for every volume type
+//
+// Sections 1 to 3 played the kubelet and the runtime by hand. This cluster also runs the real ones (kubelet
+// v1.35 with containerd and runc). Here is the lesson's `test-pd` again, as a real Pod on node1, with the
+// lesson's other volume types as well:
+//
+// - **emptyDir** `cache-volume` at `/cache`, and **hostPath** `/root/data` (the directory sections 2 and 3
+//   used) twice: **readOnly** at `/data`, and with **subPath** `logs` at `/logs`;
+// - **configMap**: each key of a ConfigMap becomes a file; **secret**: the same for a Secret, but on a tmpfs, so
+//   a secret never touches the node's disk;
+// - **downwardAPI**: the pod's own fields (name, labels) as files;
+// - **projected**: one directory that merges items of a ConfigMap, a Secret and the downward API.
+//
+// `gitRepo`, in the lesson too, is deprecated and its driver is off by default since Kubernetes 1.33 (clone into an
+// emptyDir with an init container instead); NFS, CephFS, GlusterFS and cloud disks need servers or a cloud
+// (lab 10 runs GlusterFS).
+//
+// The kubelet prepares every volume in `/var/lib/kubelet/pods/<pod UID>/volumes/<plugin>/<name>`
+// (`kubernetes.io~empty-dir`, `kubernetes.io~configmap`, ...); a hostPath needs no directory of its own. For a
+// subPath it makes one more bind mount, under `volume-subpaths/`. Then runc bind-mounts each one into the
+// container's mount namespace at its mountPath, read-only where asked: what `runPod` did.
+
+// %% labbook={"id": "kubelet-pod", "role": "step", "requires": ["kubernetes"]}
+// A ConfigMap, a Secret, and test-pd on node1 with six kinds of volume
+const VOLUMES_MANIFEST = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: lab09-config
+data:
+  app.conf: "color=blue\\n"
+  mode: production
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: lab09-secret
+stringData:
+  password: s3cret-for-lab09
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: test-pd
+  labels:
+    app: lab09
+spec:
+  nodeName: node1                # the hostPath is node1's /root/data
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: test-container
+      image: labbook/busybox:1   # labbook builds its images; no registry is reachable
+      command: ["sleep", "3600"]
+      volumeMounts:
+        - { name: cache-volume, mountPath: /cache }
+        - { name: test-volume, mountPath: /data, readOnly: true }
+        - { name: test-volume, mountPath: /logs, subPath: logs }
+        - { name: config, mountPath: /etc/app }
+        - { name: secret, mountPath: /etc/secret, readOnly: true }
+        - { name: podinfo, mountPath: /etc/podinfo }
+        - { name: all-in-one, mountPath: /etc/projected }
+  volumes:
+    - name: cache-volume
+      emptyDir: {}
+    - name: test-volume
+      hostPath:
+        path: /root/data
+        type: Directory
+    - name: config
+      configMap:
+        name: lab09-config
+    - name: secret
+      secret:
+        secretName: lab09-secret
+    - name: podinfo
+      downwardAPI:
+        items:
+          - { path: name, fieldRef: { fieldPath: metadata.name } }
+          - { path: labels, fieldRef: { fieldPath: metadata.labels } }
+    - name: all-in-one
+      projected:
+        sources:
+          - configMap: { name: lab09-config, items: [{ key: mode, path: mode }] }
+          - secret: { name: lab09-secret, items: [{ key: password, path: password }] }
+          - downwardAPI: { items: [{ path: namespace, fieldRef: { fieldPath: metadata.namespace } }] }
+`;
+let podUid = "";
+let inPod = { ok: false, stdout: "", stderr: "" };
+let roWriteReal = { ok: false, stdout: "", stderr: "" };
+await onlyWith(c, "kubernetes", async () => {
+  await kubectlApply(node1, VOLUMES_MANIFEST, "test-pd.yaml");
+  await sh(node1, "kubectl wait --for=condition=Ready pod/test-pd --timeout=60s");
+  inPod = await kubectlExec(node1, "test-pd", "echo cached-by-real-test-pd > /cache/item; for f in /data/note /logs/app.log /etc/app/app.conf /etc/secret/password /etc/podinfo/labels; do cat $f; echo; done; ls /logs /etc/projected");
+  console.log(inPod.stdout + inPod.stderr);
+  roWriteReal = await kubectlExec(node1, "test-pd", "touch /data/nope");
+  console.log(roWriteReal.stderr);
+  podUid = await kubectl(node1, "get pod test-pd -o jsonpath={.metadata.uid}");
+  await sh(node1, `cd ${KUBELET_PODS}/${podUid} && find volumes volume-subpaths -mindepth 2 -maxdepth 2 && findmnt -n -o TARGET,FSTYPE -T volumes/kubernetes.io~secret/secret`);
+});
+
+// %% labbook={"id": "check-kubelet", "role": "check", "requires": ["kubernetes"]}
+// Check on Kubernetes: each volume inside the pod, and where the kubelet keeps it on node1
+await onlyWith(c, "kubernetes", async () => {
+  const podDir = `${KUBELET_PODS}/${podUid}`;
+  await check("inside test-pd: the hostPath file, the subPath log, the ConfigMap, the Secret and the pod's labels", () => {
+    for (const seen of ["written-by-writer", "line", "color=blue", "s3cret-for-lab09", 'app="lab09"']) {
+      if (!inPod.stdout.includes(seen)) throw new Error(`no "${seen}" in: ${inPod.stdout}${inPod.stderr}`);
+    }
+    return "written-by-writer, line, color=blue, s3cret-for-lab09, app=\"lab09\"";
+  });
+  await check("the projected volume merges the ConfigMap's mode, the Secret's password and the namespace", async () => {
+    const files = (await kubectlExec(node1, "test-pd", "ls /etc/projected; cat /etc/projected/namespace")).stdout.split(/\s+/).filter(Boolean).join(" ");
+    if (files !== "mode namespace password default") throw new Error(`ls /etc/projected; cat namespace: ${files}`);
+    return `ls /etc/projected: mode namespace password; namespace: default`;
+  });
+  await check("the readOnly mount refuses writes: Read-only file system", () => {
+    if (roWriteReal.ok || !roWriteReal.stderr.includes("Read-only file system")) throw new Error(`touch /data/nope: ${roWriteReal.stderr || "it worked"}`);
+    return roWriteReal.stderr.trim();
+  });
+  await check("what the pod wrote in /cache is in the kubelet's emptyDir directory on node1", () => fileContains(node1, `${podDir}/volumes/kubernetes.io~empty-dir/cache-volume/item`, "cached-by-real-test-pd"));
+  await check("the kubelet made one directory per volume under volumes/<plugin>/, none for the hostPath", async () => {
+    const dirs = String(await node1.$`cd ${podDir}/volumes && ls -d kubernetes.io~empty-dir/cache-volume kubernetes.io~configmap/config kubernetes.io~secret/secret kubernetes.io~downward-api/podinfo kubernetes.io~projected/all-in-one`);
+    const hostPathDir = await node1.$({ nothrow: true })`ls -d ${podDir}/volumes/kubernetes.io~host-path`;
+    if (hostPathDir.ok) throw new Error(`a hostPath directory: ${hostPathDir.stdout}`);
+    return dirs.split("\n").join(", ");
+  });
+  await check("the Secret is on a tmpfs: never on the node's disk", async () => {
+    const fstype = String(await node1.$`findmnt -n -o FSTYPE -T ${podDir}/volumes/kubernetes.io~secret/secret`);
+    if (fstype !== "tmpfs") throw new Error(`its filesystem: ${fstype}`);
+    return `${podDir}/volumes/kubernetes.io~secret/secret: tmpfs`;
+  });
+  await check("the subPath has its own bind mount under volume-subpaths/test-volume/test-container/", async () => {
+    const listing = String(await node1.$`ls ${podDir}/volume-subpaths/test-volume/test-container`);
+    if (!listing) throw new Error("empty");
+    return `volume-subpaths/test-volume/test-container/${listing} (the volumeMount's index)`;
+  });
+  await check("the same shape as runPod's: bind mounts of the kubelet's directories, /data read-only, /logs from /root/data/logs", async () => {
+    const real = parseMountinfo((await node1.$`kubectl exec test-pd -- cat /proc/self/mountinfo`).stdout);
+    const byHand = parseMountinfo((await limited.exec("cat /proc/self/mountinfo")).stdout);
+    const cache = real.get("/cache");
+    if (!cache?.root.endsWith(`/pods/${podUid}/volumes/kubernetes.io~empty-dir/cache-volume`)) throw new Error(`/cache is bound from ${cache?.root ?? "nothing"}`);
+    for (const [name, mounts] of [["test-pd", real], ["limited (by hand)", byHand]] as const) {
+      const [data, logs] = [mounts.get("/data"), mounts.get("/logs")];
+      if (!data?.options.startsWith("ro") || !data.root.endsWith("/root/data")) throw new Error(`${name}: /data is ${JSON.stringify(data)}`);
+      if (!logs?.options.startsWith("rw") || !logs.root.endsWith("/root/data/logs")) throw new Error(`${name}: /logs is ${JSON.stringify(logs)}`);
+    }
+    return `both: /data ro from /root/data, /logs rw from /root/data/logs; test-pd's /cache from ...${cache.root.slice(cache.root.indexOf("/pods/"))}`;
+  });
+  await sh(node1, "kubectl delete pod test-pd --grace-period=1");
+  await check("after the pod is deleted, the kubelet removes its directory, emptyDir included", async () => {
+    const left = await node1.$({ nothrow: true })`ls ${podDir}`;
+    if (left.ok) throw new Error(`still there: ${left.stdout}`);
+    return `${podDir}: no such directory`;
+  }, { within: 30_000, every: 500 });
+});
+
+// %% [markdown]
+// ## 5. PersistentVolume, PersistentVolumeClaim, StorageClass
 //
 // Why not always put storage in the Pod spec? The lesson gives the reasons: **lifecycle** (storage that outlives
 // Pods), **cleanup and reuse**, **Pod replicas** that each need their own, and **environments** (the same Pod spec
@@ -232,9 +391,8 @@ await check("through the subPath mount the pod does not see the volume's other f
 // applies have the same shape, with parts any cluster has: a `manual` StorageClass with no provisioner (static
 // provisioning), a hostPath PV of that class, a claim for 3Gi, and a Pod that mounts the claim.
 //
-// These are API objects: they need Kubernetes. The next two cells are the real manifests and the real
-// `kubectl` steps. `labbook run` skips them on the embedded backend, and they run on the Vagrant backend with
-// Kubernetes provisioned.
+// These are API objects: the next two cells apply them to the cluster's Kubernetes and let the real PV
+// controller bind the claim (on a backend without Kubernetes they are skipped, and say so).
 
 // %% labbook={"id": "pv-manifests", "role": "step", "requires": ["kubernetes"]}
 // The manifests: a StorageClass, a hostPath PV of that class, a claim for 3Gi, and a pod that uses the claim
@@ -261,8 +419,9 @@ spec:
   persistentVolumeReclaimPolicy: Retain
   hostPath:
     path: /root/pv/lab09-pv
----
-kind: PersistentVolumeClaim
+`;
+// The claim comes once the PV exists: a claim the controller sees first stays Pending until its next pass (15 s).
+const CLAIM_MANIFEST = `kind: PersistentVolumeClaim
 apiVersion: v1
 metadata:
   name: lab09-pvc
@@ -273,8 +432,9 @@ spec:
   resources:
     requests:
       storage: 3Gi
----
-kind: Pod
+`;
+// The pod comes once the claim is Bound: the scheduler would otherwise set it aside, and retry only after a back-off.
+const POD_MANIFEST = `kind: Pod
 apiVersion: v1
 metadata:
   name: lab09-pod
@@ -293,6 +453,9 @@ spec:
 `;
 await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, MANIFESTS, "lab09.yaml");
+  await kubectlApply(node1, CLAIM_MANIFEST, "lab09-pvc.yaml");
+  await sh(node1, "kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-pvc --timeout=60s");
+  await kubectlApply(node1, POD_MANIFEST, "lab09-pod.yaml");
 });
 
 // %% labbook={"id": "pv-kubectl", "role": "check", "requires": ["kubernetes"]}
@@ -312,65 +475,243 @@ await onlyWith(c, "kubernetes", async () => {
 });
 
 // %% [markdown]
-// ## 5. The phases a PersistentVolume goes through
+// ## 6. The phases a PersistentVolume goes through, with the real PV controller
 //
-// Section 4 ran the real PV controller. The next cells walk through all of its **rules**, one at a time, with
-// labbook's small model of them (`VolumeLifecycle`). This is a model of the lifecycle the objects follow, not
-// Kubernetes. What it does to the data is real, though: each volume is a directory on
-// node1, and `Recycle` and `Delete` really empty or remove it.
+// The PV controller in kube-controller-manager (node1) follows these rules:
 //
 // - A new PV is **Available**. A new claim binds to the **smallest** Available PV of its class that has the
-//   capacity and all the requested access modes; both become **Bound**.
+//   capacity and all the requested access modes; both become **Bound**. A claim nothing fits stays **Pending**.
 // - When the claim is deleted, the PV becomes **Released**. Then its reclaim policy acts: **Retain** keeps it
-//   Released with its data (an administrator must clean it up); **Recycle** scrubs it (`rm -rf volume/*`) and makes
-//   it Available again (deprecated in Kubernetes); **Delete** removes the PV and its storage.
+//   Released with its data: nobody else gets it until an administrator acts; **Delete** removes the PV and its
+//   storage; **Recycle** scrubs it (`rm -rf volume/*` in a recycler pod) and makes it Available again
+//   (deprecated: see section 8).
+//
+// Three hostPath PVs of class `manual`, one per reclaim policy, all on node1 (their `nodeAffinity` says so, and
+// the scheduler puts a pod that uses them there). They live under `/tmp/lab09/` because the hostPath plugin
+// deletes only directories under `/tmp/` (it is meant for tests): the controller manager runs `rm -rf` on
+// node1 itself. Four claims, and a pod that writes through two of them.
 
-// %% labbook={"id": "lifecycle", "role": "step"}
-// Three PVs on node1, one per reclaim policy; four claims; then three claims go and a fifth comes
-const book = new VolumeLifecycle(node1);
-await book.createVolume({ name: "pv-retain", capacityGi: 5, accessModes: ["ReadWriteOnce"], reclaimPolicy: "Retain", storageClassName: "manual", path: "/root/pv/pv-retain" });
-await book.createVolume({ name: "pv-recycle", capacityGi: 5, accessModes: ["ReadWriteOnce", "ReadOnlyMany"], reclaimPolicy: "Recycle", storageClassName: "manual", path: "/root/pv/pv-recycle" });
-await book.createVolume({ name: "pv-delete", capacityGi: 10, accessModes: ["ReadWriteOnce"], reclaimPolicy: "Delete", storageClassName: "manual", path: "/root/pv/pv-delete" });
-console.log(book.table());
-const phases = (): string => ["pv-retain", "pv-recycle", "pv-delete"].map((pv) => `${pv}=${book.phaseOf(pv)}`).join(" ");
-const atStart = phases();
-const claimA = book.createClaim({ name: "claim-a", requestGi: 3, accessModes: ["ReadWriteOnce"], storageClassName: "manual" });
-const claimB = book.createClaim({ name: "claim-b", requestGi: 4, accessModes: ["ReadOnlyMany"], storageClassName: "manual" });
-const claimC = book.createClaim({ name: "claim-c", requestGi: 8, accessModes: ["ReadWriteOnce"], storageClassName: "manual" });
-const claimD = book.createClaim({ name: "claim-d", requestGi: 1, accessModes: ["ReadWriteMany"], storageClassName: "manual" });
-console.log(book.table());
-const whileBound = phases();
-// Data written through the bound volumes, then the claims deleted
-await sh(node1, "for pv in pv-retain pv-recycle pv-delete; do echo precious > /root/pv/$pv/data; done");
-for (const claim of ["claim-a", "claim-b", "claim-c"]) await book.deleteClaim(claim);
-console.log(book.table());
-const afterDelete = phases();
-// A new claim: the Released pv-retain is not offered again, the recycled one is
-const claimE = book.createClaim({ name: "claim-e", requestGi: 2, accessModes: ["ReadWriteOnce"], storageClassName: "manual" });
+// %% labbook={"id": "lifecycle", "role": "step", "requires": ["kubernetes"]}
+// Three PVs (Retain, Recycle, Delete), four claims, and a pod that writes through claim-a and claim-c
+const PVS_MANIFEST = ([["pv-retain", "5Gi", "[ReadWriteOnce]", "Retain"], ["pv-recycle", "6Gi", "[ReadWriteOnce, ReadOnlyMany]", "Recycle"], ["pv-delete", "10Gi", "[ReadWriteOnce]", "Delete"]] as const)
+  .map(([name, size, modes, policy]) => `kind: PersistentVolume
+apiVersion: v1
+metadata:
+  name: ${name}
+spec:
+  storageClassName: manual
+  capacity: { storage: ${size} }
+  accessModes: ${modes}
+  persistentVolumeReclaimPolicy: ${policy}
+  hostPath: { path: /tmp/lab09/${name} }
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions: [{ key: kubernetes.io/hostname, operator: In, values: [node1] }]
+`).join("---\n");
+const claim = (name: string, modes: string, size: string): string => `kind: PersistentVolumeClaim
+apiVersion: v1
+metadata: { name: ${name} }
+spec: { storageClassName: manual, accessModes: ${modes}, resources: { requests: { storage: ${size} } } }
+`;
+const CLAIMS_MANIFEST = [claim("claim-a", "[ReadWriteOnce]", "3Gi"), claim("claim-b", "[ReadOnlyMany]", "4Gi"), claim("claim-c", "[ReadWriteOnce]", "8Gi"), claim("claim-d", "[ReadWriteMany]", "1Gi"), `kind: Pod
+apiVersion: v1
+metadata: { name: lab09-writer }
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: writer
+      image: labbook/busybox:1
+      command: ["sh", "-c", "echo precious > /retain/data && echo precious > /delete/data && sleep 3600"]
+      volumeMounts:
+        - { name: retain, mountPath: /retain }
+        - { name: recycle, mountPath: /recycle, readOnly: true }
+        - { name: delete, mountPath: /delete }
+  volumes:
+    - { name: retain, persistentVolumeClaim: { claimName: claim-a } }
+    - { name: recycle, persistentVolumeClaim: { claimName: claim-b, readOnly: true } }
+    - { name: delete, persistentVolumeClaim: { claimName: claim-c } }
+`].join("---\n");
+const pvPhases = async (): Promise<string> => kubectl(node1, "get pv pv-retain pv-recycle pv-delete -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase} {end}'");
+let atStart = "";
+await onlyWith(c, "kubernetes", async () => {
+  // The administrator's part of static provisioning: the storage itself (pv-recycle holds an earlier user's file).
+  await sh(node1, "mkdir -p /tmp/lab09/pv-retain /tmp/lab09/pv-recycle /tmp/lab09/pv-delete && echo precious > /tmp/lab09/pv-recycle/data");
+  await kubectlApply(node1, PVS_MANIFEST, "pvs.yaml");
+  atStart = await pvPhases();
+  await sh(node1, "kubectl get pv");
+  await kubectlApply(node1, CLAIMS_MANIFEST, "claims.yaml");
+  await sh(node1, "kubectl wait --for=condition=Ready pod/lab09-writer --timeout=60s && kubectl get pv,pvc && kubectl get pod lab09-writer -o wide");
+});
 
-// %% labbook={"id": "check-lifecycle", "role": "check"}
-// Check: Available, then Bound, then Released and each reclaim policy, for real on node1
-await check("new volumes are Available", () => atStart === "pv-retain=Available pv-recycle=Available pv-delete=Available" || atStart);
-await check("claims bind to the smallest volume that fits: a to pv-retain, b (ReadOnlyMany) to pv-recycle, c (8Gi) to pv-delete", () => {
-  const bound = [claimA, claimB, claimC].map((claim) => `${claim.name}->${claim.volume}`).join(" ");
-  if (bound !== "claim-a->pv-retain claim-b->pv-recycle claim-c->pv-delete") throw new Error(bound);
-  return `${bound}; ${whileBound}`;
+// %% labbook={"id": "check-lifecycle", "role": "check", "requires": ["kubernetes"]}
+// Check on Kubernetes: Available, then each claim Bound to the smallest volume that fits
+await onlyWith(c, "kubernetes", async () => {
+  await check("new volumes are Available", () => atStart.trim() === "pv-retain=Available pv-recycle=Available pv-delete=Available" || atStart);
+  await check("claims bind to the smallest volume that fits: a to pv-retain, b (ReadOnlyMany) to pv-recycle, c (8Gi) to pv-delete", async () => {
+    const bound = await kubectl(node1, "get pvc claim-a claim-b claim-c -o jsonpath='{range .items[*]}{.metadata.name}->{.spec.volumeName}/{.status.phase} {end}'");
+    if (bound !== "claim-a->pv-retain/Bound claim-b->pv-recycle/Bound claim-c->pv-delete/Bound") throw new Error(bound);
+    return bound;
+  }, { within: 30_000, every: 500 });
+  await check("claim-d (ReadWriteMany) stays Pending: no volume offers that mode", async () => {
+    const phase = await kubectl(node1, "get pvc claim-d -o jsonpath={.status.phase}");
+    return phase === "Pending" || `claim-d is ${phase}`;
+  });
+  await check("the pod runs on node1 (the PVs' nodeAffinity) and its files are in the PVs' directories there", async () => {
+    const where = await kubectl(node1, "get pod lab09-writer -o jsonpath={.spec.nodeName}");
+    if (where !== "node1") throw new Error(`lab09-writer is on ${where}`);
+    return `node1; ${await fileContains(node1, "/tmp/lab09/pv-retain/data", "precious")}; ${await fileContains(node1, "/tmp/lab09/pv-delete/data", "precious")}`;
+  });
 });
-await check("claim-d (ReadWriteMany) stays Pending: no volume offers that mode", () => claimD.phase === "Pending" || `claim-d is ${claimD.phase}`);
-await check("Retain: pv-retain is Released and keeps its data", async () => {
-  if (book.phaseOf("pv-retain") !== "Released") throw new Error(afterDelete);
-  return `${await fileContains(node1, "/root/pv/pv-retain/data", "precious")}; ${afterDelete}`;
+
+// %% labbook={"id": "release", "role": "step", "requires": ["kubernetes"]}
+// The pod goes, then claims a, b and c: each PV is Released and its reclaim policy acts
+await onlyWith(c, "kubernetes", async () => {
+  await sh(node1, "kubectl delete pod lab09-writer --grace-period=1 && kubectl delete pvc claim-a claim-b claim-c");
+  await node1.$`sleep 1`;
+  await sh(node1, "kubectl get pv; ls /tmp/lab09");
 });
-await check("Recycle: pv-recycle was scrubbed (empty directory) and offered again", async () => {
-  const left = String(await node1.$`ls -A /root/pv/pv-recycle`);
-  if (left !== "" || claimE.volume !== "pv-recycle") throw new Error(`left: "${left}", claim-e bound to ${claimE.volume}`);
-  return "empty; claim-e bound to it, not to the Released pv-retain";
+
+// %% labbook={"id": "check-release", "role": "check", "requires": ["kubernetes"]}
+// Check on Kubernetes: Retain keeps a Released PV and its data, Delete removes both, Recycle fails here
+await onlyWith(c, "kubernetes", async () => {
+  await check("Retain: pv-retain is Released, still names claim-a, and keeps its data", async () => {
+    const state = await kubectl(node1, "get pv pv-retain -o jsonpath={.status.phase}/{.spec.claimRef.name}");
+    if (state !== "Released/claim-a") throw new Error(`pv-retain: ${state}`);
+    return `${state}; ${await fileContains(node1, "/tmp/lab09/pv-retain/data", "precious")}`;
+  }, { within: 30_000, every: 500 });
+  await check("Delete: the PV pv-delete and its directory on node1 are gone", async () => {
+    const [pv, dir] = [await node1.$({ nothrow: true })`kubectl get pv pv-delete`, await node1.$({ nothrow: true })`ls /tmp/lab09/pv-delete`];
+    if (pv.ok || dir.ok) throw new Error(`PV ${pv.ok ? "still there" : "gone"}, directory ${dir.ok ? "still there" : "gone"}`);
+    return "kubectl get pv pv-delete: NotFound; /tmp/lab09/pv-delete: no such directory";
+  }, { within: 30_000, every: 500 });
+  await check("Recycle: pv-recycle is Failed, because the recycler pod's image is refused here (section 8)", async () => {
+    const state = await kubectl(node1, "get pv pv-recycle -o jsonpath={.status.phase}:{.status.message}");
+    if (!state.startsWith("Failed:") || !state.includes("recycler pod")) throw new Error(`pv-recycle: ${state}`);
+    return `${state.slice(0, 160)}...`;
+  }, { within: 30_000, every: 500 });
 });
-await check("Delete: pv-delete and its directory are gone", async () => {
-  const dir = await node1.$({ nothrow: true })`ls /root/pv/pv-delete`;
-  if (dir.ok || book.phaseOf("pv-delete") !== "gone") throw new Error(`directory ${dir.ok ? "still there" : "gone"}, PV ${book.phaseOf("pv-delete")}`);
-  return "both gone";
+
+// %% labbook={"id": "reuse", "role": "step", "requires": ["kubernetes"]}
+// A new claim: nothing is Available. The administrator reclaims pv-retain by hand, and the claim binds
+let claimEPhase = "";
+await onlyWith(c, "kubernetes", async () => {
+  await kubectlApply(node1, claim("claim-e", "[ReadWriteOnce]", "2Gi"), "claim-e.yaml");
+  await node1.$`sleep 1`;
+  await sh(node1, "kubectl get pvc claim-e");
+  claimEPhase = await kubectl(node1, "get pvc claim-e -o jsonpath={.status.phase}");
+  // Retain leaves the cleanup to a person: look at the data (kept, here), then forget the old claim.
+  await sh(node1, `cat /tmp/lab09/pv-retain/data && kubectl patch pv pv-retain -p '{"spec":{"claimRef":null}}' && sleep 1 && kubectl get pv pv-retain`);
+  // The controller looks at Pending claims again every 15 s; a change to the claim makes it look now.
+  await sh(node1, "kubectl annotate pvc claim-e lab09.labbook.dev/look-again=now");
 });
+
+// %% labbook={"id": "check-reuse", "role": "check", "requires": ["kubernetes"]}
+// Check on Kubernetes: a Released volume is not offered again until an administrator frees it
+await onlyWith(c, "kubernetes", async () => {
+  await check("claim-e stayed Pending while pv-retain was Released", () => claimEPhase === "Pending" || `claim-e was ${claimEPhase}`);
+  await check("once its claimRef is removed, pv-retain is offered again and claim-e binds to it, old data included", async () => {
+    const bound = await kubectl(node1, "get pvc claim-e -o jsonpath={.status.phase}/{.spec.volumeName}");
+    if (bound !== "Bound/pv-retain") throw new Error(`claim-e: ${bound}`);
+    return `claim-e: ${bound}; ${await fileContains(node1, "/tmp/lab09/pv-retain/data", "precious")} (scrub it first, in real life)`;
+  }, { within: 30_000, every: 500 });
+});
+
+// %% [markdown]
+// ## 7. Dynamic provisioning: a StorageClass makes the PV
+//
+// Nobody created a PV for this claim: the StorageClass names a **provisioner**, and the PV controller calls it
+// when a claim of that class comes. The lesson's is `qingcloud/volume-provisioner`; this cluster's
+// controller manager runs with `--enable-hostpath-provisioner=true`, Kubernetes' own provisioner for tests:
+// `kubernetes.io/host-path` makes a directory `/tmp/hostpath_pv/<uuid>` on the node that runs the controller
+// manager (node1) and a hostPath PV for it, named `pvc-<the claim's UID>`. It knows only that one node, and
+// its PVs carry no nodeAffinity, so the pod is pinned to node1 by hand. The class's `reclaimPolicy: Delete`
+// (the default for provisioned PVs) removes the PV and its directory with the claim, as a cloud deletes the disk.
+
+// %% labbook={"id": "dynamic", "role": "step", "requires": ["kubernetes"]}
+// A StorageClass with a provisioner, a claim of that class, and a pod on node1 that uses it
+const DYNAMIC_MANIFEST = `kind: StorageClass
+apiVersion: storage.k8s.io/v1
+metadata:
+  name: hostpath-dynamic
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+---
+kind: PersistentVolumeClaim
+apiVersion: v1
+metadata:
+  name: lab09-dynamic
+spec:
+  storageClassName: hostpath-dynamic
+  accessModes: [ReadWriteOnce]
+  resources:
+    requests:
+      storage: 1Gi
+`;
+const DYNAMIC_POD_MANIFEST = `kind: Pod
+apiVersion: v1
+metadata:
+  name: lab09-dynamic-pod
+spec:
+  nodeName: node1            # where the provisioner made the directory
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: labbook/busybox:1
+      command: ["sh", "-c", "echo provisioned-for-me > /data/hello && sleep 3600"]
+      volumeMounts: [{ name: data, mountPath: /data }]
+  volumes:
+    - { name: data, persistentVolumeClaim: { claimName: lab09-dynamic } }
+`;
+let provisioned = "";
+await onlyWith(c, "kubernetes", async () => {
+  await kubectlApply(node1, DYNAMIC_MANIFEST, "dynamic.yaml");
+  await sh(node1, "kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-dynamic --timeout=60s && kubectl get pvc lab09-dynamic");
+  await kubectlApply(node1, DYNAMIC_POD_MANIFEST, "dynamic-pod.yaml");
+  await sh(node1, "kubectl wait --for=condition=Ready pod/lab09-dynamic-pod --timeout=60s");
+  provisioned = await kubectl(node1, "get pvc lab09-dynamic -o jsonpath={.spec.volumeName}");
+  await sh(node1, `kubectl get pv ${provisioned} -o yaml | grep -e provisioned-by -e path: -e persistentVolumeReclaimPolicy && ls /tmp/hostpath_pv`);
+});
+
+// %% labbook={"id": "check-dynamic", "role": "check", "requires": ["kubernetes"]}
+// Check on Kubernetes: the provisioner made the PV and its directory; Delete removes both with the claim
+await onlyWith(c, "kubernetes", async () => {
+  const pvPath = provisioned ? await kubectl(node1, `get pv ${provisioned} -o jsonpath={.spec.hostPath.path}`) : "";
+  await check("the claim is Bound to a PV named pvc-<claim UID>, provisioned by kubernetes.io/host-path, reclaim policy Delete", async () => {
+    const uid = await kubectl(node1, "get pvc lab09-dynamic -o jsonpath={.metadata.uid}");
+    const pv = await kubectl(node1, `get pv ${provisioned} -o jsonpath='{.metadata.annotations.pv\\.kubernetes\\.io/provisioned-by} {.spec.persistentVolumeReclaimPolicy} {.spec.storageClassName}'`);
+    if (provisioned !== `pvc-${uid}` || pv !== "kubernetes.io/host-path Delete hostpath-dynamic") throw new Error(`PV ${provisioned || "(none)"}: ${pv}`);
+    return `${provisioned}: ${pv}`;
+  });
+  await check("the pod's file is in the provisioned directory /tmp/hostpath_pv/<uuid> on node1", async () => {
+    if (!pvPath.startsWith("/tmp/hostpath_pv/")) throw new Error(`the PV's path: ${pvPath}`);
+    return `${pvPath}: ${await fileContains(node1, `${pvPath}/hello`, "provisioned-for-me")}`;
+  }, { within: 10_000, every: 500 });
+  await sh(node1, "kubectl delete pod lab09-dynamic-pod --grace-period=1 && kubectl delete pvc lab09-dynamic");
+  await check("deleting the claim deletes the provisioned PV and its directory", async () => {
+    const [pv, dir] = [await node1.$({ nothrow: true })`kubectl get pv ${provisioned}`, await node1.$({ nothrow: true })`ls ${pvPath}`];
+    if (pv.ok || dir.ok) throw new Error(`PV ${pv.ok ? "still there" : "gone"}, ${pvPath} ${dir.ok ? "still there" : "gone"}`);
+    return `${provisioned}: NotFound; ${pvPath}: no such directory`;
+  }, { within: 30_000, every: 500 });
+});
+
+// %% [markdown]
+// ## 8. Recycle: deprecated, and what v1.35 still does
+//
+// `Recycle` scrubbed a released volume in place and offered it again. It is deprecated (the apiserver warns
+// when a PV asks for it: *"The Recycle reclaim policy is deprecated. Instead, the recommended approach is to
+// use dynamic provisioning"*), and only NFS and hostPath ever had it. Dynamic provisioning does it better: a
+// fresh volume per claim, deleted with it.
+//
+// v1.35 still runs it for hostPath: the PV controller starts a pod `recycler-for-<pv>` that mounts the volume at
+// `/scrub` and empties it. That pod's image is `registry.k8s.io/build-image/debian-base`, which this cluster does
+// not have: its image policy refuses the pod, so `pv-recycle` went **Failed**, with that refusal as its
+// message (section 6). The data stays. A controller manager can be given its own recycler pod with
+// `--pv-recycler-pod-template-filepath-hostpath` (an image it has, such as `labbook/busybox:1`, running
+// `rm -rf /scrub/..?* /scrub/.[!.]* /scrub/*`, pinned to the volume's node, since the hostPath recycler "only
+// works in single node clusters"). This cluster's controller manager is not started with that flag. Tried by
+// hand on v1.35.4: with such a template the recycler pod ran and emptied the directory, but the PV stayed
+// Released after the pod completed, so Recycle is shown here as it fails, not as it should work.
 
 // %% [markdown]
 // ## Exercise: a web pod that can only read its site
@@ -379,6 +720,10 @@ await check("Delete: pv-delete and its directory are gone", async () => {
 // that must stay hidden. Start a pod named **`web`** on node2 with a hostPath volume `site` (`/root/site`), mounted
 // at **`/srv/www`** with **`subPath: public`** and **`readOnly: true`**. The pod must see `index.html`, must not
 // see `secret.txt`, and must not be able to write.
+//
+// Do it twice: first with `runPod`, by hand; then as a real Kubernetes Pod named **`web`** (default namespace,
+// image `labbook/busybox:1` running `sleep 3600`, on node2: `nodeName: node2`), applied with `kubectlApply`.
+// The kubelet must give it the same mount.
 
 // %% labbook={"id": "exercise-setup", "role": "step"}
 // The site on node2
@@ -395,12 +740,39 @@ await runPod(node2, {
   volumeMounts: [{ name: "site", mountPath: "/srv/www", subPath: "public", readOnly: true }],
 });
 
+// %% labbook={"id": "exercise-web-pod", "role": "exercise", "points": 3, "requires": ["kubernetes"]}
+// Your turn, on Kubernetes: await onlyWith(c, "kubernetes", () => kubectlApply(node1, `kind: Pod ...`, "web.yaml"));
+
+// %% labbook={"id": "solution-web-pod", "role": "solution", "points": 3, "requires": ["kubernetes"]}
+// Solution, on Kubernetes
+await onlyWith(c, "kubernetes", async () => {
+  await kubectlApply(node1, `kind: Pod
+apiVersion: v1
+metadata:
+  name: web
+spec:
+  nodeName: node2
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: web
+      image: labbook/busybox:1
+      command: ["sleep", "3600"]
+      volumeMounts:
+        - { name: site, mountPath: /srv/www, subPath: public, readOnly: true }
+  volumes:
+    - name: site
+      hostPath: { path: /root/site }
+`, "web.yaml");
+  await sh(node1, "kubectl wait --for=condition=Ready pod/web --timeout=60s");
+});
+
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}
 // // Grader setup: hidden checks run in a fresh kernel when grading, on the cluster the cells above built
-// import { cluster, check } from "labbook";
+// import { cluster, check, onlyWith } from "labbook";
 // import { findPod } from "./pods.js";
+// import { kubectl, kubectlExec, parseMountinfo } from "./kubelet.js";
 // const c = await cluster();
-// const node2 = c.node("node2");
+// const [node1, node2] = [c.node("node1"), c.node("node2")];
 
 // %% labbook={"id": "hidden-web", "role": "hidden-check", "hint": "One pod named web on node2; the volume is the hostPath /root/site, and its mount uses subPath public and readOnly."}
 // Hidden check: the web pod on node2 serves public/ only, read-only
@@ -424,6 +796,29 @@ await check("the mount is read-only", async () => {
   if (write.ok || !write.stderr.includes("Read-only")) throw new Error(`touch /srv/www/defaced: exit ${write.exitCode} ${write.stderr}`);
   return write.stderr.trim();
 }, { points: 1 });
+
+// %% labbook={"id": "hidden-web-pod", "role": "hidden-check", "requires": ["kubernetes"], "hint": "A Pod named web in the default namespace, Running on node2 (nodeName: node2), image labbook/busybox:1; a hostPath volume /root/site mounted at /srv/www with subPath: public and readOnly: true."}
+// Hidden check on Kubernetes: the real Pod web on node2 serves public/ only, read-only
+await onlyWith(c, "kubernetes", async () => {
+  await check("Pod web is Running on node2 and sees index.html at /srv/www", async () => {
+    const state = await kubectl(node1, "get pod web -o jsonpath={.spec.nodeName}/{.status.phase}");
+    if (state !== "node2/Running") throw new Error(`pod web: ${state}`);
+    const page = await kubectlExec(node1, "web", "cat /srv/www/index.html");
+    if (!page.stdout.includes("lab 09")) throw new Error(`cat /srv/www/index.html: ${page.stdout}${page.stderr}`);
+    return "node2/Running; index.html served";
+  }, { points: 1, within: 10_000, every: 1000 });
+  await check("the kubelet bound /root/site/public, not the whole site: no secret.txt", async () => {
+    const mount = parseMountinfo((await kubectlExec(node1, "web", "cat /proc/self/mountinfo")).stdout).get("/srv/www");
+    const visible = await kubectlExec(node1, "web", "ls /srv/www /srv");
+    if (!mount?.root.endsWith("/root/site/public") || visible.stdout.includes("secret.txt")) throw new Error(`mount root ${mount?.root ?? "(no mount at /srv/www)"}; ls: ${visible.stdout}${visible.stderr}`);
+    return `mounted from ${mount.root}`;
+  }, { points: 1 });
+  await check("the Pod's mount is read-only", async () => {
+    const write = await kubectlExec(node1, "web", "touch /srv/www/defaced");
+    if (write.ok || !write.stderr.includes("Read-only")) throw new Error(`touch /srv/www/defaced: ${write.ok ? "it worked" : write.stderr}`);
+    return write.stderr.trim();
+  }, { points: 1 });
+});
 
 // %% [markdown]
 // ## Next

@@ -56,7 +56,8 @@
 //
 // You will build the pool and the volume, mount it on two nodes, kill a brick and watch the data
 // survive, watch self-heal repair the brick when it comes back, hand the volume to pods in
-// Kubernetes, and finally replace a brick whose disk is gone.
+// Kubernetes, run the gluster servers themselves as Kubernetes pods (the lesson's homework), and
+// finally replace a brick whose disk is gone.
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, name the nodes, and import the helpers that read gluster's --xml output
@@ -730,8 +731,8 @@ await onlyWith(c, "kubernetes", async () => {
 // data, and the PV can be bound again only after the administrator has dealt with it (here: deleted
 // it). The files the pods wrote stay on gv0, so they are among the files the exercise's heal copies.
 //
-// Homework: run the gluster servers on Kubernetes itself, e.g. a DaemonSet with `hostNetwork` and the
-// bricks on `hostPath`, as gluster-kubernetes did. Then use the volume from pods in that cluster.
+// So far Kubernetes only used gluster servers that run beside it. Section 10 runs the servers in
+// Kubernetes too.
 
 // %% labbook={"id": "k8s-cleanup", "role": "step", "requires": ["kubernetes"], "timeout": 180}
 // Delete the writers, the claim and the PV; the data stays on gv0 (Retain)
@@ -773,6 +774,337 @@ await onlyWith(c, "kubernetes", async () => {
     if (files.length < 2) throw new Error(`${MNT}/pods has ${files.join(", ") || "nothing"}`);
     return files.join(", ");
   });
+});
+
+// %% [markdown]
+// ## 10. The lesson's homework: the GlusterFS servers on Kubernetes
+//
+// The lesson ends with homework: "尝试在 Kubernetes 上运行 glusterfs server,并在 Kubernetes 中使用"
+// (run the glusterfs server on Kubernetes, and use it in Kubernetes). gluster-kubernetes did it with a
+// **DaemonSet**: one gluster pod on every storage node, on the node's own network, with the bricks on
+// the node's disks. This section does the same:
+//
+// - `hostNetwork: true`: glusterd listens on the node's 24007 and each brick on a port of the node's
+//   address, so peers and FUSE clients reach them by node name, as in sections 2 to 4.
+// - `hostPath: /` mounted at `/host`, and `privileged: true`: the pod sees the node's files
+//   (`/var/lib/glusterd`, the bricks under `/root/bricks`) and may set the `trusted.*` xattrs.
+// - `hostPID: true`: the pod sees the node's processes, so the PIDs `gluster volume status` prints
+//   are the node's, as in section 5.
+// - **The image is `labbook/busybox:1`, not a GlusterFS image.** There is no registry here and no
+//   gluster image can be built, so the container runs the node's own glusterd:
+//   `chroot /host /usr/sbin/glusterd -N`. `-N` ("no daemon") keeps glusterd in the foreground as the
+//   container's main process, so the pod's life is glusterd's life. The bricks (`glusterfsd`) and
+//   the self-heal daemon that glusterd starts are in the pod's cgroup too. When the pod is deleted,
+//   they all go with it. A real deployment uses an image with gluster inside (gluster-kubernetes
+//   used `gluster/gluster-centos`).
+// - A readiness probe runs `gluster pool list` in the pod: the pod is Ready when glusterd answers.
+//
+// A node has room for one glusterd: one port 24007, one `/var/lib/glusterd`. So the cell first stops
+// what sections 1 to 6 started by hand: glusterd, then the processes it started, found by the PID
+// files under `/var/run/gluster` (bricks and self-heal daemon). It does not touch the FUSE clients of
+// section 4. The state stays on the nodes, so the pods' glusterds come up with the same pool (same
+// UUIDs, same peers) and the same gv0, and restart gv0's bricks themselves. The mounts on node2 and
+// node3 reconnect to the new brick processes: the DaemonSet takes over the storage without a copy.
+
+// %% labbook={"id": "k8s-gluster-daemonset", "role": "step", "requires": ["kubernetes"], "timeout": 180}
+// Stop the by-hand glusterds, then run the node's glusterd in a DaemonSet of privileged hostNetwork pods
+const glusterDaemonSet = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: glusterd
+spec:
+  selector:
+    matchLabels:
+      app: glusterd
+  template:
+    metadata:
+      labels:
+        app: glusterd
+    spec:
+      hostNetwork: true
+      hostPID: true
+      terminationGracePeriodSeconds: 10
+      tolerations:
+        - operator: Exists
+      containers:
+        - name: glusterd
+          # busybox plus the node's own binaries: there is no GlusterFS image here
+          image: labbook/busybox:1
+          command: ["chroot", "/host", "/usr/sbin/glusterd", "-N"]
+          securityContext:
+            privileged: true
+          readinessProbe:
+            exec:
+              command: ["chroot", "/host", "gluster", "pool", "list"]
+            periodSeconds: 1
+            timeoutSeconds: 5
+          volumeMounts:
+            - name: host
+              mountPath: /host
+      volumes:
+        - name: host
+          hostPath:
+            path: /
+`;
+// "gluster" in a pod: the node's gluster CLI, through the pod
+const glusterPod = async (node: string) => String(await node1.$`kubectl get pods -l app=glusterd --field-selector ${`spec.nodeName=${node}`} -o ${"jsonpath={.items[0].metadata.name}"}`).trim();
+await onlyWith(c, "kubernetes", async () => {
+  await Promise.all(nodes.map((node) => runShown(node, [
+    "kill $(pidof glusterd); timeout 10 sh -c 'while pidof glusterd >/dev/null; do sleep 0.2; done'",
+    "for f in $(find /var/run/gluster -name '*.pid'); do kill $(cat $f) 2>/dev/null; done; timeout 10 sh -c 'while pidof glusterfsd >/dev/null; do sleep 0.2; done'",
+  ])));
+  await sh(node2, "ps -eo pid,args | grep '[g]luster'");
+  await kubectlApply(node1, glusterDaemonSet, "glusterd-daemonset.yaml");
+  await runShown(node1, ["kubectl rollout status daemonset/glusterd --timeout=90s", "kubectl get pods -l app=glusterd -o wide"]);
+  const pod1 = await glusterPod("node1");
+  await runShown(node1, [`kubectl exec ${pod1} -- chroot /host gluster pool list`]);
+  // gv0's bricks come back under the pods' glusterds; wait for all three (at most 30 s)
+  await sh(node1, `timeout 30 sh -c 'until [ "$(gluster volume status ${VOLUME} --xml | grep -c "<status>1</status>")" -ge 6 ]; do sleep 0.5; done'; gluster volume status ${VOLUME}`);
+  await runShown(node3, ["ps -o pid,args -p $(pidof glusterd glusterfsd | tr ' ' ,) && cat /proc/$(pidof glusterd)/cgroup | grep pids"]);
+});
+
+// %% labbook={"id": "check-k8s-gluster-daemonset", "role": "check", "requires": ["kubernetes"], "timeout": 120}
+// Check: one Ready glusterd pod per node on the node's network; the node's 24007 and gv0's bricks belong to those pods; the old mounts still work
+interface GlusterPod { name: string; uid: string; node: string; ready: boolean; hostNetwork: boolean }
+const glusterPods = async (): Promise<GlusterPod[]> => {
+  const list = JSON.parse(String(await node1.$`kubectl get pods -l app=glusterd -o json`)) as { items: Array<{ metadata: { name: string; uid: string; deletionTimestamp?: string }; spec: { nodeName?: string; hostNetwork?: boolean }; status: { conditions?: Array<{ type: string; status: string }> } }> };
+  return list.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => ({
+    name: p.metadata.name, uid: p.metadata.uid, node: p.spec.nodeName ?? "", hostNetwork: p.spec.hostNetwork === true,
+    ready: (p.status.conditions ?? []).some((cond) => cond.type === "Ready" && cond.status === "True"),
+  }));
+};
+// The pod (by uid) whose cgroup holds process `pid` of `node`: kubelet's cgroupfs driver names it pod<uid>
+const podOfPid = async (node: typeof node1, pid: number) => /pod([0-9a-f-]{36})/.exec(String(await node.$({ nothrow: true })`cat /proc/${pid}/cgroup`))?.[1] ?? null;
+await onlyWith(c, "kubernetes", async () => {
+  await check("the DaemonSet glusterd has one Ready pod on each node, on the node's network", async () => {
+    const pods = await glusterPods();
+    const wanted = nodes.map((n) => n.name);
+    if (pods.length !== 3 || !wanted.every((n) => pods.some((p) => p.node === n && p.ready && p.hostNetwork))) throw new Error(pods.map((p) => `${p.name} on ${p.node} ${p.ready ? "Ready" : "not Ready"}${p.hostNetwork ? "" : " (not hostNetwork)"}`).join(", ") || "no pods");
+    return pods.map((p) => `${p.name} on ${p.node}`).join(", ");
+  }, { within: 60000, every: 1000 });
+  const pods = await glusterPods();
+  for (const node of nodes) {
+    await check(`${node.name}: the glusterd on 24007 and ${node.name}'s gv0 brick run in the node's glusterd pod`, async () => {
+      const pod = pods.find((p) => p.node === node.name)!;
+      const listener = Number(/pid=(\d+)/.exec(String(await node.$`ss -Hltnp 'sport = :24007'`))?.[1]);
+      const brick = (await glusterBrickStatus(node, VOLUME)).find((b) => b.brick === `${node.name}:${BRICK}`);
+      if (!brick?.online || !brick.pid) throw new Error(`${node.name}:${BRICK}: ${JSON.stringify(brick)}`);
+      for (const [what, pid] of [["glusterd", listener], ["glusterfsd", brick.pid]] as const) {
+        const uid = await podOfPid(node, pid);
+        if (uid !== pod.uid) throw new Error(`${what} (pid ${pid}) is in ${uid ? `pod ${uid}` : "no pod"}, not in ${pod.name} (${pod.uid})`);
+      }
+      return `glusterd pid ${listener} and glusterfsd pid ${brick.pid} in ${pod.name}`;
+    }, { within: 30000, every: 1000 });
+  }
+  await check("the pods' glusterds kept the pool: every node sees the other two connected", async () => {
+    for (const node of nodes) {
+      const status = String(await node.$`gluster peer status`);
+      if ((status.match(/Peer in Cluster \(Connected\)/g) ?? []).length !== 2) throw new Error(`${node.name}:\n${status}`);
+    }
+    return "three glusterds, one pool, as built in section 2";
+  }, { within: 30000, every: 1000 });
+  await check("section 4's mount on node3 reads hello.bin unchanged, through the new brick processes", async () => {
+    const read = await sha256Of(node3, `${MNT}/hello.bin`);
+    if (read !== helloSum) throw new Error(`node3 reads ${read ?? "no file"}`);
+    const heal = await glusterHealInfo(node1, VOLUME);
+    if (pendingHeals(heal) !== 0) throw new Error(`gv0 heal info: ${formatHealInfo(heal)}`);
+    return `sha256 ${helloSum.slice(0, 16)}…; gv0 heal info ${formatHealInfo(heal)}`;
+  }, { within: 30000, every: 1000 });
+});
+
+// %% [markdown]
+// ### A new volume, made from a pod, used by pods on node2 and node3
+//
+// The gluster CLI runs in a pod like any other command: `kubectl exec <pod> -- chroot /host gluster
+// ...`. From node1's gluster pod, `peer probe` answers that node2 is already in the pool, and a new
+// replica 3 volume **gv1** is created on new bricks, `/root/bricks/gv1` on each node. glusterd makes
+// the brick directories itself.
+//
+// Then Kubernetes uses it the way section 9 used gv0: a static PV `gv1` through the FlexVolume driver
+// `labbook/glusterfs` (still FlexVolume rather than CSI: a CSI driver needs images of its own, which
+// cannot be pulled or built here), a claim of the empty class that names its PV (`volumeName: gv1`),
+// and, once the claim is Bound, two pods pinned by `nodeSelector`: `gv1-writer` on node2 appends a
+// numbered line to `/data/io.log` every 0.1 s, and logs any failed write in `/tmp/failed`;
+// `gv1-reader` on node3 only waits, and the lab reads through it. (A pod whose claim is not bound yet
+// is unschedulable, and the scheduler tries it again only later: pods applied together with the
+// claim waited about 30 s here.)
+
+// %% labbook={"id": "k8s-gv1", "role": "step", "requires": ["kubernetes"], "timeout": 180}
+// gv1: created and started from node1's gluster pod, then a PV, a claim, a writer pod on node2 and a reader pod on node3
+const VOLUME1 = "gv1";
+const BRICK1 = "/root/bricks/gv1";
+const gv1Pod = (name: string, node: string, script: string) => `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  nodeSelector:
+    kubernetes.io/hostname: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: labbook/busybox:1
+      command:
+        - sh
+        - -c
+        - |
+${script.split("\n").map((line) => `          ${line}`).join("\n")}
+      volumeMounts:
+        - name: gv1
+          mountPath: /data
+  volumes:
+    - name: gv1
+      persistentVolumeClaim:
+        claimName: gv1-claim
+`;
+const gv1Manifests = `apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: gv1
+spec:
+  capacity:
+    storage: 1Gi
+  accessModes:
+    - ReadWriteMany
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  flexVolume:
+    driver: labbook/glusterfs
+    options:
+      server: node1
+      volume: gv1
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: gv1-claim
+spec:
+  storageClassName: ""
+  volumeName: gv1
+  accessModes:
+    - ReadWriteMany
+  resources:
+    requests:
+      storage: 1Gi
+`;
+const gv1Pods = `${gv1Pod("gv1-writer", "node2", `i=0
+while [ ! -e /data/stop ]; do
+  i=$((i+1))
+  echo "line $i from $HOSTNAME" >> /data/io.log || echo "write $i failed" >> /tmp/failed
+  sleep 0.1
+done
+trap 'exit 0' TERM
+sleep 3600 & wait`)}${gv1Pod("gv1-reader", "node3", `trap 'exit 0' TERM
+sleep 3600 & wait`)}`;
+await onlyWith(c, "kubernetes", async () => {
+  const pod1 = await glusterPod("node1");
+  const bricks1 = nodes.map((node) => `${node.name}:${BRICK1}`).join(" ");
+  await runShown(node1, [
+    `kubectl exec ${pod1} -- chroot /host gluster peer probe node2`,
+    `kubectl exec ${pod1} -- chroot /host gluster volume create ${VOLUME1} replica 3 ${bricks1} force`,
+    `kubectl exec ${pod1} -- chroot /host gluster volume start ${VOLUME1}`,
+    `kubectl exec ${pod1} -- chroot /host gluster volume info ${VOLUME1}`,
+  ]);
+  await kubectlApply(node1, gv1Manifests, "gv1-kubernetes.yaml");
+  // The pods come once the claim is bound: a pod whose claim is not bound yet waits for the scheduler's retry
+  await runShown(node1, ["kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/gv1-claim --timeout=30s", "kubectl get pv gv1 && kubectl get pvc gv1-claim"]);
+  await kubectlApply(node1, gv1Pods, "gv1-pods.yaml");
+  await runShown(node1, [
+    "kubectl wait --for=condition=Ready pod/gv1-writer pod/gv1-reader --timeout=90s",
+    "kubectl get pods gv1-writer gv1-reader -o wide",
+    "kubectl exec gv1-reader -- sh -c 'grep \" /data \" /proc/mounts; tail -3 /data/io.log'",
+  ]);
+});
+
+// %% labbook={"id": "check-k8s-gv1", "role": "check", "requires": ["kubernetes"], "timeout": 120}
+// Check: gv1 is a started replica 3 made by the pods' glusterds; the claim is bound; what the pod on node2 writes, the pod on node3 reads, and all three bricks hold
+const ioLines = async (pod: string) => Number(String(await node1.$`kubectl exec ${pod} -- sh -c ${"wc -l < /data/io.log"}`).trim());
+await onlyWith(c, "kubernetes", async () => {
+  await check("gv1 is Started, Replicate, 1 x 3 over node1, node2 and node3's /root/bricks/gv1", async () => {
+    const info = await glusterVolumeInfo(node1, VOLUME1);
+    const wanted = nodes.map((node) => `${node.name}:${BRICK1}`);
+    if (info.status !== "Started" || info.replicaCount !== 3 || info.bricks.join(" ") !== wanted.join(" ")) throw new Error(`status ${info.status}, replica ${info.replicaCount}, bricks ${info.bricks.join(" ")}`);
+    return `${info.status}, ${info.type}, replica ${info.replicaCount}`;
+  });
+  await check("gv1-claim is Bound to the PV gv1; gv1-writer runs on node2 and gv1-reader on node3", async () => {
+    const claim = String(await node1.$`kubectl get pvc gv1-claim -o ${"jsonpath={.status.phase} {.spec.volumeName}"}`).trim();
+    const placed = String(await node1.$`kubectl get pods gv1-writer gv1-reader -o ${"jsonpath={range .items[*]}{.metadata.name}@{.spec.nodeName}:{.status.phase} {end}"}`).trim();
+    if (claim !== "Bound gv1" || placed !== "gv1-writer@node2:Running gv1-reader@node3:Running") throw new Error(`claim: ${claim}; pods: ${placed}`);
+    return `${claim}; ${placed}`;
+  }, { within: 60000, every: 1000 });
+  await check("the pod on node3 reads the lines the pod on node2 writes", async () => {
+    const [written, read] = [await ioLines("gv1-writer"), await ioLines("gv1-reader")];
+    const last = String(await node1.$`kubectl exec gv1-reader -- tail -1 /data/io.log`).trim();
+    if (!(read > 0) || !last.endsWith("from gv1-writer")) throw new Error(`writer counts ${written} lines, reader ${read}; last line: ${last}`);
+    return `${read} lines so far, the last "${last}"`;
+  }, { within: 30000, every: 1000 });
+  await check("io.log is on all three gv1 bricks", async () => {
+    for (const node of nodes) {
+      if ((await sha256Of(node, `${BRICK1}/io.log`)) === null) throw new Error(`no ${BRICK1}/io.log on ${node.name}`);
+    }
+    return `${BRICK1}/io.log on node1, node2 and node3`;
+  });
+});
+
+// %% [markdown]
+// ### A gluster pod dies; the DaemonSet starts another; self-heal catches up
+//
+// `kubectl delete pod` of node3's gluster pod stops its glusterd, and with it node3's bricks and
+// self-heal daemon: section 5's failure, done the Kubernetes way. The writer on node2 goes on
+// appending, now to two bricks of three. The DaemonSet controller sees a node without its pod and
+// makes a new one. Its glusterd starts node3's bricks again from `/var/lib/glusterd`, and the
+// self-heal daemons copy over what node3's gv1 brick missed, as in section 6. Then the writer is
+// stopped, and the three bricks' copies of `io.log` must be identical.
+
+// %% labbook={"id": "k8s-kill-gluster-pod", "role": "step", "requires": ["kubernetes"], "timeout": 180}
+// Delete node3's gluster pod, write while it is gone, and let the DaemonSet bring glusterd back
+const glusterPodBefore = await onlyWith(c, "kubernetes", async () => {
+  const before = await glusterPod("node3");
+  await runShown(node1, [
+    `kubectl delete pod ${before} --wait=true`,
+    `gluster volume status ${VOLUME1}`,
+    `kubectl exec gv1-writer -- sh -c 'echo "written while node3 had no glusterd" > /data/during-outage.txt'`,
+    `gluster volume heal ${VOLUME1} info`,
+    "kubectl rollout status daemonset/glusterd --timeout=90s",
+    "kubectl get pods -l app=glusterd -o wide",
+  ]);
+  await sh(node1, `timeout 30 sh -c 'until gluster volume status ${VOLUME1} node3:${BRICK1} --xml | grep -q "<status>1</status>"; do sleep 0.5; done'; gluster volume status ${VOLUME1}`);
+  // Stop the writer, so that the copies can be compared
+  await runShown(node1, ["kubectl exec gv1-writer -- touch /data/stop", "sleep 0.5", "kubectl exec gv1-reader -- sh -c 'wc -l /data/io.log; cat /data/during-outage.txt'"]);
+  return before;
+});
+
+// %% labbook={"id": "check-k8s-kill-gluster-pod", "role": "check", "requires": ["kubernetes"], "timeout": 180}
+// Check: a new gluster pod runs node3's brick; no write failed; the pod on node3 read the outage's write; heal reaches zero and the bricks agree
+await onlyWith(c, "kubernetes", async () => {
+  await check("the DaemonSet replaced node3's gluster pod, and node3's gv1 brick runs in the new one", async () => {
+    const pod = (await glusterPods()).find((p) => p.node === "node3");
+    if (!pod?.ready || pod.name === glusterPodBefore) throw new Error(`node3's gluster pod: ${pod ? `${pod.name}${pod.ready ? "" : " (not Ready)"}` : "none"} (deleted: ${glusterPodBefore})`);
+    const brick = (await glusterBrickStatus(node3, VOLUME1)).find((b) => b.brick === `node3:${BRICK1}`);
+    if (!brick?.online || !brick.pid || (await podOfPid(node3, brick.pid)) !== pod.uid) throw new Error(`node3:${BRICK1}: ${JSON.stringify(brick)}, not in ${pod.name}`);
+    return `${pod.name} (was ${glusterPodBefore}); glusterfsd pid ${brick.pid}`;
+  }, { within: 60000, every: 1000 });
+  await check("I/O went on: no write of gv1-writer failed, and gv1-reader on node3 reads the file written during the outage", async () => {
+    const failed = String(await node1.$`kubectl exec gv1-writer -- sh -c ${"cat /tmp/failed 2>/dev/null || true"}`).trim();
+    if (failed) throw new Error(`failed writes: ${failed}`);
+    const during = String(await node1.$`kubectl exec gv1-reader -- cat /data/during-outage.txt`).trim();
+    if (during !== "written while node3 had no glusterd") throw new Error(`during-outage.txt: ${during}`);
+    return `no failed write in ${await ioLines("gv1-writer")} lines; "${during}"`;
+  });
+  await check("gv1 heal info reaches zero pending entries on all three bricks", async () => {
+    const heal = await glusterHealInfo(node1, VOLUME1);
+    if (pendingHeals(heal) !== 0) throw new Error(formatHealInfo(heal));
+    return formatHealInfo(heal);
+  }, { within: 60000, every: 500 });
+  await check("io.log and during-outage.txt are identical on the three bricks and as the reader sees them", async () => {
+    const read = String(await node1.$`kubectl exec gv1-reader -- sha256sum /data/io.log`).split(" ")[0];
+    for (const node of nodes) {
+      const [log, during] = [await sha256Of(node, `${BRICK1}/io.log`), await sha256Of(node, `${BRICK1}/during-outage.txt`)];
+      if (log !== read || during === null) throw new Error(`${node.name}: io.log ${log ?? "missing"} (reader: ${read}), during-outage.txt ${during ?? "missing"}`);
+    }
+    return `io.log sha256 ${read!.slice(0, 16)}… on node1, node2 and node3's ${BRICK1}`;
+  }, { within: 30000, every: 1000 });
 });
 
 // %% [markdown]
@@ -824,8 +1156,12 @@ await check("after-loss.txt, written with one brick gone for good, reads back th
 // 2. Wait, with a deadline, until `gluster volume heal gv0 info` shows zero entries on all three
 //    bricks. Then `ls` the new brick: every file is there.
 //
+// On a cluster with Kubernetes, gv0 is now served by the DaemonSet's glusterds (section 10): the
+// `gluster` CLI on a node talks to the glusterd in that node's pod, through its socket in
+// `/var/run/gluster`, and the new brick's glusterfsd will run in node3's gluster pod.
+//
 // Print what you run (`sh(node, command)`). The hidden checks look at the volume's configuration,
-// the new brick's process, heal info and the new brick's files.
+// the new brick's process (and, with Kubernetes, the pod it runs in), heal info and the new brick's files.
 
 // %% labbook={"id": "exercise-replace-brick", "role": "exercise", "points": 4}
 // Your turn: replace node3's dead brick with NEW_BRICK, then wait for the heal to fill it
@@ -848,6 +1184,8 @@ await runShown(node3, [`ls -l ${NEW_BRICK}`]);
 // import { glusterVolumeInfo, glusterBrickStatus, glusterHealInfo, formatHealInfo, pendingHeals, sha256Of } from "./gluster.js";
 // const c = await cluster();
 // const [node1, node3] = [c.node("node1"), c.node("node3")];
+// // With Kubernetes, section 10's DaemonSet runs the glusterds: the uid of the pod a process of node3 is in
+// const podOfPid = async (node: typeof node1, pid: number) => /pod([0-9a-f-]{36})/.exec(String(await node.$({ nothrow: true })`cat /proc/${pid}/cgroup`))?.[1] ?? null;
 // const VOLUME = "gv0";
 // const BRICK = "/root/bricks/gv0";
 // const NEW_BRICK = "/root/bricks/gv0-new";
@@ -873,6 +1211,16 @@ await check(`a glusterfsd serves node3:${NEW_BRICK}`, async () => {
   if (!brick?.online) throw new Error(`node3:${NEW_BRICK}: ${brick ? "offline" : "not in gluster volume status"}`);
   return `online, pid ${brick.pid}, port ${brick.port}`;
 }, { within: hasNewBrick ? 20000 : 0, points: 1 });
+if (c.has("kubernetes")) {
+  await check(`node3:${NEW_BRICK}'s glusterfsd runs in node3's glusterd pod (section 10's DaemonSet)`, async () => {
+    const brick = (await glusterBrickStatus(node3, VOLUME)).find((b) => b.brick === `node3:${NEW_BRICK}`);
+    if (!brick?.pid) throw new Error(`node3:${NEW_BRICK}: ${brick ? "offline" : "not in gluster volume status"}`);
+    const uid = String(await node1.$`kubectl get pods -l app=glusterd --field-selector spec.nodeName=node3 -o ${"jsonpath={.items[0].metadata.uid}"}`).trim();
+    const inPod = await podOfPid(node3, brick.pid);
+    if (!uid || inPod !== uid) throw new Error(`glusterfsd pid ${brick.pid} is in ${inPod ? `pod ${inPod}` : "no pod"}; node3's glusterd pod is ${uid || "missing"}`);
+    return `pid ${brick.pid} in pod ${uid}`;
+  }, { within: hasNewBrick ? 20000 : 0 });
+}
 
 // %% labbook={"id": "hidden-healed", "role": "hidden-check", "hint": "After replace-brick, the self-heal daemons copy every file to the new, empty brick. Wait (with a deadline) until `gluster volume heal gv0 info` shows \"Number of entries: 0\" for all three bricks, then check `ls /root/bricks/gv0-new` on node3."}
 // Hidden check: the heal onto the new brick finished, and it holds every file, identical
@@ -901,8 +1249,12 @@ await check(`node3:${NEW_BRICK} holds hello.bin, missed.bin and after-loss.txt, 
 // fills the new one. In Kubernetes, heketi once ran these same commands on behalf of a StorageClass;
 // that in-tree path is gone since 1.26. On 1.35, a FlexVolume driver of a few lines of shell let
 // kubelet make the same FUSE mount for pods on two nodes, through a static PersistentVolume and a claim.
+// Then, as the lesson's homework asks, the gluster servers themselves ran in Kubernetes: a DaemonSet of
+// privileged hostNetwork pods running the node's own glusterd took over the pool and gv0, made gv1 from
+// a pod, and served it to a pod on node2 that wrote and a pod on node3 that read. Deleting a gluster
+// pod was section 5's failure; the DaemonSet's new pod was section 6's restart, and self-heal did the rest.
 //
 // Nothing here outlives the cluster: the glusterds, the bricks' glusterfsd processes, the self-heal
 // daemons, the FUSE clients and Kubernetes itself all run inside the nodes, and the mounts live in the
-// nodes' own mount namespaces. The Kubernetes objects were deleted before the exercise, and kubelet
-// unmounted what it had mounted.
+// nodes' own mount namespaces. gv0's objects were deleted before section 10, and kubelet unmounted
+// what it had mounted; section 10's DaemonSet, gv1 and its two pods stay until the cluster goes.

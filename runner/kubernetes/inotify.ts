@@ -12,20 +12,30 @@ function limit(): number {
   return Number(readFileSync("/proc/sys/fs/inotify/max_user_instances", "utf8").trim());
 }
 
+/** inotify instances a process holds; 0 when it is gone. */
+function instancesOf(pid: number | string): number {
+  let count = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:inotify") count++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // the process exited meanwhile
+  }
+  return count;
+}
+
 /** inotify instances held by processes of user `uid` (root: every node's). */
 export function inotifyInstancesInUse(uid = 0): number {
   let count = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (!readFileSync(`/proc/${entry}/status`, "utf8").includes(`\nUid:\t${uid}\t`)) continue;
-      for (const fd of readdirSync(`/proc/${entry}/fd`)) {
-        try {
-          if (readlinkSync(`/proc/${entry}/fd/${fd}`) === "anon_inode:inotify") count++;
-        } catch {
-          // closed meanwhile
-        }
-      }
+      if (readFileSync(`/proc/${entry}/status`, "utf8").includes(`\nUid:\t${uid}\t`)) count += instancesOf(entry);
     } catch {
       // the process exited meanwhile
     }
@@ -33,10 +43,18 @@ export function inotifyInstancesInUse(uid = 0): number {
   return count;
 }
 
+/** inotify instances these processes hold (one cluster's, found by its marker). */
+export function inotifyInstancesOf(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + instancesOf(pid), 0);
+}
+
 export interface RoomOptions {
   nodes: number;
-  /** Nodes of other Kubernetes clusters still starting: they will soon hold their share, not counted yet. */
-  starting: () => number;
+  /**
+   * Instances other Kubernetes clusters will soon hold, not counted yet: the share of those still starting,
+   * and what those whose lab has not started its deferred parts (flanneld, kube-proxy, their pods) lack of theirs.
+   */
+  reserved: () => number;
   /** Whether another cluster will go away by itself (an ephemeral one of `labbook run` or `grade`): then wait. */
   canWait: () => boolean;
   onProgress?: (message: string) => void;
@@ -54,7 +72,7 @@ export async function waitForInotifyRoom(options: RoomOptions): Promise<void> {
   for (;;) {
     const max = limit();
     const used = inotifyInstancesInUse();
-    const reserved = options.starting() * INOTIFY_PER_NODE;
+    const reserved = options.reserved();
     const needed = options.nodes * INOTIFY_PER_NODE;
     if (used + reserved + needed <= max) return;
     if (!options.canWait() || Date.now() > deadline) {

@@ -55,6 +55,8 @@ export interface ClusterOptions {
   kubernetes?: boolean | KubernetesRequest;
 }
 
+let warnedNoKubernetes = false;
+
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
 export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
   // VMs take minutes to rebuild: on them a lab starts on the cluster as it is (see docs/vagrant.md, "Running labs on VMs").
@@ -74,7 +76,11 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
   }
   return current.then((c) => {
     if (options.privileged !== undefined) ensureMachineRoot(c, options.privileged);
-    if (options.kubernetes && !c.has("kubernetes")) {
+    if (options.kubernetes && !c.has("kubernetes") && getBackend().runsOn === "shared") {
+      // VMs are as they were provisioned: the lab's Kubernetes cells say they are skipped, and why; the rest runs.
+      if (!warnedNoKubernetes) console.log(`labbook: cluster "${c.name}" runs no Kubernetes: this lab's Kubernetes cells will be skipped (provision the VMs with LABBOOK_KUBERNETES=1 to run them)`);
+      warnedNoKubernetes = true;
+    } else if (options.kubernetes && !c.has("kubernetes")) {
       throw new LabbookError(
         `cluster "${c.name}" runs no Kubernetes, and this lab needs it: give the notebook metadata.labbook.kubernetes = true, ` +
           `or in Jupyter call cluster({ fresh: true, kubernetes: true }) first (or run "labbook up --kubernetes")`,

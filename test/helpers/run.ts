@@ -33,33 +33,35 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
 /**
  * Runs `jobs` two at a time (the machine has 2 cores, and labs spend much of their time waiting
  * on daemons), memoized per key: each test awaits its own result, so the first test waits for
- * its job only, while the next ones are already running.
+ * its job only, while the next ones are already running. A job a test asks for jumps the queue: with
+ * mocha's --grep only the chosen tests ask, and they do not wait behind the jobs of the others.
  */
 export function pooled<T>(jobs: Array<[key: string, run: () => Promise<T>]>, concurrency = 2): (key: string) => Promise<T> {
   const results = new Map<string, Promise<T>>();
-  let next = 0;
-  const starters = jobs.map(([key, run]) => {
+  const queue: Array<{ key: string; start: () => void; result: Promise<T> }> = [];
+  for (const [key, run] of jobs) {
     let start!: () => void;
     const started = new Promise<void>((resolve) => (start = resolve));
     const result = started.then(run);
     results.set(key, result);
-    return { start, result };
-  });
+    queue.push({ key, start, result });
+  }
   const worker = async (): Promise<void> => {
-    while (next < starters.length) {
-      const job = starters[next++]!;
+    for (let job = queue.shift(); job; job = queue.shift()) {
       job.start();
       await job.result.catch(() => undefined);
     }
   };
   let launched = false;
   return (key) => {
+    const result = results.get(key);
+    if (!result) throw new Error(`no pooled job "${key}"`);
+    const waiting = queue.findIndex((job) => job.key === key);
+    if (waiting > 0) queue.unshift(...queue.splice(waiting, 1));
     if (!launched) {
       launched = true;
       for (let i = 0; i < concurrency; i++) void worker();
     }
-    const result = results.get(key);
-    if (!result) throw new Error(`no pooled job "${key}"`);
     return result;
   };
 }

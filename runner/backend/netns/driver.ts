@@ -11,7 +11,7 @@ import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { requireBuild } from "../../kubernetes/build.ts";
-import { waitForInotifyRoom } from "../../kubernetes/inotify.ts";
+import { INOTIFY_PER_NODE, inotifyInstancesOf, waitForInotifyRoom } from "../../kubernetes/inotify.ts";
 import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { checkKubernetesVersion } from "../../kubernetes/versions.ts";
 import { withKubernetesRequest } from "../../topology/validate.ts";
@@ -118,7 +118,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       if (build) {
         await waitForInotifyRoom({
           nodes: topology.nodes.length,
-          starting: () => this.otherKubernetes(name).filter((s) => s.phase === "starting").reduce((sum, s) => sum + s.topology.nodes.length, 0),
+          reserved: () => this.otherKubernetes(name).reduce((sum, s) => sum + this.inotifyStillToCome(s), 0),
           canWait: () => this.otherKubernetes(name).some((s) => s.ephemeral === true),
           ...(onProgress ? { onProgress } : {}),
         });
@@ -158,6 +158,18 @@ export class NetnsBackend extends SweepingBackend implements Backend {
       writeState(state);
       return this.description(state);
     });
+  }
+
+  /**
+   * What a Kubernetes cluster will hold of inotify instances beyond what it holds now: its whole share while it
+   * starts; with deferred parts (a lab starts flanneld and kube-proxy later, and pods follow) the rest of its share.
+   */
+  private inotifyStillToCome(state: ClusterState): number {
+    const share = state.topology.nodes.length * INOTIFY_PER_NODE;
+    if (state.phase === "starting") return share;
+    if (!state.topology.kubernetes?.defer?.length) return 0;
+    const held = inotifyInstancesOf(processesMarked((marker) => marker === markerFor(state.name)).map((p) => p.pid));
+    return Math.max(0, share - held);
   }
 
   /** The other Kubernetes clusters of this state root whose `up` process (or owner) still runs. */

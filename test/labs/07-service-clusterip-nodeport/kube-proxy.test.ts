@@ -2,7 +2,7 @@
 // lab tell a DNAT counter raised by a retransmitted SYN from a wrong one.
 import assert from "node:assert/strict";
 import { NetnsBackend } from "../../../runner/backend/netns/driver.ts";
-import { curlTally } from "../../../labs/07-service-clusterip-nodeport/kube-proxy.ts";
+import { curlTally, portProtoHash, printedProbabilities } from "../../../labs/07-service-clusterip-nodeport/kube-proxy.ts";
 import { suiteCluster } from "../../helpers/cluster.ts";
 
 describe("the SDK's curlTally", function () {
@@ -34,5 +34,19 @@ describe("the SDK's curlTally", function () {
     const tally = await tallied;
     assert.equal(tally.failed, 0, "the retransmitted SYN should have got through");
     assert.ok(tally.retransmitted >= 1, `retransmitted: ${tally.retransmitted}`);
+  });
+});
+
+describe("lab 07's kube-proxy names and numbers", () => {
+  it("hashes a Service's port as kube-proxy 1.35 does (as seen on the embedded cluster)", () => {
+    assert.equal(portProtoHash("default/helloworld", "tcp"), "QXYTVW6YPQO5NGWP");
+    assert.equal(portProtoHash("default/helloworld", "tcp", "10.244.1.2:80"), "46XJ3ECM2EQM6YDI");
+    assert.equal(portProtoHash("default/helloworld:", "tcp"), "2WB5SOAIQNMPIUJO"); // the lesson's
+  });
+
+  it("prints the probabilities as iptables prints kube-proxy's back", () => {
+    assert.deepEqual(printedProbabilities(1), []);
+    assert.deepEqual(printedProbabilities(2), ["0.50000000000"]);
+    assert.deepEqual(printedProbabilities(3), ["0.33333333349", "0.50000000000"]);
   });
 });
