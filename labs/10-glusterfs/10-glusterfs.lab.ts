@@ -570,10 +570,11 @@ await onlyWith(c, "kubernetes", async () => {
 
 // %% labbook={"id": "k8s-pv", "role": "step", "requires": ["kubernetes"], "timeout": 180}
 // A static PV on gv0 through labbook/glusterfs, a claim of the empty class, and two writer pods on two nodes
-const gv0Manifests = `apiVersion: v1
+/** A ReadWriteMany PV for GlusterFS volume `volume`, mounted through the FlexVolume driver (section 10 makes gv1 the same way). */
+const glusterPv = (volume: string) => `apiVersion: v1
 kind: PersistentVolume
 metadata:
-  name: gv0
+  name: ${volume}
 spec:
   capacity:
     storage: 1Gi
@@ -585,9 +586,10 @@ spec:
     driver: labbook/glusterfs
     options:
       server: node1
-      volume: gv0
+      volume: ${volume}
 ---
-apiVersion: v1
+`;
+const gv0Manifests = `${glusterPv("gv0")}apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
   name: gv0-claim
@@ -958,24 +960,7 @@ ${script.split("\n").map((line) => `          ${line}`).join("\n")}
       persistentVolumeClaim:
         claimName: gv1-claim
 `;
-const gv1Manifests = `apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: gv1
-spec:
-  capacity:
-    storage: 1Gi
-  accessModes:
-    - ReadWriteMany
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: ""
-  flexVolume:
-    driver: labbook/glusterfs
-    options:
-      server: node1
-      volume: gv1
----
-apiVersion: v1
+const gv1Manifests = `${glusterPv("gv1")}apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
   name: gv1-claim
