@@ -8,7 +8,6 @@ export { sh, runShown } from "./show.ts";
 export { display } from "./display.ts";
 export { onlyWith } from "./requires.ts";
 export { kubectlApply, kubernetesStart } from "./kubernetes.ts";
-export { VolumeLifecycle, type PersistentVolume, type PersistentVolumeClaim, type AccessMode, type ReclaimPolicy, type VolumePhase } from "./pv-lifecycle.ts";
 export { capture, type CaptureOptions } from "./capture.ts";
 export { labSeed, pickBySeed, SEED_VARIABLE } from "./seed.ts";
 export { Cluster } from "../cluster/cluster.ts";
