@@ -64,8 +64,9 @@
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect; the SDK's flannel helpers (readLeases, setupFlannel, programNode, …) print every command they run
 import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel,
-  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply } from "labbook";
-import { startFlanneld, stopFlanneld, flanneldLog, flannelKernel, sameShape } from "./flanneld.js";
+  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply, startFlanneld, stopFlanneld,
+  flanneldLog } from "labbook";
+import { flannelKernel, sameShape } from "./flanneld.js";
 
 const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld"] } });
 const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")];
@@ -444,7 +445,7 @@ await onlyWith(c, "kubernetes", async () => {
   for (const node of nodes) await clearBackend(node);
   for (const node of nodes) {
     await sh(node, `mkdir -p /var/lib/cni/networks/cbr0 && echo by-hand-pod > /var/lib/cni/networks/cbr0/10.244.${nodeNumber(node)}.2`);
-    await startFlanneld(node);
+    await startFlanneld(c, node);
   }
   for (const node of nodes) console.log(`${node.name}: /var/log/flanneld-etcd.log\n${await flanneldLog(node)}`);
   await runShown(node1, [`${ETCDCTL} get --prefix /coreos.com/network/subnets/`, "ip -d link show flannel.1", "ip route", "ip neigh show dev flannel.1", "bridge fdb show dev flannel.1"]);
@@ -550,7 +551,7 @@ await onlyWith(c, "kubernetes", async () => {
   for (const node of nodes) {
     await stopFlanneld(node);
     await clearBackend(node);
-    await startFlanneld(node);
+    await startFlanneld(c, node);
     await sh(node, "ip link set veth-pod mtu 1500 && ip -n pod link set eth0 mtu 1500");
   }
   await runShown(node1, ["ip route", `${ETCDCTL} get --prefix /coreos.com/network/subnets/`]);
@@ -590,7 +591,7 @@ await onlyWith(c, "kubernetes", async () => {
   for (const node of nodes) {
     await stopFlanneld(node);
     await clearBackend(node);
-    await startFlanneld(node);
+    await startFlanneld(c, node);
     await sh(node, "ip link set veth-pod mtu 1472 && ip -n pod link set eth0 mtu 1472");
   }
   await runShown(node1, ["ip -d link show flannel0", "ip route", "ss -ulpn 'sport = :8285'"]);

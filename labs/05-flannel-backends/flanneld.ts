@@ -1,37 +1,6 @@
-// The real flanneld (v0.28.10, built by labbook) against the lab's own etcd, started and stopped from a
-// cell: the lab's Kubernetes cluster defers its own flanneld (--kube-subnet-mgr), so these are the only ones.
-import { sh } from "labbook";
+// Lab 05's comparison of the real flanneld's kernel state (the SDK's startFlanneld) with the state the
+// student built by hand: the same devices, routes, neighbours and fdb entries, MACs aside.
 import type { Node } from "labbook";
-
-/** The lab's etcd, in node1, on its node address only (Kubernetes' own etcd holds 127.0.0.1:2379). */
-export const FLANNEL_ETCD = "http://192.168.0.11:2379";
-/** flanneld with the etcd subnet manager, as the lesson runs it: no --kube-subnet-mgr. */
-export const FLANNELD = `flanneld --etcd-endpoints=${FLANNEL_ETCD} --etcd-prefix=/coreos.com/network --iface=eth0`;
-const PID = "/run/flannel/flanneld.pid";
-const LOG = "/var/log/flanneld-etcd.log";
-
-/**
- * Starts flanneld on `node`, detached, logging to /var/log/flanneld-etcd.log, and waits (deadline 20 s)
- * until it has written /run/flannel/subnet.env anew: by then it holds its lease and has set up its
- * backend. The old subnet.env stays until then: flanneld reads FLANNEL_SUBNET from it, and asks for that
- * subnet again.
- */
-export async function startFlanneld(node: Node): Promise<void> {
-  await sh(node, `mkdir -p /run/flannel && touch /run/flannel/start.mark && setsid -f sh -c 'echo $$ > ${PID}; exec ${FLANNELD}' >> ${LOG} 2>&1`);
-  await sh(node, `timeout 20 sh -c 'until [ /run/flannel/subnet.env -nt /run/flannel/start.mark ]; do sleep 0.2; done' && cat /run/flannel/subnet.env`);
-}
-
-/** Stops the flanneld startFlanneld started on `node`, and waits until it is gone. Its lease stays in etcd. */
-export async function stopFlanneld(node: Node): Promise<void> {
-  const pid = (await node.run(`cat ${PID}`, { nothrow: true })).stdout.trim();
-  if (!pid || !(await node.run(`kill -0 ${pid}`, { nothrow: true })).ok) return;
-  await sh(node, `kill ${pid} && timeout 10 sh -c 'while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done'; rm -f ${PID}`);
-}
-
-/** The lines of flanneld's log on `node` that say which lease it took and what it programmed. */
-export async function flanneldLog(node: Node, pattern = "Found lease|Allocated lease|Wrote subnet|Running backend|to renew lease"): Promise<string> {
-  return (await node.run(`grep -E '${pattern}' ${LOG} | tail -n 5`, { nothrow: true })).stdout.trim();
-}
 
 interface Route { dst: string; gateway?: string; dev?: string; flags?: string[] }
 

@@ -33,8 +33,8 @@ export interface BarPanel {
   format?: (value: number) => string;
 }
 
-const PANEL_WIDTH = 420;
-const LABEL_WIDTH = 70;
+const PANEL_WIDTH = 440;
+const LABEL_WIDTH = 90;
 const BAR_SPACE = 210;
 const ROW = 30;
 const TOP = 62;

@@ -82,6 +82,18 @@ export class Cluster {
     return this.description.capabilities.includes(capability);
   }
 
+  /** Why this cluster lacks `capability`, and how to get it where that is known: for a skipped step's reason. */
+  lacks(capability: Capability): string {
+    const backend = this.description.backend;
+    if (capability === "kubernetes" && backend === "netns") {
+      return `cluster "${this.name}" runs no Kubernetes: a notebook asks the netns backend for it in its metadata ("labbook": {"kubernetes": true})`;
+    }
+    if (capability === "kubernetes" && backend === "vagrant") {
+      return `the VMs of cluster "${this.name}" run no Kubernetes: provision them with LABBOOK_KUBERNETES=1`;
+    }
+    return `the ${backend} backend does not offer ${capability}`;
+  }
+
   node(name: string): Node {
     const node = this.nodes.find((n) => n.name === name);
     if (!node) throw new LabbookError(`unknown node "${name}" in cluster "${this.name}" (nodes: ${this.nodes.map((n) => n.name).join(", ")})`);

@@ -10,7 +10,7 @@ export function unmetRequirements(cluster: Cluster, requires: readonly string[])
   const missingNodes = nodes.filter((name) => !cluster.nodes.some((n) => n.name === name));
   const missingCapabilities = requires.filter((r) => !r.startsWith(NODE_PREFIX) && !cluster.has(r as never));
   const reasons = [
-    ...(missingCapabilities.length ? [`needs ${missingCapabilities.join(", ")}, which the ${cluster.backend.name} backend does not offer`] : []),
+    ...missingCapabilities.map((capability) => `needs ${capability}: ${cluster.lacks(capability as never)}`),
     ...(missingNodes.length ? [`needs ${missingNodes.join(", ")}, which this ${cluster.nodes.length}-node cluster does not have`] : []),
   ];
   return reasons.length ? reasons.join("; ") : undefined;

@@ -55,7 +55,8 @@ export function subnetKey(subnet: string): string {
 // Where etcd runs, per cluster: set by startEtcd, node1 otherwise.
 const etcdNodes = new WeakMap<Cluster, Node>();
 
-function etcdOf(cluster: Cluster): Node {
+/** The node whose etcd holds flannel's keys: the one startEtcd started it on, node1 otherwise. */
+export function etcdNode(cluster: Cluster): Node {
   return etcdNodes.get(cluster) ?? cluster.nodes.find((n) => n.name === "node1") ?? cluster.nodes[0]!;
 }
 
@@ -69,17 +70,22 @@ function look(node: Node, command: string) {
   return node.run(command, { nothrow: true });
 }
 
-/** Starts etcd on `etcdNode` unless it already answers; waits until it is healthy. */
-export async function startEtcd(cluster: Cluster, etcdNode: Node = etcdOf(cluster)): Promise<void> {
-  etcdNodes.set(cluster, etcdNode);
-  const ctl = etcdctl(etcdNode);
-  if ((await look(etcdNode, `${ctl} endpoint health`)).ok) {
-    console.log(`${etcdNode.name}: etcd is already running (${ctl} endpoint health)`);
+/**
+ * Starts etcd on `host` (node1) unless it already answers; waits until it is healthy. It listens on the node's
+ * own address only, with its data in /var/lib/flannel-etcd: a Kubernetes node's own etcd holds
+ * 127.0.0.1:2379/2380 and /var/lib/etcd.
+ */
+export async function startEtcd(cluster: Cluster, host: Node = etcdNode(cluster)): Promise<void> {
+  etcdNodes.set(cluster, host);
+  const ctl = etcdctl(host);
+  if ((await look(host, `${ctl} endpoint health`)).ok) {
+    console.log(`${host.name}: etcd is already running (${ctl} endpoint health)`);
     return;
   }
-  const urls = `http://${etcdNode.ip}:2379,http://127.0.0.1:2379`;
-  await sh(etcdNode, `setsid -f etcd --name ${etcdNode.name} --data-dir /var/lib/etcd --listen-client-urls ${urls} --advertise-client-urls http://${etcdNode.ip}:2379 --listen-peer-urls http://127.0.0.1:2380 > /var/log/etcd.log 2>&1`);
-  await sh(etcdNode, `timeout 20 sh -c 'until ${ctl} endpoint health 2>/dev/null; do sleep 0.2; done'`);
+  const client = `http://${host.ip}:2379`;
+  const peer = `http://${host.ip}:2380`;
+  await sh(host, `setsid -f etcd --name flannel --data-dir /var/lib/flannel-etcd --listen-client-urls ${client} --advertise-client-urls ${client} --listen-peer-urls ${peer} --initial-advertise-peer-urls ${peer} --initial-cluster flannel=${peer} > /var/log/flannel-etcd.log 2>&1`);
+  await sh(host, `timeout 20 sh -c 'until ${ctl} endpoint health 2>/dev/null; do sleep 0.2; done'`);
 }
 
 /** The JSON flanneld reads at /coreos.com/network/config. */
@@ -92,8 +98,8 @@ export function networkConfig(backend: FlannelBackend): Record<string, unknown> 
 
 /** Writes /coreos.com/network/config for `backend`. */
 export async function writeNetworkConfig(cluster: Cluster, backend: FlannelBackend): Promise<void> {
-  const etcdNode = etcdOf(cluster);
-  await sh(etcdNode, `${etcdctl(etcdNode)} put ${FLANNEL_PREFIX}/config '${JSON.stringify(networkConfig(backend))}'`);
+  const host = etcdNode(cluster);
+  await sh(host, `${etcdctl(host)} put ${FLANNEL_PREFIX}/config '${JSON.stringify(networkConfig(backend))}'`);
 }
 
 /**
@@ -102,7 +108,7 @@ export async function writeNetworkConfig(cluster: Cluster, backend: FlannelBacke
  * key of this node keeps its lease (flanneld renews the lease it already holds) and gets the new value.
  */
 export async function leaseSubnet(cluster: Cluster, node: Node, backend: FlannelBackend, backendData: Record<string, unknown> = {}): Promise<FlannelLease> {
-  const ctl = etcdctl(etcdOf(cluster));
+  const ctl = etcdctl(etcdNode(cluster));
   const subnet = podSubnet(node);
   const key = subnetKey(subnet);
   const value = JSON.stringify({ PublicIP: node.ip, BackendType: backend, BackendData: backendData });
@@ -128,8 +134,8 @@ export async function writeSubnetEnv(node: Node, lease: FlannelLease, backend: F
 }
 
 /** Every lease under /coreos.com/network/subnets/, read from etcd on `from` (printed). */
-export async function readLeases(cluster: Cluster, from: Node = etcdOf(cluster), options: { quiet?: boolean } = {}): Promise<FlannelLease[]> {
-  const command = `${etcdctl(etcdOf(cluster))} get --prefix ${FLANNEL_PREFIX}/subnets/`;
+export async function readLeases(cluster: Cluster, from: Node = etcdNode(cluster), options: { quiet?: boolean } = {}): Promise<FlannelLease[]> {
+  const command = `${etcdctl(etcdNode(cluster))} get --prefix ${FLANNEL_PREFIX}/subnets/`;
   const listing = options.quiet ? await from.run(command) : await sh(from, command);
   const lines = listing.lines();
   const leases: FlannelLease[] = [];
@@ -164,7 +170,7 @@ async function linkExists(node: Node, device: string): Promise<boolean> {
 export async function clearBackend(node: Node, keep?: FlannelBackend): Promise<void> {
   const flannelDevices: string[] = [FLANNEL_VXLAN.device, FLANNEL_UDP.device];
   for (const route of await podNetworkRoutes(node)) {
-    if (keep === "host-gw" && route.dev === "eth0") continue;
+    if (keep === "host-gw" && route.dev === node.lanInterface) continue;
     // A route on flannel.1 or flannel0 goes with its device, below (or stays, if it is `keep`'s).
     if (route.dev !== undefined && flannelDevices.includes(route.dev)) continue;
     await sh(node, routeDelete(route));
@@ -182,7 +188,7 @@ export async function clearBackend(node: Node, keep?: FlannelBackend): Promise<v
 export async function ensureVxlanDevice(node: Node, mac?: string): Promise<string> {
   const dev = FLANNEL_VXLAN.device;
   if (!(await linkExists(node, dev))) {
-    await sh(node, `ip link add ${dev}${mac ? ` address ${mac}` : ""} type vxlan id ${FLANNEL_VXLAN.vni} local ${node.ip} dev eth0 dstport ${FLANNEL_VXLAN.port} nolearning`);
+    await sh(node, `ip link add ${dev}${mac ? ` address ${mac}` : ""} type vxlan id ${FLANNEL_VXLAN.vni} local ${node.ip} dev ${node.lanInterface} dstport ${FLANNEL_VXLAN.port} nolearning`);
     await sh(node, `ip link set ${dev} mtu ${FLANNEL_VXLAN.mtu} up`);
     await sh(node, `ip addr add ${podSubnet(node).replace("/24", "/32")} dev ${dev}`);
   }
@@ -230,7 +236,7 @@ export async function programNode(cluster: Cluster, node: Node, backend: Flannel
   const routes = await podNetworkRoutes(node);
   const wanted = new Map<string, { via: string; dev: string }>();
   for (const peer of peers) {
-    if (backend === "host-gw") wanted.set(peer.subnet, { via: peer.publicIP, dev: "eth0" });
+    if (backend === "host-gw") wanted.set(peer.subnet, { via: peer.publicIP, dev: node.lanInterface });
     if (backend === "vxlan") wanted.set(peer.subnet, { via: peer.subnet.replace("/24", ""), dev: FLANNEL_VXLAN.device });
   }
   // Routes to subnets whose lease is gone (or has changed) go first.
@@ -260,7 +266,7 @@ export async function programNode(cluster: Cluster, node: Node, backend: Flannel
     }
   } else if (backend === "host-gw") {
     for (const peer of peers) {
-      if (!present.has(`${peer.subnet} ${peer.publicIP} eth0`)) await sh(node, `ip route add ${peer.subnet} via ${peer.publicIP} dev eth0`);
+      if (!present.has(`${peer.subnet} ${peer.publicIP} ${node.lanInterface}`)) await sh(node, `ip route add ${peer.subnet} via ${peer.publicIP} dev ${node.lanInterface}`);
     }
   } else {
     await programRelay(node, peers);
@@ -290,7 +296,7 @@ async function programRelay(node: Node, peers: FlannelLease[]): Promise<void> {
 /** Starts etcd on `etcdNode` (node1) if not running, writes /coreos.com/network/config for `backend`, leases a /24 for each of `nodes` (default: all nodes of the cluster), writes each node's /run/flannel/subnet.env, creates a pod netns "pod" at 10.244.N.2 on cni0 in each node if missing, and programs every node for `backend`, removing any previous backend's state first. Prints every command. Returns the leases. */
 export async function setupFlannel(cluster: Cluster, backend: FlannelBackend, options: { nodes?: Node[]; etcdNode?: Node } = {}): Promise<FlannelLease[]> {
   const nodes = options.nodes ?? [...cluster.nodes];
-  await startEtcd(cluster, options.etcdNode ?? etcdOf(cluster));
+  await startEtcd(cluster, options.etcdNode ?? etcdNode(cluster));
   await writeNetworkConfig(cluster, backend);
   const leases: FlannelLease[] = [];
   for (const node of nodes) {
@@ -387,7 +393,7 @@ export async function flannelShape(cluster: Cluster, node: Node, backend: Flanne
   const viaNodes = routes.filter((r) => r.gateway !== undefined && cluster.nodes.some((n) => n.ip === r.gateway));
   if (backend === "host-gw") {
     for (const peer of peers) {
-      if (!routes.some((r) => r.dst === peer.subnet && r.gateway === peer.publicIP && r.dev === "eth0")) problems.push(`no route ${peer.subnet} via ${peer.publicIP} dev eth0`);
+      if (!routes.some((r) => r.dst === peer.subnet && r.gateway === peer.publicIP && r.dev === node.lanInterface)) problems.push(`no route ${peer.subnet} via ${peer.publicIP} dev ${node.lanInterface}`);
     }
     seen.push(`routes: ${viaNodes.map(describe).join(", ") || "none"}`);
   } else if (viaNodes.length) problems.push(`routes via node IPs in ${backend} mode: ${viaNodes.map(describe).join(", ")}`);
@@ -405,12 +411,12 @@ export async function flannelShape(cluster: Cluster, node: Node, backend: Flanne
  * value shape for `backend` (PublicIP, BackendType, and for vxlan the node's own flannel.1 MAC).
  */
 export async function flannelLeaseKeys(cluster: Cluster, nodes: readonly Node[], backend: FlannelBackend): Promise<string> {
-  const etcdNode = etcdOf(cluster);
-  const ctl = etcdctl(etcdNode);
+  const host = etcdNode(cluster);
+  const ctl = etcdctl(host);
   const seen: string[] = [];
   for (const node of nodes) {
     const key = subnetKey(podSubnet(node));
-    const raw = (await etcdNode.run(`${ctl} get ${key} -w json`)).stdout;
+    const raw = (await host.run(`${ctl} get ${key} -w json`)).stdout;
     const kv = (JSON.parse(raw) as { kvs?: Array<{ value: string }> }).kvs?.[0];
     if (!kv) throw new Error(`no key ${key} in etcd (${node.name})`);
     const value = JSON.parse(Buffer.from(kv.value, "base64").toString()) as { PublicIP?: string; BackendType?: string; BackendData?: { VtepMAC?: string } };
@@ -423,7 +429,7 @@ export async function flannelLeaseKeys(cluster: Cluster, nodes: readonly Node[],
     const leaseId = /"lease":(\d+)/.exec(raw)?.[1];
     if (!leaseId || leaseId === "0") throw new Error(`${key} is not attached to a lease: it would never expire`);
     const hex = BigInt(leaseId).toString(16);
-    const ttl = (await etcdNode.run(`${ctl} lease timetolive ${hex} --keys`, { nothrow: true })).stdout.trim();
+    const ttl = (await host.run(`${ctl} lease timetolive ${hex} --keys`, { nothrow: true })).stdout.trim();
     const remaining = Number(/remaining\((-?\d+)s\)/.exec(ttl)?.[1] ?? -1);
     if (remaining <= 0 || !ttl.includes(key)) throw new Error(`lease ${hex} of ${key}: ${ttl || "not found"}`);
     seen.push(`${key.slice(FLANNEL_PREFIX.length + 1)} ${value.PublicIP} ${backend} (lease ${hex}, ${remaining} s left)`);

@@ -14,6 +14,7 @@ export { Cluster } from "../cluster/cluster.ts";
 export { Node } from "../cluster/node.ts";
 export { CommandResult, CommandError } from "../cluster/result.ts";
 export type { CheckOutcome } from "../notebook/results.ts";
-export { setupFlannel, programNode, startEtcd, writeNetworkConfig, leaseSubnet, writeSubnetEnv, readLeases, clearBackend, ensureVxlanDevice, ensureTunDevice, etcdctl, networkConfig, flannelMtu, subnetKey, FLANNEL_PREFIX, FLANNEL_NETWORK, FLANNEL_LEASE_TTL_S, FLANNEL_VXLAN, FLANNEL_UDP, FLANNEL_HOSTGW, podMesh, flannelShape, flannelLeaseKeys, type FlannelBackend, type FlannelLease } from "./flannel.ts";
+export { setupFlannel, programNode, startEtcd, etcdNode, writeNetworkConfig, leaseSubnet, writeSubnetEnv, readLeases, clearBackend, ensureVxlanDevice, ensureTunDevice, etcdctl, networkConfig, flannelMtu, subnetKey, FLANNEL_PREFIX, FLANNEL_NETWORK, FLANNEL_LEASE_TTL_S, FLANNEL_VXLAN, FLANNEL_UDP, FLANNEL_HOSTGW, podMesh, flannelShape, flannelLeaseKeys, type FlannelBackend, type FlannelLease } from "./flannel.ts";
+export { startFlanneld, stopFlanneld, flanneldLog, flanneldCommand, type FlanneldOptions } from "./flanneld.ts";
 export { POD_NETWORK, nodeNumber, podSubnet, podAddress, ensurePod } from "./pod-network.ts";
 export { keepForGrader, keptForGrader, GRADER_NOTES_VARIABLE } from "./grader-notes.ts";

@@ -8,6 +8,6 @@ import type { Cluster } from "../cluster/cluster.ts";
 /** Runs `body` only if `cluster` offers `capability`; otherwise prints why the step is skipped. */
 export async function onlyWith<T>(cluster: Cluster, capability: Capability, body: () => Promise<T>): Promise<T | undefined> {
   if (cluster.has(capability)) return body();
-  console.log(`skipped: this step needs ${capability}, which the ${cluster.backend.name} backend does not offer (use the Vagrant backend with Kubernetes provisioned)`);
+  console.log(`skipped: this step needs ${capability}: ${cluster.lacks(capability)}`);
   return undefined;
 }

@@ -49,7 +49,9 @@ spec:
         image: labbook/probe:1
         env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
         ports: [{containerPort: 80}]
-        readinessProbe: {httpGet: {path: /healthz, port: 80}, periodSeconds: 1}
+        # A generous timeout: on a loaded CI machine a 1 s probe can fail three times in a row, and a pod that is
+        # not Ready has no KUBE-SEP chain.
+        readinessProbe: {httpGet: {path: /healthz, port: 80}, periodSeconds: 1, timeoutSeconds: 5}
 ---
 apiVersion: v1
 kind: Service
@@ -139,11 +141,21 @@ describe("Kubernetes in the embedded cluster", function () {
     const svc = `KUBE-SVC-${portProtoHash("default/probe:http", "tcp")}`;
     const seps = probes.map((p) => `KUBE-SEP-${portProtoHash("default/probe:http", "tcp", `${p.ip}:80`)}`);
     for (const node of cluster().nodes) {
-      const rules = String(await node.$`iptables-save -t nat`);
+      // kube-proxy on each node syncs on its own schedule; give it time to catch up with the endpoints.
+      let rules = "";
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 1000))) {
+        rules = String(await node.$`iptables-save -t nat`);
+        if (seps.every((sep) => rules.includes(`:${sep} `))) break;
+      }
       assert.match(rules, /^:KUBE-SERVICES /m, `${node.name} has no KUBE-SERVICES`);
       assert.ok(rules.includes(`:${svc} `), `${node.name} has no ${svc}`);
       assert.match(rules, new RegExp(`-A KUBE-SERVICES .*default/probe:http cluster IP.* -j ${svc}`));
-      for (const sep of seps) assert.ok(rules.includes(`-A ${svc} `) && rules.includes(`:${sep} `), `${node.name} has no ${sep}`);
+      const missing = seps.filter((sep) => !rules.includes(`:${sep} `));
+      if (missing.length > 0) {
+        const pods = String(await node1.$`kubectl get pods -l app=probe -o wide`);
+        assert.fail(`${node.name} has no ${missing.join(", ")} after 60 s; the probe pods now:\n${pods}`);
+      }
+      assert.ok(rules.includes(`-A ${svc} `), `${node.name} has no rule in ${svc}`);
     }
   });
 

@@ -25,6 +25,10 @@ describe("the labs", function () {
         .filter((c) => c.status !== "passed" && !(c.status === "skipped" && c.skipReason?.startsWith("needs ")))
         .map((c) => `${c.id}: ${c.status} ${c.error?.message ?? c.skipReason ?? c.checks.filter((k) => !k.passed).map((k) => `${k.name}: ${k.message}`).join("; ")}`);
       assert.deepEqual(problems, []);
+      // The embedded backend runs Kubernetes whenever a lab asks for it: a skip here means a lab with Kubernetes
+      // cells forgot to ask (its metadata's "kubernetes"), and would teach nothing of them.
+      const unasked = result.cells.filter((c) => c.status === "skipped" && c.skipReason?.startsWith("needs kubernetes")).map((c) => c.id);
+      assert.deepEqual(unasked, [], "Kubernetes cells skipped on the embedded cluster");
       assert.equal(result.passed, true);
     });
   }

@@ -103,7 +103,7 @@ describe("labbook run: one notebook on real kernels", function () {
     assert.equal(lines[4999], "line 4999");
 
     assert.equal(cell(result, "kube").status, "skipped");
-    assert.match(cell(result, "kube").skipReason!, /needs kubernetes, which the netns backend does not offer/);
+    assert.match(cell(result, "kube").skipReason!, /needs kubernetes: cluster "[^"]+" runs no Kubernetes: a notebook asks the netns backend for it in its metadata/);
 
     assert.equal(cell(result, "timer-loop").status, "timed-out");
     assert.match(cell(result, "timer-loop").error!.message, /restarting the kernel/);

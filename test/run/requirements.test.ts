@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import type { Cluster } from "../../runner/cluster/cluster.ts";
+import { Cluster } from "../../runner/cluster/cluster.ts";
 import { unmetRequirements } from "../../runner/run/requirements.ts";
 
-/** Only what unmetRequirements reads: the nodes, the capabilities and the backend's name. */
+/** A Cluster with only what unmetRequirements reads: its nodes and its description (name, backend, capabilities). */
 function clusterWith(nodes: string[], capabilities: string[], backend = "netns"): Cluster {
-  return { nodes: nodes.map((name) => ({ name })), has: (c: string) => capabilities.includes(c), backend: { name: backend } } as unknown as Cluster;
+  return Object.assign(Object.create(Cluster.prototype) as Cluster, { nodes: nodes.map((name) => ({ name })), description: { name: "c1", backend, capabilities } });
 }
 
 describe("a cell's requires", () => {
@@ -13,8 +13,10 @@ describe("a cell's requires", () => {
     assert.equal(unmetRequirements(clusterWith(["node1"], []), []), undefined);
   });
 
-  it("names the missing capability and the backend", () => {
-    assert.equal(unmetRequirements(clusterWith(["node1"], ["namespaces"]), ["kubernetes"]), "needs kubernetes, which the netns backend does not offer");
+  it("names the missing capability, and how to get it where the backend can offer it", () => {
+    assert.equal(unmetRequirements(clusterWith(["node1"], ["namespaces"]), ["kubernetes"]), `needs kubernetes: cluster "c1" runs no Kubernetes: a notebook asks the netns backend for it in its metadata ("labbook": {"kubernetes": true})`);
+    assert.equal(unmetRequirements(clusterWith(["node1"], ["vm"], "vagrant"), ["kubernetes"]), `needs kubernetes: the VMs of cluster "c1" run no Kubernetes: provision them with LABBOOK_KUBERNETES=1`);
+    assert.equal(unmetRequirements(clusterWith(["node1"], ["vm"], "vagrant"), ["machine-root"]), "needs machine-root: the vagrant backend does not offer machine-root");
   });
 
   it("names the missing node and the cluster's size", () => {
@@ -24,7 +26,7 @@ describe("a cell's requires", () => {
   it("gives both reasons when both are missing", () => {
     assert.equal(
       unmetRequirements(clusterWith(["node1"], []), ["kubernetes", "node:node2"]),
-      "needs kubernetes, which the netns backend does not offer; needs node2, which this 1-node cluster does not have",
+      `needs kubernetes: cluster "c1" runs no Kubernetes: a notebook asks the netns backend for it in its metadata ("labbook": {"kubernetes": true}); needs node2, which this 1-node cluster does not have`,
     );
   });
 });
