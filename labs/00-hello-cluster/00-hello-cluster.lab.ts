@@ -40,11 +40,12 @@ console.log(c.nodes.map((n) => `${n.name}  ${n.ip}  roles: ${n.roles.join(", ")}
 // ## One command, every node
 //
 // `c.all.$` runs the same command on every node at once. Each node reports its own host name and its
-// own address on `eth0`: they are separate machines.
+// own address on its LAN interface (`eth0` here; `eth1` on Vagrant VMs, whose `eth0` is Vagrant's own): they are
+// separate machines.
 
 // %% labbook={"id": "hostnames", "role": "step"}
 // Ask every node who it is
-for (const r of await c.all.$`echo "$(hostname): $(ip -br -4 addr show eth0)"`) console.log(r.stdout.trim());
+for (const r of await c.all.$`echo "$(hostname): $(ip -br -4 addr show to ${c.topology.network.cidr})"`) console.log(r.stdout.trim());
 
 // %% labbook={"id": "check-hostnames", "role": "check"}
 // Check: each node is who it says it is
@@ -60,7 +61,8 @@ for (const node of c.nodes) {
 // ## The LAN
 //
 // The nodes share one layer-2 network. A node reaches the others directly, and sends everything else
-// to its default gateway, 192.168.0.1. Look at `ip route` on node1: one route for the LAN, one default.
+// to its default gateway (192.168.0.1 on the embedded cluster; on Vagrant VMs, Vagrant's management network on
+// `eth0`). Look at `ip route` on node1: one route for the LAN, one default.
 
 // %% labbook={"id": "routes", "role": "step"}
 // node1's routing table
@@ -68,7 +70,8 @@ console.log(String(await node1.$`ip route`));
 
 // %% labbook={"id": "check-lan", "role": "check"}
 // Check: the LAN works
-await check("node1 has a default route via the gateway", () => hasRoute(node1, "0.0.0.0/0", { via: "192.168.0.1", dev: "eth0" }));
+await check(`node1 routes the LAN ${c.topology.network.cidr} on its LAN interface, ${node1.lanInterface}`, () => hasRoute(node1, c.topology.network.cidr, { dev: node1.lanInterface }));
+await check("node1 has a default route", () => hasRoute(node1, "0.0.0.0/0"));
 await check("node1 reaches node2", () => reaches(node1, node2.ip), { within: 5000 });
 await check("node1 reaches node3 by name", () => reaches(node1, "node3"), { within: 5000 });
 await check("/etc/hosts names every node", () => fileContains(node1, "/etc/hosts", `${node3.ip}\tnode3`));

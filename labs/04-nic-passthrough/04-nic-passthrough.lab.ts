@@ -48,7 +48,7 @@ const [node1, node2, node3] = [c.node("node1"), c.node("node2"), c.node("node3")
 await addContainer(node1, { name: "c0", address: "172.17.0.2/16", bridge: "docker0", gateway: "172.17.0.1/16" });
 await sh(node1, "sysctl -w net.ipv4.ip_forward=1");
 await sh(node1, "iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE");
-const natPackets = await capture(node2, { iface: "eth0", filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node1, "c0", "ping -c1 -W2 192.168.0.12"));
+const natPackets = await capture(node2, { iface: node2.lanInterface, filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node1, "c0", "ping -c1 -W2 192.168.0.12"));
 
 // %% labbook={"id": "check-nat", "role": "check"}
 // Check: node2 saw node1's address, not the container's
@@ -72,14 +72,17 @@ await check("behind NAT, node2 sees the echo request come from node1 (192.168.0.
 //     ip netns exec c1 ip link set dev eth1 up
 //     ip netns exec c1 ip route add default via 192.168.0.1
 //
+// The cell below does the first two in one: `ip link add eth1 link eth0 netns c1 type macvlan mode bridge` creates
+// the NIC straight in c1. The result is the same, and it also works where the node has an `eth1` of its own: on
+// a Vagrant VM, the LAN interface is `eth1` (and `eth0` is Vagrant's management NIC), so the cell uses the node's
+// LAN interface as the parent, whatever its name.
 // `mode bridge` lets macvlan NICs on the same parent talk to each other directly.
 
 // %% labbook={"id": "passthrough", "role": "step"}
 // Create the macvlan NIC, move it into c1, and configure it there
 for (const command of [
   "ip netns add c1",
-  "ip link add eth1 link eth0 type macvlan mode bridge",
-  "ip link set eth1 netns c1",
+  `ip link add eth1 link ${node1.lanInterface} netns c1 type macvlan mode bridge`,
   "ip netns exec c1 ip addr add 192.168.0.101/24 dev eth1",
   "ip netns exec c1 ip link set dev eth1 up",
   "ip netns exec c1 ip link set dev lo up",
@@ -105,7 +108,7 @@ await check("c1 reaches the gateway 192.168.0.1", async () => {
   if (!ping.ok) throw new Error(ping.stdout);
   return "answered";
 });
-const directPackets = await capture(node2, { iface: "eth0", filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node1, "c1", "ping -c1 -W2 192.168.0.12"));
+const directPackets = await capture(node2, { iface: node2.lanInterface, filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node1, "c1", "ping -c1 -W2 192.168.0.12"));
 await check("node2 sees the echo request come from 192.168.0.101 itself: no NAT", () => {
   const seen = directPackets.find((line) => line.includes("ICMP echo request"));
   if (!seen?.includes("192.168.0.101 > 192.168.0.12")) throw new Error(`captured: ${directPackets.join("\n") || "nothing"}`);
@@ -113,7 +116,7 @@ await check("node2 sees the echo request come from 192.168.0.101 itself: no NAT"
 });
 await check("node2 reached 192.168.0.101 at c1's own MAC, not through node1", async () => {
   const neighbour = String(await node2.$`ip neigh show 192.168.0.101`);
-  const node1Mac = (await node1.$`ip -j link show eth0`).json<Array<{ address: string }>>()[0]!.address;
+  const node1Mac = (await node1.$`ip -j link show ${node1.lanInterface}`).json<Array<{ address: string }>>()[0]!.address;
   if (!neighbour.includes(c1Mac)) throw new Error(`node2's ARP entry: ${neighbour || "(none)"}; c1's MAC is ${c1Mac}`);
   if (neighbour.includes(node1Mac)) throw new Error(`node2 reaches .101 through node1's MAC ${node1Mac}`);
   return neighbour.trim();
@@ -142,7 +145,7 @@ await check("c1 cannot reach its own node, 192.168.0.11", async () => {
 // %% [markdown]
 // ## Exercise: a second passthrough container
 //
-// On **node3**, give a new container namespace `c2` a macvlan NIC `eth1` on node3's `eth0`, with address
+// On **node3**, give a new container namespace `c2` a macvlan NIC `eth1` on node3's LAN interface, with address
 // **`192.168.0.103/24`** and a default route via `192.168.0.1`. Then `c1` (on node1) and `c2` (on node3) must reach
 // each other directly, and node2 must see `c2`'s own address.
 
@@ -154,8 +157,7 @@ await check("c1 cannot reach its own node, 192.168.0.11", async () => {
 // Solution
 for (const command of [
   "ip netns add c2",
-  "ip link add eth1 link eth0 type macvlan mode bridge",
-  "ip link set eth1 netns c2",
+  `ip link add eth1 link ${node3.lanInterface} netns c2 type macvlan mode bridge`,
   "ip netns exec c2 ip addr add 192.168.0.103/24 dev eth1",
   "ip netns exec c2 ip link set dev eth1 up",
   "ip netns exec c2 ip route add default via 192.168.0.1",
@@ -182,7 +184,7 @@ await check("c1 and c2 reach each other", async () => {
   }
   return "both ways";
 }, { points: 1 });
-const c2Packets = await capture(node2, { iface: "eth0", filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node3, "c2", "ping -c1 -W2 192.168.0.12"));
+const c2Packets = await capture(node2, { iface: node2.lanInterface, filter: "icmp[icmptype] = icmp-echo" }, () => inContainer(node3, "c2", "ping -c1 -W2 192.168.0.12"));
 await check("node2 sees c2's own address, 192.168.0.103", () => {
   if (!c2Packets.some((line) => line.includes("192.168.0.103 > 192.168.0.12"))) throw new Error(`captured: ${c2Packets.join("\n") || "nothing"}`);
   return "no NAT";

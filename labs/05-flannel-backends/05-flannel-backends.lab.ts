@@ -213,7 +213,7 @@ await check("no backend yet: node1's pod cannot reach node2's pod", async () => 
 for (const node of nodes) {
   await sh(node, "sysctl -w net.ipv4.ip_forward=1");
   for (const lease of await readLeases(c, node)) {
-    if (lease.publicIP !== node.ip) await sh(node, `ip route add ${lease.subnet} via ${lease.publicIP} dev eth0`);
+    if (lease.publicIP !== node.ip) await sh(node, `ip route add ${lease.subnet} via ${lease.publicIP} dev ${node.lanInterface}`);
   }
   await sh(node, "ip route");
 }
@@ -227,12 +227,12 @@ for (const node of nodes) {
 
 // %% labbook={"id": "hostgw-wire", "role": "step"}
 // On the wire: tcpdump on node2's eth0 while node1's pod pings node2's pod
-const hostgwPackets = await capture(node2, { iface: "eth0", filter: "net 10.244.0.0/16 or udp", count: 2 },
+const hostgwPackets = await capture(node2, { iface: node2.lanInterface, filter: "net 10.244.0.0/16 or udp", count: 2 },
   () => inContainer(node1, "pod", "ping -c1 -W1 10.244.2.2"));
 
 // %% labbook={"id": "check-hostgw-wire", "role": "check"}
 // Check: host-gw puts the pods' own addresses on the wire, with no encapsulation
-await check("host-gw: node2's eth0 sees 10.244.1.2 > 10.244.2.2 ICMP, not inside UDP", () => {
+await check(`host-gw: node2's ${node2.lanInterface} sees 10.244.1.2 > 10.244.2.2 ICMP, not inside UDP`, () => {
   const request = hostgwPackets.find((p) => /IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/.test(p));
   if (!request || hostgwPackets.some((p) => / UDP|VXLAN|\.8472|\.8285/.test(p))) throw new Error(`captured:\n${hostgwPackets.join("\n") || "(nothing)"}`);
   return request;
@@ -269,7 +269,7 @@ for (const node of nodes) {
   const n = nodeNumber(node);
   for (const other of nodes) if (other !== node) await sh(node, `ip route del 10.244.${nodeNumber(other)}.0/24 via ${other.ip}`);
   await runShown(node, [
-    `ip link add flannel.1 type vxlan id 1 local ${node.ip} dev eth0 dstport 8472 nolearning`,
+    `ip link add flannel.1 type vxlan id 1 local ${node.ip} dev ${node.lanInterface} dstport 8472 nolearning`,
     "ip link set flannel.1 mtu 1450 up",
     `ip addr add 10.244.${n}.0/32 dev flannel.1`,
   ]);
@@ -310,12 +310,12 @@ await check("each lease says vxlan, with its node's flannel.1 MAC as VtepMAC", (
 
 // %% labbook={"id": "vxlan-wire", "role": "step"}
 // On the wire: the same ping, captured on node2's eth0, decoded as VXLAN (-T vxlan)
-const vxlanPackets = await capture(node2, { iface: "eth0", filter: "udp port 8472 or icmp", count: 2, flags: ["-T", "vxlan"] },
+const vxlanPackets = await capture(node2, { iface: node2.lanInterface, filter: "udp port 8472 or icmp", count: 2, flags: ["-T", "vxlan"] },
   () => inContainer(node1, "pod", "ping -c1 -W1 10.244.2.2"));
 
 // %% labbook={"id": "check-vxlan-wire", "role": "check"}
 // Check: on the wire, node-to-node UDP 8472 with VNI 1, and the pods' packet inside it
-await check("vxlan: node2's eth0 sees 192.168.0.11 > 192.168.0.12.8472 VXLAN vni 1, carrying 10.244.1.2 > 10.244.2.2", () => {
+await check(`vxlan: node2's ${node2.lanInterface} sees 192.168.0.11 > 192.168.0.12.8472 VXLAN vni 1, carrying 10.244.1.2 > 10.244.2.2`, () => {
   const text = vxlanPackets.join("\n");
   const outer = /IP 192\.168\.0\.11\.\d+ > 192\.168\.0\.12\.8472: VXLAN.*vni 1/.exec(text);
   const inner = /IP 10\.244\.1\.2 > 10\.244\.2\.2: ICMP echo request/.exec(text);
@@ -362,12 +362,12 @@ await check("each lease says udp", () => flannelLeaseKeys(c, nodes, "udp"));
 
 // %% labbook={"id": "udp-wire", "role": "step"}
 // On the wire: the same ping once more
-const udpPackets = await capture(node2, { iface: "eth0", filter: "udp port 8285 or icmp", count: 2 },
+const udpPackets = await capture(node2, { iface: node2.lanInterface, filter: "udp port 8285 or icmp", count: 2 },
   () => inContainer(node1, "pod", "ping -c1 -W1 10.244.2.2"));
 
 // %% labbook={"id": "check-udp-wire", "role": "check"}
 // Check: node to node on UDP 8285, 84 bytes: the pod's whole ICMP packet (20 + 64) is the payload
-await check("udp: node2's eth0 sees 192.168.0.11.8285 > 192.168.0.12.8285, UDP length 84, and no bare ICMP", () => {
+await check(`udp: node2's ${node2.lanInterface} sees 192.168.0.11.8285 > 192.168.0.12.8285, UDP length 84, and no bare ICMP`, () => {
   const request = udpPackets.find((p) => /IP 192\.168\.0\.11\.8285 > 192\.168\.0\.12\.8285: UDP, length 84/.test(p));
   if (!request || udpPackets.some((p) => /ICMP/.test(p))) throw new Error(`captured:\n${udpPackets.join("\n") || "(nothing)"}`);
   return request;
@@ -719,7 +719,7 @@ await check("node1's and node2's pods still reach each other", () => podMesh([no
 // %% labbook={"id": "solution-rejoin", "role": "solution", "points": 5}
 // Solution: flannel.1 on node3, a lease with its VtepMAC, subnet.env, then every node programs itself
 await runShown(node3, [
-  "ip link add flannel.1 type vxlan id 1 local 192.168.0.13 dev eth0 dstport 8472 nolearning",
+  `ip link add flannel.1 type vxlan id 1 local 192.168.0.13 dev ${node3.lanInterface} dstport 8472 nolearning`,
   "ip link set flannel.1 mtu 1450 up",
   "ip addr add 10.244.3.0/32 dev flannel.1",
 ]);

@@ -515,7 +515,8 @@ await onlyWith(c, "kubernetes", async () => {
       `chains=$(iptables -t nat -S | awk '/^-N KUBE-/ && $2 != "KUBE-KUBELET-CANARY" {print $2}'); for ch in $chains; do iptables -t nat -F $ch; done; for ch in $chains; do iptables -t nat -X $ch; done`,
     ]);
   }
-  for (const part of ["flanneld", "kube-proxy"] as const) {
+  // kube-proxy first: CoreDNS starts once flanneld lifts the taint, and must find 10.96.0.1 answering.
+  for (const part of ["kube-proxy", "flanneld"] as const) {
     await kubernetesStart(c, part).catch(async (error: Error) => {
       // Why it did not come up: the end of each node's log of it
       for (const node of nodes) console.log(`${node.name}# tail -n 15 /var/log/kubernetes/${part}.log\n${(await node.$({ nothrow: true })`tail -n 15 /var/log/kubernetes/${part}.log`).stdout}`);

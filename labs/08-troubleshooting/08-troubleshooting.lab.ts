@@ -193,12 +193,12 @@ await check("the internet saw node1's address (192.168.0.11), not the pod's: MAS
 
 // %% labbook={"id": "tool-tcpdump", "role": "step"}
 // tcpdump: on node2's eth0 while c1 pings c3, and on node1's eth0 while c1 fetches from the internet
-const onWire = await capture(node2, { iface: "eth0", filter: "icmp", count: 2 }, () => fromC1("ping -c1 -W1 10.244.2.2"));
+const onWire = await capture(node2, { iface: node2.lanInterface, filter: "icmp", count: 2 }, () => fromC1("ping -c1 -W1 10.244.2.2"));
 const atEdge = await capture(node1, { iface: "eth0", filter: "tcp port 80 and host 203.0.113.10", count: 1 }, () => fromC1("curl -s -o /dev/null http://203.0.113.10/"));
 
 // %% labbook={"id": "check-tcpdump", "role": "check"}
 // Check: pod addresses between nodes, node1's address at the internet
-await check("on node2's eth0, the ping goes 10.244.1.2 > 10.244.2.2", () => {
+await check(`on node2's ${node2.lanInterface}, the ping goes 10.244.1.2 > 10.244.2.2`, () => {
   if (!onWire.some((l) => l.includes("10.244.1.2 > 10.244.2.2: ICMP echo request"))) throw new Error(onWire.join("\n") || "no packets");
   return onWire[0]!;
 });
@@ -234,10 +234,10 @@ await check("conntrack shows 10.96.0.100:80 answered by 10.244.2.2:8080", () => 
 
 // %% labbook={"id": "tool-arping", "role": "step"}
 // arping node2 from node1, and compare with node1's neighbour table and node2's real MAC
-const arping = await sh(node1, "arping -c1 -w1 -I eth0 192.168.0.12");
+const arping = await sh(node1, `arping -c1 -w1 -I ${node1.lanInterface} 192.168.0.12`);
 const neighbour = await sh(node1, "ip neigh show 192.168.0.12");
-const node2Mac = (await node2.$`cat /sys/class/net/eth0/address`).stdout.trim();
-console.log(`node2's eth0 is ${node2Mac}`);
+const node2Mac = (await node2.$`cat /sys/class/net/${node2.lanInterface}/address`).stdout.trim();
+console.log(`node2's ${node2.lanInterface} is ${node2Mac}`);
 
 // %% labbook={"id": "check-arping", "role": "check"}
 // Check: arping's answer and node1's table both name node2's real MAC
@@ -410,8 +410,10 @@ for (const [node, pods, podSubnet, other, otherNode] of [[node1, ["c1", "c2"], "
 }
 // CoreDNS on node3 only; Recreate, because its two pods are still Pending (no flanneld yet)
 await sh(node1, `kubectl -n kube-system patch deployment coredns -p '{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null},"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node3"}}}}}'`);
-await kubernetesStart(c, "flanneld");
+// kube-proxy first: CoreDNS's pods start as soon as flanneld lifts the taint, and their first call to the
+// apiserver at 10.96.0.1 must find kube-proxy's rules (a failed first list backs off for up to 30 s).
 await kubernetesStart(c, "kube-proxy");
+await kubernetesStart(c, "flanneld");
 /** A probe pod on `node`, gone at once when deleted. */
 const probePod = (name: string, node: string) => `apiVersion: v1
 kind: Pod
@@ -477,7 +479,9 @@ const node2Cidr = (await node1.$`kubectl get node node2 -o jsonpath={.spec.podCI
 for (const rule of SERVICE_RULES) {
   const [, address, proto, port, comment] = /-d (\S+) -p (\S+) --dport (\d+) -m comment --comment (\S+)/.exec(rule)!;
   await check(`kube-proxy matches ${address} ${proto}/${port} as your rule did (${comment})`, () =>
-    hasRule(node1, "nat", "KUBE-SERVICES", new RegExp(`^-A KUBE-SERVICES -d ${address!.replace(/\./g, "\\.")} -p ${proto} .*--comment "${comment} cluster IP" .*--dport ${port} -j KUBE-SVC-`)));
+    hasRule(node1, "nat", "KUBE-SERVICES", new RegExp(`^-A KUBE-SERVICES -d ${address!.replace(/\./g, "\\.")} -p ${proto} .*--comment "${comment} cluster IP" .*--dport ${port} -j KUBE-SVC-`)),
+    // kube-proxy writes a Service's rules once it has seen its ready endpoints: a second or so after the pods.
+    { within: 10000 });
 }
 await check("default/kubernetes: kube-proxy's DNAT is yours, 192.168.0.11:6443", async () => {
   const targets = await kubeProxyTargets(node1, "default/kubernetes:https");
