@@ -4,12 +4,15 @@
 # plus the labs' packages (infra/packages.txt), so provisioning never needs the network. The box boots
 # its kernel directly (kernel and initrd inside the box, no bootloader). See docs/vagrant.md, "The offline box".
 #
-# Usage: infra/box/build.sh [OUT_DIR]     (as root; default OUT_DIR: .labbook/box)
+# With LABBOOK_BOX_KUBE_* set (`labbook box build` sets them: runner/backend/vagrant/box-kubernetes.ts), it
+# also bakes in labbook's Kubernetes build and a containerd store holding every image, for kubeadm offline.
+#
+# Usage: infra/box/build.sh [OUT_DIR]     (as root; `labbook box build` passes /var/cache/labbook/box)
 # Output: OUT_DIR/labbook-bookworm.box, and OUT_DIR/vagrant_ed25519, the key of its `vagrant` user.
-# Cached: a box built from the same inputs (this script, the package list) is not built again.
+# Cached: a box built from the same inputs (this script, the package list, the Kubernetes build) is not built again.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${1:-$ROOT/.labbook/box}
+OUT=${1:-${LABBOOK_CACHE_DIR:-/var/cache/labbook}/box}
 BOX="$OUT/labbook-bookworm.box"
 SUITE=bookworm
 SIZE=8G
@@ -20,7 +23,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "labbook box: debootstrap needs root" >&2; exit 2; }
 
 mkdir -p "$OUT"
-inputs=$(cat "$0" "$ROOT/infra/packages.txt" | sha256sum | cut -c1-16)
+inputs=$( (cat "$0" "$ROOT/infra/packages.txt"; echo "kubernetes: ${LABBOOK_BOX_KUBE_KEY:-none}") | sha256sum | cut -c1-16)
 if [ -f "$BOX" ] && [ "$(cat "$OUT/inputs" 2>/dev/null)" = "$inputs" ]; then
   echo "labbook box: $BOX is up to date"
   exit 0
@@ -66,6 +69,47 @@ chroot "$rootfs" systemctl enable ssh >/dev/null 2>&1 || true
 # The labs start their daemons themselves; the packages' services would hold their ports.
 for service in glusterd etcd bird; do chroot "$rootfs" systemctl disable "$service" >/dev/null 2>&1 || true; done
 chroot "$rootfs" apt-get clean
+
+if [ -n "${LABBOOK_BOX_KUBE_BIN:-}" ]; then
+  echo "labbook box: Kubernetes $LABBOOK_BOX_KUBE_VERSION (labbook's build), flanneld, and a containerd store with every image"
+  install -m 755 "$LABBOOK_BOX_KUBE_BIN/kube" "$rootfs/usr/local/bin/kube"
+  for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl kubeadm; do
+    ln -sf kube "$rootfs/usr/local/bin/$name"
+  done
+  install -m 755 "$LABBOOK_BOX_KUBE_BIN/flanneld" "$rootfs/usr/local/bin/flanneld"
+  install -d "$rootfs/opt/cni/bin"
+  install -m 755 "$LABBOOK_BOX_KUBE_BIN/flannel" "$rootfs/opt/cni/bin/flannel"
+  rm -rf "$rootfs/var/lib/containerd"
+  cp -a "$LABBOOK_BOX_KUBE_CONTAINERD" "$rootfs/var/lib/containerd"
+  install -d "$rootfs/etc/labbook"
+  echo "$LABBOOK_BOX_KUBE_VERSION" > "$rootfs/etc/labbook/kubernetes-version"
+  # kubelet's unit, as Kubernetes' own packages ship it; disabled until kubeadm (infra/provision/kubernetes.sh).
+  cat > "$rootfs/etc/systemd/system/kubelet.service" <<'UNIT'
+[Unit]
+Description=kubelet: The Kubernetes Node Agent (labbook's build)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=/usr/local/bin/kubelet
+Restart=always
+StartLimitInterval=0
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  install -d "$rootfs/etc/systemd/system/kubelet.service.d"
+  cat > "$rootfs/etc/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'UNIT'
+[Service]
+Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
+Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+EnvironmentFile=-/etc/default/kubelet
+ExecStart=
+ExecStart=/usr/local/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
+UNIT
+fi
 
 echo "labbook box: image ($SIZE sparse ext4, then qcow2)"
 cp -L "$rootfs/vmlinuz" "$work/vmlinuz"

@@ -3,10 +3,10 @@
 # systemd runs, the vagrant user logs in with the box's key and has sudo, and the labs' tools are there.
 # Network safety: it re-runs itself in a network namespace of its own with only loopback, and the guest's
 # user-mode network is restricted (no way out); SSH reaches it through a port on that loopback.
-# Usage: infra/box/check.sh [BOX]     (as root; default: .labbook/box/labbook-bookworm.box)
+# Usage: infra/box/check.sh [BOX]     (as root; default: /var/cache/labbook/box/labbook-bookworm.box)
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BOX=${1:-$ROOT/.labbook/box/labbook-bookworm.box}
+BOX=${1:-${LABBOOK_CACHE_DIR:-/var/cache/labbook}/box/labbook-bookworm.box}
 if [ "${LABBOOK_BOX_CHECK_NETNS:-}" != 1 ]; then
   command -v qemu-system-x86_64 >/dev/null || { echo "labbook box check: qemu-system-x86_64 is missing: apt-get install qemu-system-x86" >&2; exit 2; }
   LABBOOK_BOX_CHECK_NETNS=1 exec unshare --net sh "$0" "$BOX"

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Opt-in (LABBOOK_KUBERNETES=1): Kubernetes with kubeadm, for the labs' steps that need it (labs 09 and 10:
-# PV, PVC, StorageClass). Needs internet access from the VM: containerd comes from Debian, kubeadm, kubelet
-# and kubectl from pkgs.k8s.io. The first node runs `kubeadm init`, the others join it.
-# Usage: kubernetes.sh init|join NODE_IP CONTROL_PLANE_IP TOKEN POD_CIDR
+# The online alternative to kubernetes.sh (LABBOOK_KUBERNETES=1 LABBOOK_KUBERNETES_ONLINE=1), for users with a
+# box of their own and internet access from the VMs: containerd from Debian; kubeadm, kubelet and kubectl from
+# pkgs.k8s.io; flannel's upstream manifest. The first node runs `kubeadm init`, the others join it. It is NOT
+# tested here (this machine has no internet); kubernetes.sh, the offline path from labbook's box, is.
+# Usage: kubernetes-online.sh init|join NODE_IP CONTROL_PLANE_IP TOKEN POD_CIDR
 set -eu
 role="$1" node_ip="$2" control_plane="$3" token="$4" pod_cidr="$5"
 version="${LABBOOK_KUBERNETES_VERSION:-v1.30}"

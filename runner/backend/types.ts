@@ -101,6 +101,11 @@ export interface Backend {
    * cannot run sandboxed kernels.
    */
   plugWorkstation?(cluster: string, pid: number): Promise<LanCluster>;
+  /**
+   * Puts a cluster back as it was when its clean state was saved (`save`: saves it now): for backends whose
+   * clusters are not rebuilt per lab (VMs). Resolves with what it did, for the user.
+   */
+  reset?(name: string, options: { save?: boolean; onProgress?: (message: string) => void }): Promise<string>;
 }
 
 /** What a sandboxed kernel gets when it is plugged into a cluster's LAN: the lan backend (lan/driver.ts) reads it. */

@@ -5,6 +5,7 @@ import type { CliCommand } from "./command.ts";
 const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
   up: { summary: "start a cluster", load: async () => (await import("./commands/up.ts")).up },
   down: { summary: "destroy a cluster, or with --all every cluster and the leftovers of crashed runs", load: async () => (await import("./commands/down.ts")).down },
+  reset: { summary: "a clean start between labs on VMs: every VM back to the snapshot `up` took (--save takes it now)", load: async () => (await import("./commands/reset.ts")).reset },
   status: { summary: "list clusters and their nodes", load: async () => (await import("./commands/status.ts")).status },
   kubectl: { summary: "kubectl on a Kubernetes cluster (labbook up --kubernetes): labbook kubectl -- get nodes", load: async () => (await import("./commands/kubectl.ts")).kubectl },
   kubernetes: { summary: "kubernetes build: build Kubernetes, CoreDNS, flannel and the images from Go modules (cached)", load: async () => (await import("./commands/kubernetes.ts")).kubernetes },

@@ -7,7 +7,8 @@ import { withNodeCount } from "../topology/validate.ts";
 import { NodeGroup } from "./group.ts";
 import { Node } from "./node.ts";
 
-export const DEFAULT_CLUSTER_NAME = "labbook";
+export { DEFAULT_CLUSTER_NAME } from "../host/state.ts";
+import { DEFAULT_CLUSTER_NAME } from "../host/state.ts";
 
 export interface UpOptions {
   /** A backend driver or its name; default netns (or $LABBOOK_BACKEND). */

@@ -6,6 +6,8 @@ import type { Topology } from "../topology/types.ts";
 import type { OwnedProcess } from "./procfs.ts";
 
 export const CLUSTER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
+/** The cluster every command means when it is given no --name. */
+export const DEFAULT_CLUSTER_NAME = "labbook";
 
 /** /run is a tmpfs: state vanishes on reboot, exactly when the namespaces do. */
 export function stateRoot(): string {

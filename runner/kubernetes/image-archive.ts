@@ -9,6 +9,8 @@ import { tarArchive, type TarEntry } from "../host/tar.ts";
 export interface ImageSpec {
   /** The name and tag to import it under, e.g. "labbook/busybox:1" (containerd stores docker.io/labbook/busybox:1). */
   ref: string;
+  /** More names for the same image, in the archive's RepoTags: `ctr images import` records each one. */
+  alsoTagged?: string[];
   /** Each layer's entries, the lowest first. Paths are relative; missing parent directories are added, 0755. */
   layers: TarEntry[][];
   entrypoint?: string[];
@@ -92,7 +94,7 @@ export function dockerArchive(spec: ImageSpec): Buffer {
   });
   const config = imageConfig(spec, layers.map(({ id }) => id));
   const configName = `${sha256(config)}.json`;
-  const manifest = [{ Config: configName, RepoTags: [spec.ref], Layers: layers.map(({ id }) => `${id}/layer.tar`) }];
+  const manifest = [{ Config: configName, RepoTags: [spec.ref, ...(spec.alsoTagged ?? [])], Layers: layers.map(({ id }) => `${id}/layer.tar`) }];
   const files: TarEntry[] = [
     { path: "manifest.json", type: "file", mode: 0o644, content: JSON.stringify(manifest) },
     { path: configName, type: "file", mode: 0o644, content: config },

@@ -31,7 +31,7 @@ function executable(path: string, source: string): TarEntry {
 }
 
 /** What every image but pause has: root and nobody (a pod's runAsUser: 65534 gets a name), /tmp, /root. */
-function baseLayer(): TarEntry[] {
+export function baseLayer(): TarEntry[] {
   return [
     { path: "etc/passwd", type: "file", mode: 0o644, content: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" },
     { path: "etc/group", type: "file", mode: 0o644, content: "root:x:0:\nnobody:x:65534:\n" },

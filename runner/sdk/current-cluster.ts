@@ -56,6 +56,7 @@ export interface ClusterOptions {
 }
 
 let warnedNoKubernetes = false;
+let warnedNotRebuilt = false;
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
 export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -75,6 +76,10 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
     });
   }
   return current.then((c) => {
+    if (options.fresh === true && getBackend().runsOn === "shared" && !warnedNotRebuilt) {
+      console.log(`labbook: cluster "${c.name}" is made of VMs, which are not rebuilt for each lab: this lab starts on them as they are, with what earlier labs left (for a clean start, see docs/vagrant.md, "A clean start")`);
+      warnedNotRebuilt = true;
+    }
     if (options.privileged !== undefined) ensureMachineRoot(c, options.privileged);
     if (options.kubernetes && !c.has("kubernetes") && getBackend().runsOn === "shared") {
       // VMs are as they were provisioned: the lab's Kubernetes cells say they are skipped, and why; the rest runs.

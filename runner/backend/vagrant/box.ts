@@ -3,13 +3,15 @@
 // debian/bookworm64, which Vagrant downloads from Vagrant Cloud (needs internet).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHECKOUT, vagrantRoot } from "./state.ts";
+import { boxCacheDir } from "./box-kubernetes.ts";
+import { vagrantRoot } from "./state.ts";
 
 export const LOCAL_BOX_NAME = "labbook/bookworm";
 export const DEFAULT_BOX = "debian/bookworm64";
 
+/** The box `labbook box build` makes, in labbook's cache outside the checkout (a fresh clone reuses it). */
 export function localBoxFile(): string {
-  return join(CHECKOUT, ".labbook", "box", "labbook-bookworm.box");
+  return join(boxCacheDir(), "labbook-bookworm.box");
 }
 
 /** Vagrant's home for labbook: boxes added here never mix with the user's own ~/.vagrant.d. */
@@ -30,7 +32,7 @@ export function chooseBox(): BoxChoice {
   const file = localBoxFile();
   if (!existsSync(file)) return { name: DEFAULT_BOX };
   // The builder's input hash names a build; a rebuilt box must replace the one added before.
-  const inputs = join(CHECKOUT, ".labbook", "box", "inputs");
+  const inputs = join(boxCacheDir(), "inputs");
   const build = existsSync(inputs) ? readFileSync(inputs, "utf8").trim() : "unknown";
   const stampFile = join(vagrantHome(), "labbook-box.added");
   const added = existsSync(stampFile) ? readFileSync(stampFile, "utf8").trim() : "";

@@ -14,6 +14,10 @@ import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
 import { discoverNodes } from "./discover.ts";
+import { shareAdminKubeconfig } from "./kubeconfig.ts";
+import { attachPlain, plainMachines, plainRunnerKey, plainTarget, runPlainVagrant, vagrantCwd, type PlainCluster } from "./plain.ts";
+import { DEFAULT_CLUSTER_NAME } from "../../host/state.ts";
+import { SshConnection } from "../../ssh/connection.ts";
 import { assertVagrantPrerequisites } from "./prerequisites.ts";
 import { parseSshConfig } from "./ssh-config.ts";
 import { CHECKOUT, clusterDir, ensureClustersDir, listClusterNames, readState, vagrantRoot, writeState, type VagrantClusterState } from "./state.ts";
@@ -33,10 +37,19 @@ function ensureRunnerKey(): void {
   writeFileSync(`${runnerKeyFile()}.pub`, pair.public + "\n");
 }
 
-/** Vagrant's milestones, without the domain's settings listing and the box-version advice. */
+/**
+ * Vagrant's milestones, without the domain's settings listing and the box-version advice; and, from the
+ * Kubernetes provisioner, labbook's own lines and kubeadm's phases (minutes under software emulation).
+ */
 function worthShowing(line: string): boolean {
-  return /^==> [\w-]+: (?!\s+--|No version detected|generating a local|See https|Domain launching)/.test(line);
+  return (
+    /^==> [\w-]+: (?!\s+--|No version detected|generating a local|See https|Domain launching)/.test(line) ||
+    /^\s+[\w-]+: (labbook: |\[(preflight|certs|kubeconfig|etcd|control-plane|kubelet-start|wait-control-plane|control-plane-check|upload-config|mark-control-plane|bootstrap-token|addons|kubelet-check)\] [A-Z]|Your Kubernetes control-plane|This node has joined|node\/\S+ condition met)/.test(line)
+  );
 }
+
+/** The snapshot `labbook reset` restores: every VM as `up` left it. */
+export const CLEAN_SNAPSHOT = "labbook-clean";
 
 function markerFor(name: string): string {
   return `${vagrantRoot()}::${name}`;
@@ -63,8 +76,8 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o700 });
     ensureRunnerKey();
     const box = chooseBox();
-    // `--kubernetes` (or the topology's kubernetes:) provisions it too, as LABBOOK_KUBERNETES=1 does; on VMs it
-    // still comes from the internet (infra/provision/kubernetes.sh), not from labbook's build.
+    // `--kubernetes` (or the topology's kubernetes:) provisions it too, as LABBOOK_KUBERNETES=1 does: kubeadm,
+    // offline, from the Kubernetes build that `labbook box build` baked into the box (infra/provision/kubernetes.sh).
     const kubernetes = process.env.LABBOOK_KUBERNETES === "1" || wanted === true || topology.kubernetes !== undefined;
     const state: VagrantClusterState = {
       name, backend: "vagrant", phase: "starting", owner: { pid: process.pid, startTime: startTimeOf(process.pid)! },
@@ -94,10 +107,42 @@ export class VagrantBackend extends SweepingBackend implements Backend {
       const endpoints = parseSshConfig(await vagrant(["ssh-config"]));
       onProgress?.("reading each VM's LAN interface and host key");
       state.nodes = await discoverNodes(topology, endpoints, (node, endpoint) => this.transport(state, node, endpoint.host, endpoint.port));
+      if (kubernetes) await this.readyKubernetes(state, onProgress);
+      // `labbook reset` comes back to this: the VMs as they are now, before any lab.
+      onProgress?.(`saving the VMs' clean state (vagrant snapshot save ${CLEAN_SNAPSHOT}), for "labbook reset"`);
+      await vagrant(["snapshot", "save", "--force", CLEAN_SNAPSHOT]);
       state.phase = "up";
       writeState(state);
       return this.description(state);
     });
+  }
+
+  /** kubectl on every VM, then every node Ready and CoreDNS answering, as the embedded cluster promises. */
+  private async readyKubernetes(state: VagrantClusterState, onProgress?: (message: string) => void): Promise<void> {
+    onProgress?.("Kubernetes: the admin kubeconfig to every VM, then every node Ready and CoreDNS rolled out");
+    await shareAdminKubeconfig(state.topology, (node) => this.connect(state, node));
+    const controlPlane = state.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? state.topology.nodes[0]!;
+    const connection = await this.connect(state, controlPlane.name);
+    try {
+      // A failed call (the apiserver busy, under software emulation) is asked again until the deadline.
+      const ready = await connection.exec("timeout 900 sh -c 'until kubectl wait --for=condition=Ready node --all --timeout=60s && kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s; do sleep 5; done'", { timeoutMs: 16 * 60_000 });
+      if (ready.exitCode !== 0) throw new LabbookError(`Kubernetes on the VMs did not come up: ${(ready.stdout + ready.stderr).trim().split("\n").slice(-8).join("\n")}\n(kubectl get pods -A on ${controlPlane.name} says why)`);
+    } finally {
+      connection.close();
+    }
+  }
+
+  private async connect(state: VagrantClusterState, node: string): Promise<SshConnection> {
+    return SshConnection.open(`vagrant/${node}`, this.pinnedTarget(state, node));
+  }
+
+  /** The transport to `node`, accepting only the host key seen at `up`. */
+  private pinnedTarget(state: VagrantClusterState, node: string): SshTarget {
+    const record = state.nodes[node];
+    if (!state.host || !record) throw new LabbookError(`Vagrant cluster "${state.name}" has no node "${node}"`);
+    const target = this.transport(state, node, record.endpoint.host, record.endpoint.port);
+    const known = Buffer.from(record.hostKey, "base64");
+    return { ...target, config: { ...target.config, hostVerifier: (key: Buffer) => key.equals(known) } };
   }
 
   private vagrantEnv(state: VagrantClusterState, hideKvm: boolean): Record<string, string> {
@@ -150,6 +195,9 @@ export class VagrantBackend extends SweepingBackend implements Backend {
 
   async down(name: string): Promise<DownReport> {
     const state = readState(name);
+    if (!state && this.isPlain(name)) {
+      throw new LabbookError(`the VMs of "${name}" are those of a plain "vagrant up" in ${vagrantCwd()}: labbook did not start them and leaves them alone; "vagrant destroy -f" there takes them down`);
+    }
     // No `vagrant destroy`: every VM is a qemu inside the VM host, and its disk is in the cluster's
     // directory. Killing the host's PID 1 ends them all at once, even when Vagrant itself is stuck.
     return takeDown(name, state?.host ? [state.host] : [], markerFor(name), clusterDir(name));
@@ -165,8 +213,52 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     return { name, backend: this.name, state: summary, createdAt: state.createdAt, nodes };
   }
 
+  /**
+   * A clean start between labs: every VM back to the snapshot `labbook-clean` (Vagrant's own snapshots, libvirt's
+   * internal qcow2 snapshots with the memory), or, with `save`, that snapshot taken now. `labbook up` takes it at
+   * the end of its start; on the VMs of a plain `vagrant up`, `labbook reset --save` takes it.
+   */
+  async reset(name: string, { save = false, onProgress }: { save?: boolean; onProgress?: (message: string) => void }): Promise<string> {
+    const args = save ? ["snapshot", "save", "--force", CLEAN_SNAPSHOT] : ["snapshot", "restore", "--no-provision", CLEAN_SNAPSHOT];
+    const started = Date.now();
+    const state = readState(name);
+    if (!state && this.isPlain(name)) {
+      onProgress?.(`vagrant ${args.join(" ")} in ${vagrantCwd()}`);
+      await runPlainVagrant(args).catch((error: Error) => {
+        throw new LabbookError(save ? error.message : `${error.message}\n(no snapshot "${CLEAN_SNAPSHOT}" yet? take it on clean VMs with "labbook reset --backend vagrant --save")`);
+      });
+    } else {
+      const description = await this.describe(name);
+      const env = this.vagrantEnv(state!, !kvmUsable());
+      onProgress?.(`vagrant ${args.join(" ")} (${description.topology.nodes.length} VMs)`);
+      await runVagrant({ host: state!.host!, args, env, marker: markerFor(name) });
+    }
+    return `${save ? "saved" : "restored"} the snapshot "${CLEAN_SNAPSHOT}" of cluster "${name}" in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  }
+
+  /** The default name, with no cluster of labbook's own by it, means the VMs of a plain `vagrant up`, if there are any. */
+  private isPlain(name: string): boolean {
+    return name === DEFAULT_CLUSTER_NAME && readState(name) === undefined && Object.keys(plainMachines()).length > 0;
+  }
+
+  private plainDescription(name: string, plain: PlainCluster): ClusterDescription {
+    const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(plain.kubernetes ? (["kubernetes"] as const) : [])];
+    const nodes = plain.topology.nodes.map((node) => ({ ...node, lanInterface: plain.nodes[node.name]?.lanInterface ?? "eth1" }));
+    return { name, backend: this.name, topology: { ...plain.topology, nodes }, capabilities };
+  }
+
+  override async list(): Promise<ClusterStatus[]> {
+    const managed = await super.list();
+    if (!this.isPlain(DEFAULT_CLUSTER_NAME)) return managed;
+    const plain = await attachPlain().catch(() => undefined);
+    const topology = plain?.topology ?? { nodes: Object.keys(plainMachines()).map((name) => ({ name, ip: "?" })) };
+    const nodes = topology.nodes.map((node) => ({ name: node.name, ip: node.ip, running: plain?.nodes[node.name] !== undefined }));
+    return [...managed, { name: DEFAULT_CLUSTER_NAME, backend: this.name, state: nodes.every((n) => n.running) ? "up" : nodes.some((n) => n.running) ? "degraded" : "down", createdAt: "", nodes }];
+  }
+
   async describe(name: string): Promise<ClusterDescription> {
     const state = readState(name);
+    if (!state && this.isPlain(name)) return this.plainDescription(name, (await attachPlain())!);
     if (!state) throw new ClusterNotFoundError(`no Vagrant cluster named "${name}" (start one with "labbook up --backend vagrant${name === "labbook" ? "" : ` --name ${name}`}")`);
     if (state.phase !== "up") throw new LabbookError(`Vagrant cluster "${name}" is still starting, or its start failed; "labbook down --backend vagrant --name ${name}" clears it`);
     if (!state.host || !isRunning(state.host)) throw new LabbookError(`Vagrant cluster "${name}" is down: its VM host (pid ${state.host?.pid}) is gone; "labbook down --backend vagrant --name ${name}" clears it`);
@@ -181,11 +273,13 @@ export class VagrantBackend extends SweepingBackend implements Backend {
 
   async sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget> {
     const state = readState(cluster.name);
-    const record = state?.nodes[node];
-    if (!state?.host || !record) throw new LabbookError(`Vagrant cluster "${cluster.name}" has no node "${node}"`);
-    const target = this.transport(state, node, record.endpoint.host, record.endpoint.port);
-    const known = Buffer.from(record.hostKey, "base64");
-    return { ...target, config: { ...target.config, hostVerifier: (key: Buffer) => key.equals(known) } };
+    if (!state && this.isPlain(cluster.name)) {
+      const record = (await attachPlain())?.nodes[node];
+      if (!record) throw new LabbookError(`the VMs of "vagrant up" in ${vagrantCwd()} have no node "${node}"`);
+      return plainTarget(record.endpoint, "root", readFileSync(plainRunnerKey()), record.hostKey);
+    }
+    if (!state) throw new LabbookError(`Vagrant cluster "${cluster.name}" has no node "${node}"`);
+    return this.pinnedTarget(state, node);
   }
 }
 

@@ -1,0 +1,149 @@
+#!/bin/sh
+# Kubernetes on a Vagrant VM, offline (LABBOOK_KUBERNETES=1): the real `kubeadm init` on the control-plane node
+# and `kubeadm join` on the others, from what `labbook box build` baked into the box: labbook's Kubernetes
+# build (/usr/local/bin/kube as kubeadm, kubelet and kubectl), containerd and runc from Debian, and every image
+# already in containerd's store (kubeadm's control-plane images, kube-proxy's, CoreDNS's, flannel's and the
+# labs' own). No network beyond the VMs' LAN is used. With a box of your own and internet access, set
+# LABBOOK_KUBERNETES_ONLINE=1 for kubernetes-online.sh instead.
+# Usage: kubernetes.sh init|join NODE_IP CONTROL_PLANE_IP TOKEN POD_CIDR [FLANNEL_MANIFEST]
+set -eu
+role="$1" node_ip="$2" control_plane="$3" token="$4" pod_cidr="$5" flannel="${6:-/tmp/labbook-kube-flannel.yaml}"
+version_file=/etc/labbook/kubernetes-version
+
+if [ -e /etc/kubernetes/kubelet.conf ]; then
+  echo "labbook: $(hostname) is already part of the cluster"
+  exit 0
+fi
+if [ ! -x /usr/local/bin/kubeadm ] || [ ! -f "$version_file" ]; then
+  echo "labbook: this box has no Kubernetes in it (no /usr/local/bin/kubeadm or $version_file)." >&2
+  echo "  Build labbook's box, which bakes Kubernetes in: sudo labbook box build (then vagrant up again)," >&2
+  echo "  or, with a box of your own and internet access from the VMs: LABBOOK_KUBERNETES_ONLINE=1." >&2
+  exit 2
+fi
+version=$(cat "$version_file")
+echo "labbook: Kubernetes $version on $(hostname) ($role), offline, from the box"
+
+# What kubeadm's preflight checks want, in this VM only.
+swapoff -a
+sed -i '/\sswap\s/ s/^/#/' /etc/fstab
+printf 'overlay\nbr_netfilter\n' > /etc/modules-load.d/kubernetes.conf
+modprobe overlay
+modprobe br_netfilter
+printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n' > /etc/sysctl.d/90-kubernetes.conf
+sysctl --system >/dev/null
+
+# containerd with systemd's cgroups, and labbook's pause image as every pod's sandbox. The images are in
+# its store already (the box holds /var/lib/containerd); kubeadm's preflight also wants the pause image
+# under its own tag.
+mkdir -p /etc/containerd
+containerd config default | sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
+  -e 's#sandbox_image = .*#sandbox_image = "docker.io/labbook/pause:1"#' > /etc/containerd/config.toml
+systemctl restart containerd
+pause_tag=$(kubeadm config images list --kubernetes-version "$version" --image-repository labbook 2>/dev/null | sed -n 's#^labbook/pause:##p')
+ctr -n k8s.io images tag docker.io/labbook/pause:1 "docker.io/labbook/pause:${pause_tag:-3.10.1}" >/dev/null 2>&1 || true
+
+# The CNI plugins: flannel's from the box, the reference plugins (bridge, host-local, portmap, ...) from Debian.
+mkdir -p /opt/cni/bin /etc/cni/net.d
+for plugin in /usr/lib/cni/*; do [ -e "/opt/cni/bin/${plugin##*/}" ] || ln -s "$plugin" "/opt/cni/bin/${plugin##*/}"; done
+
+# The LAN address, not the NAT address Vagrant's first NIC has on every VM.
+echo "KUBELET_EXTRA_ARGS=--node-ip=${node_ip}" > /etc/default/kubelet
+systemctl enable kubelet >/dev/null 2>&1
+
+config=/etc/kubernetes/labbook-kubeadm.yaml
+mkdir -p /etc/kubernetes
+# kubeadm probes etcd at /livez and /readyz, which etcd 3.5.11 added; Debian's 3.4 answers 404 there, and
+# kubelet would restart a healthy etcd over and over (and the apiserver with it). Its /health says the same.
+patches=/etc/kubernetes/labbook-patches
+mkdir -p "$patches"
+cat > "$patches/etcd+json.yaml" <<'EOF'
+- {op: replace, path: /spec/containers/0/livenessProbe/httpGet/path, value: /health}
+- {op: replace, path: /spec/containers/0/readinessProbe/httpGet/path, value: /health}
+- {op: replace, path: /spec/containers/0/startupProbe/httpGet/path, value: /health}
+EOF
+case "$role" in
+  init)
+    cat > "$config" <<EOF
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+bootstrapTokens:
+- token: "${token}"
+  ttl: "0s"
+localAPIEndpoint:
+  advertiseAddress: ${control_plane}
+  bindPort: 6443
+nodeRegistration:
+  name: $(hostname)
+  criSocket: unix:///run/containerd/containerd.sock
+  imagePullPolicy: Never
+  kubeletExtraArgs:
+  - {name: node-ip, value: "${node_ip}"}
+patches:
+  directory: ${patches}
+timeouts:
+  controlPlaneComponentHealthCheck: 20m0s
+  kubeletHealthCheck: 10m0s
+  kubernetesAPICall: 5m0s
+  etcdAPICall: 5m0s
+  tlsBootstrap: 10m0s
+  discovery: 10m0s
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: ${version}
+imageRepository: labbook
+etcd:
+  local: {imageRepository: labbook, imageTag: 3.4.23-0}
+dns: {imageRepository: labbook, imageTag: "1"}
+networking: {podSubnet: ${pod_cidr}, serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}
+# Dynamic provisioning (StorageClass provisioner kubernetes.io/host-path) for the volumes lab, as on the
+# embedded cluster: directories under /tmp/hostpath_pv on the node of the claim's pod.
+controllerManager:
+  extraArgs:
+  - {name: enable-hostpath-provisioner, value: "true"}
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+EOF
+    kubeadm init --config "$config" --skip-token-print
+    for home in /root /home/vagrant; do
+      install -d -m 700 "$home/.kube"
+      cp /etc/kubernetes/admin.conf "$home/.kube/config"
+    done
+    chown -R vagrant: /home/vagrant/.kube 2>/dev/null || true
+    export KUBECONFIG=/etc/kubernetes/admin.conf
+    kubectl apply -f "$flannel"
+    # Ready once flanneld has leased the node's pod CIDR and the CNI configuration is in place.
+    kubectl wait --for=condition=Ready "node/$(hostname)" --timeout=15m
+    ;;
+  join)
+    cat > "$config" <<EOF
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "${control_plane}:6443"
+    token: "${token}"
+    unsafeSkipCAVerification: true
+nodeRegistration:
+  name: $(hostname)
+  criSocket: unix:///run/containerd/containerd.sock
+  imagePullPolicy: Never
+  kubeletExtraArgs:
+  - {name: node-ip, value: "${node_ip}"}
+timeouts:
+  kubeletHealthCheck: 10m0s
+  tlsBootstrap: 10m0s
+  discovery: 15m0s
+EOF
+    # The token is shared through the Vagrantfile, and the CA is not checked: a lab's private network,
+    # reachable only from its own VMs. The control plane may still be starting: discovery waits for it.
+    kubeadm join --config "$config"
+    ;;
+  *)
+    echo "labbook: role must be init or join, got $role" >&2
+    exit 2
+    ;;
+esac
+echo "labbook: $(hostname) joined Kubernetes $version as $role"

@@ -1,0 +1,38 @@
+// kubectl on every VM, as on the embedded cluster's nodes: labs run `kubectl` on whichever node a step is
+// about. `kubeadm join` gives a joined node only its kubelet's credentials, so after `up` the runner copies
+// the control plane's admin kubeconfig to root's ~/.kube/config on the others (it is root on all of them).
+import { LabbookError } from "../../errors.ts";
+import type { SshConnection } from "../../ssh/connection.ts";
+import type { Topology } from "../../topology/types.ts";
+
+const ADMIN = "/etc/kubernetes/admin.conf";
+
+/** Whether the control-plane VM runs Kubernetes (kubeadm init wrote its admin kubeconfig). */
+export async function hasKubernetes(controlPlane: SshConnection): Promise<boolean> {
+  return (await controlPlane.exec(`test -s ${ADMIN}`)).exitCode === 0;
+}
+
+/** Copies the admin kubeconfig from the control-plane node to /root/.kube/config on every node. */
+export async function shareAdminKubeconfig(topology: Topology, open: (node: string) => Promise<SshConnection>): Promise<void> {
+  const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
+  const source = await open(controlPlane.name);
+  let config: string;
+  try {
+    const read = await source.exec(`cat ${ADMIN}`);
+    if (read.exitCode !== 0) throw new LabbookError(`${controlPlane.name} has no ${ADMIN}: did kubeadm init run there? (${read.stderr.trim()})`);
+    config = read.stdout;
+  } finally {
+    source.close();
+  }
+  await Promise.all(
+    topology.nodes.map(async (node) => {
+      const connection = await open(node.name);
+      try {
+        const wrote = await connection.exec("install -d -m 700 /root/.kube && cat > /root/.kube/config && chmod 600 /root/.kube/config", { input: config });
+        if (wrote.exitCode !== 0) throw new LabbookError(`${node.name}: cannot write /root/.kube/config: ${wrote.stderr.trim()}`);
+      } finally {
+        connection.close();
+      }
+    }),
+  );
+}
