@@ -5,7 +5,6 @@
 # user-mode network is restricted (no way out); SSH reaches it through a port on that loopback.
 # Usage: infra/box/check.sh [BOX]     (as root; default: /var/cache/labbook/box/labbook-bookworm.box)
 set -eu
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BOX=${1:-${LABBOOK_CACHE_DIR:-/var/cache/labbook}/box/labbook-bookworm.box}
 if [ "${LABBOOK_BOX_CHECK_NETNS:-}" != 1 ]; then
   command -v qemu-system-x86_64 >/dev/null || { echo "labbook box check: qemu-system-x86_64 is missing: apt-get install qemu-system-x86" >&2; exit 2; }

@@ -15,8 +15,8 @@ import { uniqueClusterName } from "../helpers/cluster.ts";
 const OUTPUT_DIR = fileURLToPath(new URL("../../test-output/e2e/", import.meta.url));
 const SCREENSHOT = join(OUTPUT_DIR, "lab00.png");
 const LAB = "00-hello-cluster/00-hello-cluster.ipynb";
-/** Lab 00's checks: a host name per node (3), the LAN (4), ssh node to node (1). */
-const EXPECTED_CHECKS = 8;
+/** Lab 00's checks: a host name per node (3), the LAN (5: its route, a default route, two pings, /etc/hosts), ssh node to node (1). */
+const EXPECTED_CHECKS = 9;
 const RUN_TIMEOUT_MS = 90_000;
 
 /** Never download a browser: the system's Chromium, with a profile of its own. */
