@@ -61,6 +61,13 @@ cat > "$patches/etcd+json.yaml" <<'EOF'
 - {op: replace, path: /spec/containers/0/readinessProbe/httpGet/path, value: /health}
 - {op: replace, path: /spec/containers/0/startupProbe/httpGet/path, value: /health}
 EOF
+# Both roles register the node the same way: by its name, on containerd, offline, at its LAN address.
+node_registration="nodeRegistration:
+  name: $(hostname)
+  criSocket: unix:///run/containerd/containerd.sock
+  imagePullPolicy: Never
+  kubeletExtraArgs:
+  - {name: node-ip, value: \"${node_ip}\"}"
 case "$role" in
   init)
     cat > "$config" <<EOF
@@ -72,12 +79,7 @@ bootstrapTokens:
 localAPIEndpoint:
   advertiseAddress: ${control_plane}
   bindPort: 6443
-nodeRegistration:
-  name: $(hostname)
-  criSocket: unix:///run/containerd/containerd.sock
-  imagePullPolicy: Never
-  kubeletExtraArgs:
-  - {name: node-ip, value: "${node_ip}"}
+${node_registration}
 patches:
   directory: ${patches}
 timeouts:
@@ -126,12 +128,7 @@ discovery:
     apiServerEndpoint: "${control_plane}:6443"
     token: "${token}"
     unsafeSkipCAVerification: true
-nodeRegistration:
-  name: $(hostname)
-  criSocket: unix:///run/containerd/containerd.sock
-  imagePullPolicy: Never
-  kubeletExtraArgs:
-  - {name: node-ip, value: "${node_ip}"}
+${node_registration}
 timeouts:
   kubeletHealthCheck: 10m0s
   tlsBootstrap: 10m0s

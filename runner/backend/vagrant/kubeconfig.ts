@@ -7,18 +7,17 @@ import type { Topology } from "../../topology/types.ts";
 
 const ADMIN = "/etc/kubernetes/admin.conf";
 
-/** Whether the control-plane VM runs Kubernetes (kubeadm init wrote its admin kubeconfig). */
-export async function hasKubernetes(controlPlane: SshConnection): Promise<boolean> {
-  return (await controlPlane.exec(`test -s ${ADMIN}`)).exitCode === 0;
-}
-
-/** Copies the admin kubeconfig from the control-plane node to /root/.kube/config on every node. */
-export async function shareAdminKubeconfig(topology: Topology, open: (node: string) => Promise<SshConnection>): Promise<void> {
+/**
+ * Copies the admin kubeconfig from the control-plane node to /root/.kube/config on every node. Resolves
+ * false when the control plane has none (kubeadm never ran there) and `required` is false; throws otherwise.
+ */
+export async function shareAdminKubeconfig(topology: Topology, open: (node: string) => Promise<SshConnection>, { required = true } = {}): Promise<boolean> {
   const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
   const source = await open(controlPlane.name);
   let config: string;
   try {
     const read = await source.exec(`cat ${ADMIN}`);
+    if (read.exitCode !== 0 && !required) return false;
     if (read.exitCode !== 0) throw new LabbookError(`${controlPlane.name} has no ${ADMIN}: did kubeadm init run there? (${read.stderr.trim()})`);
     config = read.stdout;
   } finally {
@@ -35,4 +34,5 @@ export async function shareAdminKubeconfig(topology: Topology, open: (node: stri
       }
     }),
   );
+  return true;
 }

@@ -17,7 +17,7 @@ import { loadTopology } from "../../topology/load.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { SshTarget } from "../types.ts";
 import { discoverNodes } from "./discover.ts";
-import { hasKubernetes, shareAdminKubeconfig } from "./kubeconfig.ts";
+import { shareAdminKubeconfig } from "./kubeconfig.ts";
 import { parseSshConfig, type SshEndpoint } from "./ssh-config.ts";
 import { CHECKOUT, type VagrantNode } from "./state.ts";
 
@@ -152,10 +152,8 @@ export async function attachPlain(onProgress?: (message: string) => void): Promi
   }
   const nodes = await discoverNodes(present, endpoints, (_node, endpoint) => plainTarget(endpoint, "root", key));
   const open = (node: string) => SshConnection.open(`vagrant/${node}`, plainTarget(nodes[node]!.endpoint, "root", key, nodes[node]!.hostKey));
-  const controlPlane = present.nodes.find((n) => n.roles.includes("control-plane")) ?? present.nodes[0]!;
-  const first = await open(controlPlane.name);
-  const kubernetes = await hasKubernetes(first).finally(() => first.close());
-  if (kubernetes) await shareAdminKubeconfig(present, open);
+  // Kubernetes runs there when kubeadm left the control plane an admin kubeconfig; every node gets a copy.
+  const kubernetes = await shareAdminKubeconfig(present, open, { required: false });
   const cluster: PlainCluster = { machines, topology: present, nodes, kubernetes };
   writeFileSync(cacheFile(), JSON.stringify(cluster, null, 2));
   return cluster;
