@@ -83,6 +83,8 @@ if [ -n "${LABBOOK_BOX_KUBE_BIN:-}" ]; then
   cp -a "$LABBOOK_BOX_KUBE_CONTAINERD" "$rootfs/var/lib/containerd"
   install -d "$rootfs/etc/labbook"
   echo "$LABBOOK_BOX_KUBE_VERSION" > "$rootfs/etc/labbook/kubernetes-version"
+  # The admission policy that refuses pods whose images are not in the store (kubernetes.sh applies it).
+  if [ -n "${LABBOOK_BOX_KUBE_POLICY:-}" ]; then install -m 644 "$LABBOOK_BOX_KUBE_POLICY" "$rootfs/etc/labbook/image-policy.yaml"; fi
   # kubelet's unit, as Kubernetes' own packages ship it; disabled until kubeadm (infra/provision/kubernetes.sh).
   cat > "$rootfs/etc/systemd/system/kubelet.service" <<'UNIT'
 [Unit]

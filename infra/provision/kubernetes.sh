@@ -5,10 +5,14 @@
 # already in containerd's store (kubeadm's control-plane images, kube-proxy's, CoreDNS's, flannel's and the
 # labs' own). No network beyond the VMs' LAN is used. With a box of your own and internet access, set
 # LABBOOK_KUBERNETES_ONLINE=1 for kubernetes-online.sh instead.
-# Usage: kubernetes.sh init|join NODE_IP CONTROL_PLANE_IP TOKEN POD_CIDR [FLANNEL_MANIFEST]
+# Usage: kubernetes.sh init|join NODE_IP CONTROL_PLANE_IP TOKEN POD_CIDR [FLANNEL_MANIFEST [LABBOOK_KUBERNETES]]
 set -eu
 role="$1" node_ip="$2" control_plane="$3" token="$4" pod_cidr="$5" flannel="${6:-/tmp/labbook-kube-flannel.yaml}"
 version_file=/etc/labbook/kubernetes-version
+
+# The node's `labbook-kubernetes` (labbook-kubernetes.sh), as the embedded nodes have it: installed on every
+# provisioning run, so that a `vagrant provision` brings it up to date.
+install -m 0755 "${7:-/tmp/labbook-kubernetes}" /usr/local/bin/labbook-kubernetes
 
 if [ -e /etc/kubernetes/kubelet.conf ]; then
   echo "labbook: $(hostname) is already part of the cluster"
@@ -62,12 +66,16 @@ cat > "$patches/etcd+json.yaml" <<'EOF'
 - {op: replace, path: /spec/containers/0/startupProbe/httpGet/path, value: /health}
 EOF
 # Both roles register the node the same way: by its name, on containerd, offline, at its LAN address.
+# taints: [] keeps node1 schedulable: the labs run pods on every node, as in the embedded cluster (kubeadm would
+# taint the control-plane node NoSchedule, and a PV pinned to node1 would leave its pod Pending).
 node_registration="nodeRegistration:
   name: $(hostname)
+  taints: []
   criSocket: unix:///run/containerd/containerd.sock
   imagePullPolicy: Never
   kubeletExtraArgs:
-  - {name: node-ip, value: \"${node_ip}\"}"
+  - {name: node-ip, value: \"${node_ip}\"}
+  - {name: node-labels, value: \"labbook.dev/kube-proxy=run,labbook.dev/flanneld=run\"}"
 case "$role" in
   init)
     cat > "$config" <<EOF
@@ -100,9 +108,13 @@ dns: {imageRepository: labbook, imageTag: "1"}
 networking: {podSubnet: ${pod_cidr}, serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}
 # Dynamic provisioning (StorageClass provisioner kubernetes.io/host-path) for the volumes lab, as on the
 # embedded cluster: directories under /tmp/hostpath_pv on the node of the claim's pod.
+# The controller manager deletes (reclaim policy Delete) and provisions hostPath volumes itself, under /tmp:
+# the node's /tmp, as on the embedded cluster where it is a process of the node, not its container's.
 controllerManager:
   extraArgs:
   - {name: enable-hostpath-provisioner, value: "true"}
+  extraVolumes:
+  - {name: node-tmp, hostPath: /tmp, mountPath: /tmp, pathType: Directory}
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -115,7 +127,13 @@ EOF
     done
     chown -R vagrant: /home/vagrant/.kube 2>/dev/null || true
     export KUBECONFIG=/etc/kubernetes/admin.conf
+    # kube-proxy runs on the nodes labelled for it, as flannel does (its manifest): `labbook-kubernetes` starts
+    # and stops each on one node, for the labs that build them by hand first.
+    kubectl -n kube-system patch daemonset kube-proxy --type merge \
+      -p '{"spec":{"template":{"spec":{"nodeSelector":{"labbook.dev/kube-proxy":"run"}}}}}' >/dev/null
     kubectl apply -f "$flannel"
+    # Pods whose images are not in the box are refused when created, with the images there are (no registry).
+    if [ -f /etc/labbook/image-policy.yaml ]; then kubectl apply -f /etc/labbook/image-policy.yaml >/dev/null; fi
     # Ready once flanneld has leased the node's pod CIDR and the CNI configuration is in place.
     kubectl wait --for=condition=Ready "node/$(hostname)" --timeout=15m
     ;;

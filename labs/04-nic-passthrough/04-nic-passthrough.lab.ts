@@ -72,17 +72,19 @@ await check("behind NAT, node2 sees the echo request come from node1 (192.168.0.
 //     ip netns exec c1 ip link set dev eth1 up
 //     ip netns exec c1 ip route add default via 192.168.0.1
 //
-// The cell below does the first two in one: `ip link add eth1 link eth0 netns c1 type macvlan mode bridge` creates
-// the NIC straight in c1. The result is the same, and it also works where the node has an `eth1` of its own: on
-// a Vagrant VM, the LAN interface is `eth1` (and `eth0` is Vagrant's management NIC), so the cell uses the node's
-// LAN interface as the parent, whatever its name.
+// The cell below does the same with one change: it creates the NIC under a name of its own (`c1-eth1`), moves
+// it, and renames it `eth1` inside c1. On a Vagrant VM the node's LAN interface is itself `eth1` (`eth0` is
+// Vagrant's management NIC), so a second `eth1` cannot be created on the node, even for a moment. The parent is
+// the node's LAN interface, whatever its name.
 // `mode bridge` lets macvlan NICs on the same parent talk to each other directly.
 
 // %% labbook={"id": "passthrough", "role": "step"}
 // Create the macvlan NIC, move it into c1, and configure it there
 for (const command of [
   "ip netns add c1",
-  `ip link add eth1 link ${node1.lanInterface} netns c1 type macvlan mode bridge`,
+  `ip link add c1-eth1 link ${node1.lanInterface} type macvlan mode bridge`,
+  "ip link set c1-eth1 netns c1",
+  "ip netns exec c1 ip link set c1-eth1 name eth1",
   "ip netns exec c1 ip addr add 192.168.0.101/24 dev eth1",
   "ip netns exec c1 ip link set dev eth1 up",
   "ip netns exec c1 ip link set dev lo up",
@@ -157,7 +159,9 @@ await check("c1 cannot reach its own node, 192.168.0.11", async () => {
 // Solution
 for (const command of [
   "ip netns add c2",
-  `ip link add eth1 link ${node3.lanInterface} netns c2 type macvlan mode bridge`,
+  `ip link add c2-eth1 link ${node3.lanInterface} type macvlan mode bridge`,
+  "ip link set c2-eth1 netns c2",
+  "ip netns exec c2 ip link set c2-eth1 name eth1",
   "ip netns exec c2 ip addr add 192.168.0.103/24 dev eth1",
   "ip netns exec c2 ip link set dev eth1 up",
   "ip netns exec c2 ip route add default via 192.168.0.1",

@@ -66,7 +66,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and name the nodes
-import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader, kubectlApply, kubernetesStart } from "labbook";
+import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader, kubectlApply, kubernetesStart, onlyWith } from "labbook";
 import { injectFault, explainAndRepairFault, TROUBLESHOOTING_SERVICE_RULES, probeInPod, troubleshootingChecklist, runChecklist } from "./faults.js";
 import { kubernetesTargets, kubernetesChecklist, kubeProxyTargets, serviceEndpoints, podIP } from "./faults.js";
 import { networkState, stateChanges, OBSERVING_OR_ENDPOINT_RULE, type NetworkState } from "./netstate.js";
@@ -100,11 +100,11 @@ await sh(node2, "ip route add 10.244.1.0/24 via 192.168.0.11");
 // Check: the routes are in place, and the internet answers node1 (without a pod in the way)
 await check("node1 routes node2's pod subnet via node2", () => hasRoute(node1, "10.244.2.0/24", { via: "192.168.0.12" }));
 await check("node2 routes node1's pod subnet via node1", () => hasRoute(node2, "10.244.1.0/24", { via: "192.168.0.11" }));
-await check("node1 reaches the internet through its default route, and is seen as 192.168.0.11", async () => {
+await onlyWith(c, "internet", () => check("node1 reaches the internet through its default route, and is seen as 192.168.0.11", async () => {
   const answer = String(await node1.$`curl -sS -m 2 http://203.0.113.10/`);
   if (!answer.endsWith("hello, 192.168.0.11")) throw new Error(`the internet said: ${answer}`);
   return answer;
-}, { within: 3000 });
+}, { within: 3000 }));
 
 // %% [markdown]
 // ## 2. Services, DNS, the apiserver, and NAT on the way out
@@ -147,7 +147,7 @@ await sh(node2, `setsid -f ip netns exec c4 dnsmasq --keep-in-foreground --no-re
 // Wait until each one listens (ss in the server's own namespace)
 for (const [node, netns, port] of [[node2, "c3", 8080], [node2, "c4", 53], [node1, "", 6443]] as const) {
   const ss = netns ? `ip netns exec ${netns} ss -ltnuH` : "ss -ltnuH";
-  await node.$`timeout 5 sh -c ${`until ${ss} | grep -q ':${port} '; do sleep 0.1; done`}`;
+  await node.$`timeout 20 sh -c ${`until ${ss} | grep -q ':${port} '; do sleep 0.1; done`}`;
 }
 console.log("all three servers listen (6443: the real kube-apiserver)");
 
@@ -173,11 +173,11 @@ await runChecklist(CHECKLIST);
 // %% labbook={"id": "check-checklist", "role": "check"}
 // Check: on the healthy cluster, every step passes, and egress leaves with node1's address
 for (const item of CHECKLIST) await check(`${item.step}. ${item.name}`, item.probe, { within: 5000 });
-await check("the internet saw node1's address (192.168.0.11), not the pod's: MASQUERADE worked", async () => {
+await onlyWith(c, "internet", () => check("the internet saw node1's address (192.168.0.11), not the pod's: MASQUERADE worked", async () => {
   const answer = await fromC1("curl -sS -m 2 http://203.0.113.10/");
   if (!answer.endsWith("hello, 192.168.0.11")) throw new Error(`the internet said: ${answer}`);
   return answer;
-});
+}));
 
 // %% [markdown]
 // ## 4. The tools, for real inside the nodes
@@ -186,7 +186,7 @@ await check("the internet saw node1's address (192.168.0.11), not the pod's: MAS
 // while something else happens, and `sh(node, command)` prints a command and its output as a terminal
 // would.
 //
-// ### tcpdump on eth0: what is on the wire?
+// ### tcpdump on the LAN interface (eth0; eth1 on a VM): what is on the wire?
 // Between node1 and node2 the pod addresses travel unchanged (no NAT between pods). On its way to the
 // internet, the same pod leaves node1's eth0 as node1: that is MASQUERADE (POSTROUTING runs before
 // the packet reaches the wire, so tcpdump on eth0 sees the rewritten source).
@@ -194,7 +194,7 @@ await check("the internet saw node1's address (192.168.0.11), not the pod's: MAS
 // %% labbook={"id": "tool-tcpdump", "role": "step"}
 // tcpdump: on node2's eth0 while c1 pings c3, and on node1's eth0 while c1 fetches from the internet
 const onWire = await capture(node2, { iface: node2.lanInterface, filter: "icmp", count: 2 }, () => fromC1("ping -c1 -W1 10.244.2.2"));
-const atEdge = await capture(node1, { iface: "eth0", filter: "tcp port 80 and host 203.0.113.10", count: 1 }, () => fromC1("curl -s -o /dev/null http://203.0.113.10/"));
+const atEdge = await onlyWith(c, "internet", () => capture(node1, { iface: node1.lanInterface, filter: "tcp port 80 and host 203.0.113.10", count: 1 }, () => fromC1("curl -s -o /dev/null http://203.0.113.10/")));
 
 // %% labbook={"id": "check-tcpdump", "role": "check"}
 // Check: pod addresses between nodes, node1's address at the internet
@@ -202,10 +202,10 @@ await check(`on node2's ${node2.lanInterface}, the ping goes 10.244.1.2 > 10.244
   if (!onWire.some((l) => l.includes("10.244.1.2 > 10.244.2.2: ICMP echo request"))) throw new Error(onWire.join("\n") || "no packets");
   return onWire[0]!;
 });
-await check("on node1's eth0, the request to the internet comes from 192.168.0.11", () => {
-  if (!atEdge[0]?.includes("192.168.0.11.")) throw new Error(atEdge.join("\n") || "no packets");
+await onlyWith(c, "internet", () => check(`on node1's ${node1.lanInterface}, the request to the internet comes from 192.168.0.11`, () => {
+  if (!atEdge?.[0]?.includes("192.168.0.11.")) throw new Error(atEdge?.join("\n") || "no packets");
   return atEdge[0];
-});
+}));
 
 // %% [markdown]
 // ### conntrack -L: what did NAT do to a connection?
@@ -259,7 +259,7 @@ await check("node1's neighbour entry for 192.168.0.12 is node2's MAC", () => {
 // %% labbook={"id": "tool-traceroute-dig", "role": "step"}
 // traceroute from c1 to c3 and to the internet; dig from c1; dnsmasq's log
 const toC3 = await sh(node1, "ip netns exec c1 traceroute -n -q1 -w1 10.244.2.2");
-await sh(node1, "ip netns exec c1 traceroute -n -q1 -w1 203.0.113.10");
+await onlyWith(c, "internet", () => sh(node1, "ip netns exec c1 traceroute -n -q1 -w1 203.0.113.10"));
 const dug = await sh(node1, "ip netns exec c1 dig @10.96.0.10 kubernetes.default.svc.cluster.local +noall +answer +stats");
 const dnsLog = await sh(node2, "tail -n 2 /var/log/dnsmasq.log");
 
@@ -527,11 +527,11 @@ const realTracked = await sh(node1, "conntrack -L -p tcp -d 10.96.0.100");
 // %% labbook={"id": "check-k8s-checklist", "role": "check", "requires": ["kubernetes"]}
 // Check: every step passes on the real cluster; NAT did what it did by hand
 for (const item of K8S_CHECKLIST) await check(`${item.step}. ${item.name}`, item.probe, { within: 5000 });
-await check("the internet saw node1's address, not the pod's: flanneld's MASQUERADE worked", async () => {
+await onlyWith(c, "internet", () => check("the internet saw node1's address, not the pod's: flanneld's MASQUERADE worked", async () => {
   const answer = await fromClient("curl -sS -m 2 http://203.0.113.10/");
   if (!answer.endsWith("hello, 192.168.0.11")) throw new Error(`the internet said: ${answer}`);
   return answer;
-});
+}));
 await check("conntrack shows 10.96.0.100:80 answered by the web pod's port 80", () => {
   const entry = realTracked.lines().find((l) => new RegExp(`dst=10\\.96\\.0\\.100 .*dport=80 src=${webIP.replace(/\./g, "\\.")} .*sport=80`).test(l));
   if (!entry) throw new Error(realTracked.stdout || "no entries");
@@ -585,7 +585,7 @@ await runChecklist(K8S_CHECKLIST);
 //   await sh(node1, "iptables -L -v -n");  await sh(node2, "iptables -t nat -S");  await sh(node2, "ip route");
 //   await sh(node1, "kubectl get pods -A -o wide");  await sh(node1, "kubectl get svc,endpointslices");
 //   await sh(node1, "pgrep -a kube-proxy");  await sh(node1, "kubectl -n kube-system get deploy");
-//   await capture(node2, { iface: "eth0", filter: "udp port 8472" }, () => fromClient(`ping -c1 -W1 ${TARGETS.far}`));
+//   await capture(node2, { iface: node2.lanInterface, filter: "udp port 8472" }, () => fromClient(`ping -c1 -W1 ${TARGETS.far}`));
 // Repairing: the one command (or two) that undoes the fault, on the node where it is:
 //   await sh(nodeN, "...");
 // Then: await runChecklist(K8S_CHECKLIST);

@@ -89,7 +89,7 @@ export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
     id: "kube-proxy-stopped",
     title: "kube-proxy is stopped on node1, and the web pod was replaced since: node1's chains still send 10.96.0.100 to the old pod's address",
     breaks: [4],
-    inject: [["node1", "kill $(pgrep -x kube-proxy) && kubectl rollout restart deployment web > /dev/null && kubectl rollout status deployment web --timeout=60s > /dev/null"]],
+    inject: [["node1", "labbook-kubernetes stop kube-proxy > /dev/null && kubectl rollout restart deployment web > /dev/null && kubectl rollout status deployment web --timeout=60s > /dev/null"]],
     evidence: [
       ["node1", "pgrep -x kube-proxy || echo 'no kube-proxy process on node1'"],
       ["node1", "kubectl get endpointslices -l kubernetes.io/service-name=web"],
@@ -125,9 +125,23 @@ export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
 /** The salt that makes lab 08's choice independent of other labs' seeded choices. */
 export const FAULT_SALT = "08-troubleshooting";
 
-/** The fault a seed selects (the run's seed by default). */
-export function faultForSeed(seed: string = labSeed()): Fault {
-  return pickBySeed(TROUBLESHOOTING_FAULTS, FAULT_SALT, seed);
+/** The step that needs the stand-in internet: on a cluster without one (a plain `vagrant up`) it is left out. */
+const EGRESS_STEP = 6;
+
+/**
+ * The fault a seed selects (the run's seed by default). On a cluster without the stand-in internet, among the
+ * faults that break something other than egress only: a broken egress could not be seen there.
+ */
+export function faultForSeed(seed: string = labSeed(), cluster?: Cluster): Fault {
+  const visible = cluster && !cluster.has("internet") ? TROUBLESHOOTING_FAULTS.filter((f) => f.breaks.some((step) => step !== EGRESS_STEP)) : TROUBLESHOOTING_FAULTS;
+  return pickBySeed(visible, FAULT_SALT, seed);
+}
+
+/** The checklist's steps this cluster can run: all six, or five where there is no stand-in internet (said once). */
+function runnable(cluster: Cluster, items: ChecklistItem[]): ChecklistItem[] {
+  if (cluster.has("internet")) return items;
+  console.log(`(step ${EGRESS_STEP} is left out: ${cluster.lacks("internet")})`);
+  return items.filter((item) => item.step !== EGRESS_STEP);
 }
 
 async function runAll(cluster: Cluster, commands: readonly NodeCommand[], print: boolean): Promise<void> {
@@ -141,11 +155,11 @@ async function runAll(cluster: Cluster, commands: readonly NodeCommand[], print:
 
 /** Injects the seed's fault and prints nothing about it. */
 export async function injectFault(cluster: Cluster, seed: string = labSeed()): Promise<void> {
-  await runAll(cluster, faultForSeed(seed).inject, false);
+  await runAll(cluster, faultForSeed(seed, cluster).inject, false);
 }
 
 /** For the instructor: names the fault, runs the commands that show it, then repairs it, printing each command. */
-export async function explainAndRepairFault(cluster: Cluster, fault: Fault = faultForSeed()): Promise<void> {
+export async function explainAndRepairFault(cluster: Cluster, fault: Fault = faultForSeed(labSeed(), cluster)): Promise<void> {
   console.log(`The injected fault: ${fault.title}\n\nWhat shows it:`);
   await runAll(cluster, fault.evidence, true);
   console.log("\nThe repair:");
@@ -173,14 +187,14 @@ export async function probeInPod(node: Node, pod: string, command: string, ok: (
 export function troubleshootingChecklist(cluster: Cluster): ChecklistItem[] {
   const node1 = cluster.node("node1");
   const item = (step: number, name: string, command: string, ok?: (stdout: string) => boolean): ChecklistItem => ({ step, name, command, probe: () => probeInPod(node1, "c1", command, ok) });
-  return [
+  return runnable(cluster, [
     item(1, "same-host pod: c1 -> c2 (10.244.1.3)", "ping -c1 -W1 10.244.1.3"),
     item(2, "cross-host pod: c1 -> c3 on node2 (10.244.2.2)", "ping -c1 -W1 10.244.2.2"),
     item(3, "DNS: web.default.svc.cluster.local from kube-dns 10.96.0.10", "dig +short +time=1 +tries=1 @10.96.0.10 web.default.svc.cluster.local", (out) => out === "10.96.0.100"),
     item(4, "ClusterIP: http://10.96.0.100/ (Service default/web)", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://10.96.0.100/", (out) => out === "HTTP 200"),
     item(5, "apiserver: https://10.96.0.1/version (Service default/kubernetes)", "curl -sSk -m 2 https://10.96.0.1/version", (out) => out.includes("gitVersion")),
     item(6, "egress: http://203.0.113.10/ on the internet", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://203.0.113.10/", (out) => out === "HTTP 200"),
-  ];
+  ]);
 }
 
 /** Runs every probe at once and prints a line per step: ✓ with the last line seen, or ✗ with the evidence. */
@@ -224,14 +238,14 @@ export async function kubernetesTargets(cluster: Cluster): Promise<KubernetesTar
 export function kubernetesChecklist(cluster: Cluster, targets: KubernetesTargets): ChecklistItem[] {
   const node1 = cluster.node("node1");
   const item = (step: number, name: string, command: string, ok?: (stdout: string) => boolean): ChecklistItem => ({ step, name, command, probe: () => probeInPod(node1, targets.clientNetns, command, ok) });
-  return [
+  return runnable(cluster, [
     item(1, `same-host pod: client -> near on node1 (${targets.near})`, `ping -c1 -W1 ${targets.near}`),
     item(2, `cross-host pod: client -> far on node2 (${targets.far})`, `ping -c1 -W1 ${targets.far}`),
     item(3, "DNS: web.default.svc.cluster.local from CoreDNS behind kube-dns 10.96.0.10", "dig +short +time=1 +tries=1 @10.96.0.10 web.default.svc.cluster.local", (out) => out === "10.96.0.100"),
     item(4, "ClusterIP: http://10.96.0.100/ (Service default/web, through kube-proxy)", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://10.96.0.100/", (out) => out === "HTTP 200"),
     item(5, "apiserver: https://10.96.0.1/version (Service default/kubernetes)", "curl -sSk -m 2 https://10.96.0.1/version", (out) => out.includes("gitVersion")),
     item(6, "egress: http://203.0.113.10/ on the internet", "curl -sS -m 2 -o /dev/null -w 'HTTP %{http_code}' http://203.0.113.10/", (out) => out === "HTTP 200"),
-  ];
+  ]);
 }
 
 /** Where kube-proxy's chains on `node` send a Service port: the DNAT targets of the KUBE-SEP chains its KUBE-SVC chain jumps to ("ns/name:port"). */

@@ -119,7 +119,8 @@ export async function runPod(node: Node, spec: PodSpec): Promise<Pod> {
   // The kubelet creates emptyDirs (and, as type DirectoryOrCreate would, host paths and subPaths).
   await node.$`mkdir -p ${dir} ${mounts.map((m) => m.source)}`;
   await node.$({ input: START_SCRIPT })`env POD_DIR=${dir} MOUNTS=${mounts.map((m) => `${m.source} ${m.target} ${m.mode}`).join("\n")} sh -s`;
-  const ready = await node.$({ nothrow: true })`timeout 5 sh -c ${`until [ -s ${dir}/pid ]; do sleep 0.02; done; cat ${dir}/pid`}`;
+  // Seconds on a busy VM under software emulation (unshare, a dozen mounts): a generous bound, not a pause.
+  const ready = await node.$({ nothrow: true })`timeout 30 sh -c ${`until [ -s ${dir}/pid ]; do sleep 0.02; done; cat ${dir}/pid`}`;
   if (!ready.ok) throw new Error(`pod ${spec.name} on ${node.name} did not start: ${(await node.$({ nothrow: true })`cat ${dir}/pod.log`).stdout.trim() || "no output"}`);
   return new Pod(node, spec.name, Number(ready.stdout.trim()));
 }

@@ -7,7 +7,8 @@ export type { SshTarget };
  * What a backend can honestly do; labs mark steps that need a capability. "machine-root": root in a node
  * is root of its machine (a VM's, or, in a privileged netns cluster, the host's), as GlusterFS needs.
  */
-export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes" | "machine-root";
+/** `internet`: the stand-in internet (network.internet) answers behind the LAN's gateway. */
+export type Capability = "namespaces" | "vm" | "systemd" | "kubernetes" | "machine-root" | "internet";
 
 export interface ClusterDescription {
   name: string;

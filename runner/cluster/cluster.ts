@@ -92,6 +92,10 @@ export class Cluster {
     if (capability === "kubernetes" && backend === "vagrant") {
       return `the VMs of cluster "${this.name}" run no Kubernetes: provision them with LABBOOK_KUBERNETES=1`;
     }
+    if (capability === "internet" && backend === "vagrant") {
+      return `the VMs of cluster "${this.name}" have no stand-in internet: a plain \`vagrant up\` keeps Vagrant's own route out; "labbook up --backend vagrant" gives them one behind the LAN's gateway`;
+    }
+    if (capability === "internet") return `cluster "${this.name}" has no stand-in internet: its topology sets no network.internet`;
     return `the ${backend} backend does not offer ${capability}`;
   }
 

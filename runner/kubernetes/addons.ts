@@ -151,7 +151,7 @@ subjects:
  * exist: a Pod at `kubectl apply`, a Deployment's (or Job's...) template likewise, instead of an
  * ImagePullBackOff minutes later.
  */
-function imagePolicy(images: string[]): string {
+export function imagePolicy(images: string[]): string {
   const local = `[${images.map((i) => `'${i}', 'docker.io/${i}'`).join(", ")}]`;
   const shown = images.filter((i) => !i.includes("pause")).join(", ");
   const policy = (name: string, rules: string, spec: string) => `apiVersion: admissionregistration.k8s.io/v1

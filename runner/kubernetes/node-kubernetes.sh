@@ -5,7 +5,8 @@
 # Inputs: $1 the phase; NODE_NAME, NODE_IP, KUBE_BIN (the build's bin folder), CONTAINERD_TEMPLATE,
 # CLUSTER_NAME, and for `prepare` the node's files as a tar archive on stdin.
 # In the node it is also `labbook-kubernetes PHASE` (with those settings from /etc/kubernetes/labbook-node.env):
-# a lab that defers flanneld or kube-proxy starts them itself with `labbook-kubernetes flanneld|kube-proxy`.
+# a lab that defers flanneld or kube-proxy starts them itself with `labbook-kubernetes flanneld|kube-proxy`,
+# and `labbook-kubernetes stop kube-proxy|flanneld` stops one (a fault). On VMs, infra/provision/labbook-kubernetes.sh.
 set -eu
 phase=$1
 LOGS=/var/log/kubernetes
@@ -170,6 +171,16 @@ flanneld)
   wait_for "flanneld's subnet lease" "$LOGS/flanneld.log" 30 test -s /run/flannel/subnet.env
   # Pods may come now (the taint is node-files.ts's FLANNEL_TAINT).
   kubectl taint node "$NODE_NAME" labbook.dev/flannel- >/dev/null
+  ;;
+
+stop)
+  # `labbook-kubernetes stop kube-proxy|flanneld`: the process ends, and what it wrote stays (a stopped
+  # kube-proxy's chains go stale). By name inside the node's own PID namespace, which holds only the node's.
+  part=${2:-}
+  case "$part" in kube-proxy | flanneld) ;; *) echo "usage: labbook-kubernetes stop kube-proxy|flanneld" >&2; exit 2 ;; esac
+  pkill -x "$part" || true
+  wait_for "$part's exit" "$LOGS/$part.log" 10 sh -c "! pgrep -x $part"
+  echo "$NODE_NAME: $part stopped"
   ;;
 
 *)

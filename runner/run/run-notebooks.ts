@@ -58,11 +58,34 @@ export interface RunNotebooksOptions {
   hidePaths?: string[];
   /** On a "shared" backend (VMs): the running cluster the notebooks use, one after another. */
   sharedCluster?: string;
+  /**
+   * On a shared backend that can (VMs): its clean state back before each notebook (`labbook reset`), as the
+   * fresh cluster a notebook gets elsewhere. Without a clean state saved, notebooks run on the cluster as it is.
+   */
+  resetShared?: boolean;
+  /** Progress of what is not a notebook's own (the reset between notebooks). */
+  onProgress?: (message: string) => void;
+}
+
+let noSnapshotSaid = false;
+
+/** `labbook reset` before a notebook on a shared cluster; says once, and goes on, when there is nothing to reset to. */
+async function resetShared(clusterName: string, options: RunNotebooksOptions): Promise<void> {
+  const { backend, onProgress = () => {} } = options;
+  if (!options.resetShared || backend.runsOn !== "shared" || !backend.reset) return;
+  try {
+    onProgress(await backend.reset(clusterName, { onProgress }));
+  } catch (error) {
+    if (!(error instanceof LabbookError)) throw error;
+    if (!noSnapshotSaid) onProgress(`cannot reset cluster "${clusterName}", so the notebooks run on it as it is: ${error.message}`);
+    noSnapshotSaid = true;
+  }
 }
 
 async function runOne(notebook: Notebook, path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
   try {
     const clusterName = options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
+    await resetShared(clusterName, options);
     // The notebooks' own folders: a lab's node commands have no business with its source.
     return await runNotebook(notebook, path, { ...options, clusterName, hidePaths: [...(options.hidePaths ?? []), dirname(resolve(path))] });
   } catch (error) {

@@ -4,6 +4,7 @@ import { getBackend } from "../backend/registry.ts";
 import { Cluster, DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { ClusterNotFoundError, LabbookError } from "../errors.ts";
 import type { KubernetesRequest } from "../topology/types.ts";
+import { settleDeferredParts } from "./kubernetes.ts";
 
 /** Set by `labbook run` for the kernel it starts. */
 export const CLUSTER_VARIABLE = "LABBOOK_CLUSTER";
@@ -57,6 +58,8 @@ export interface ClusterOptions {
 
 let warnedNoKubernetes = false;
 let warnedNotRebuilt = false;
+/** Whether this kernel has set kube-proxy and flanneld on a shared cluster as its lab asks (once per notebook). */
+let settled = false;
 
 /** The current cluster; every cell of a notebook shares it and its SSH connections. */
 export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
@@ -75,10 +78,14 @@ export function cluster(options: ClusterOptions = {}): Promise<Cluster> {
       throw error;
     });
   }
-  return current.then((c) => {
+  return current.then(async (c) => {
     if (options.fresh === true && getBackend().runsOn === "shared" && !warnedNotRebuilt) {
       console.log(`labbook: cluster "${c.name}" is made of VMs, which are not rebuilt for each lab: this lab starts on them as they are, with what earlier labs left (for a clean start, see docs/vagrant.md, "A clean start")`);
       warnedNotRebuilt = true;
+    }
+    if (options.kubernetes && c.has("kubernetes") && getBackend().runsOn === "shared" && !settled) {
+      settled = true;
+      await settleDeferredParts(c, options.kubernetes === true ? {} : options.kubernetes);
     }
     if (options.privileged !== undefined) ensureMachineRoot(c, options.privileged);
     if (options.kubernetes && !c.has("kubernetes") && getBackend().runsOn === "shared") {

@@ -4,7 +4,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Node } from "../cluster/node.ts";
 import type { CommandResult } from "../cluster/result.ts";
 import { LabbookError } from "../errors.ts";
-import type { DeferrableComponent } from "../topology/types.ts";
+import { DEFERRABLE, type DeferrableComponent, type KubernetesRequest } from "../topology/types.ts";
 import { sh } from "./show.ts";
 
 /** Writes `manifest` (YAML) to `file` on `node` (under /root unless absolute), then prints and runs `kubectl apply -f` on it. */
@@ -22,4 +22,26 @@ export async function kubectlApply(node: Node, manifest: string, file: string): 
 export async function kubernetesStart(c: Cluster, part: DeferrableComponent): Promise<void> {
   if (!c.has("kubernetes")) throw new LabbookError(`cluster "${c.name}" runs no Kubernetes: nothing to start ${part} for`);
   for (const node of c.nodes) await sh(node, `labbook-kubernetes ${part}`); // one node after another: output a student can read
+}
+
+/**
+ * On a cluster that outlives its labs (VMs), Kubernetes runs whole: kube-proxy and flanneld as DaemonSets.
+ * A lab that defers them gets them stopped, and what they set up undone, on every node (`labbook-kubernetes
+ * defer PART`), as on an embedded cluster started for it; the other parts run (`labbook-kubernetes PART`,
+ * which returns at once where it runs already). What the lab itself built earlier is not undone: that is
+ * `labbook reset`'s work.
+ */
+export async function settleDeferredParts(c: Cluster, request: KubernetesRequest): Promise<void> {
+  const deferred = new Set(request.defer ?? []);
+  const started = Date.now();
+  await Promise.all(
+    c.nodes.map(async (node) => {
+      for (const part of DEFERRABLE) {
+        const result = await node.$({ nothrow: true })`labbook-kubernetes ${deferred.has(part) ? ["defer", part] : [part]}`;
+        if (!result.ok) throw new LabbookError(`${node.name}: labbook-kubernetes ${deferred.has(part) ? "defer " : ""}${part} failed: ${(result.stderr || result.stdout).trim()}`);
+      }
+    }),
+  );
+  const said = deferred.size > 0 ? `${[...deferred].join(" and ")} stopped on every node (this lab starts them itself)` : "kube-proxy and flanneld run on every node";
+  console.log(`labbook: ${said}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

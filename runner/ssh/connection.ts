@@ -45,7 +45,8 @@ export class SshConnection {
       const fail = (error: Error) => {
         this.target.dispose();
         const detail = this.target.diagnostics?.();
-        reject(new LabbookError(`cannot connect to ${this.label}: ${error.message}${detail ? ` (sshd: ${detail})` : ""}`));
+        const hint = this.target.whenUnreachable ? `; ${this.target.whenUnreachable}` : "";
+        reject(new LabbookError(`cannot connect to ${this.label}: ${error.message}${detail ? ` (sshd: ${detail})` : ""}${hint}`));
       };
       this.client.once("ready", () => {
         this.client.off("error", fail);

@@ -6,4 +6,6 @@ export interface SshTarget {
   dispose(): void;
   /** What the transport said on its way down, for connection errors. */
   diagnostics?(): string;
+  /** What to do when the node does not answer (a stopped or hung VM), for connection errors. */
+  whenUnreachable?: string;
 }

@@ -22,6 +22,7 @@ import type { LanCluster } from "../types.ts";
 import { KUBERNETES_KEPT_CAPABILITIES, spawnHolder, asNodeProcess, findNodeNamespaces, namespacesOf, nodeRunning } from "../../host/holder.ts";
 import { lanCluster, plugWorkstation } from "./workstation.ts";
 import { hostExec } from "./host-exec.ts";
+import { startStandInInternet } from "../internet.ts";
 import { hostViewArchive, parseHostView } from "./host-view.ts";
 import { HOST_VIEW_FILE, checkPrivateDirs, hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
@@ -83,7 +84,6 @@ function hostViewFile(cluster: string): string {
 
 /** The project checkout: nodes never see it (its SDK, notebooks, keys, a grader's files). */
 const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url));
-const INTERNET_REPLY = fileURLToPath(new URL("./internet-reply.sh", import.meta.url));
 const LAN_BRIDGE = "lan0";
 /** Locally administered; every cluster's LAN is an Ethernet of its own, so they may all share it. */
 export const LAN_BRIDGE_MAC = "02:6c:62:00:00:01";
@@ -240,21 +240,11 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     await hostExec("nsenter", ["-t", String(state.world!.pid), "-n", "sh", "-c", script], { input: batch.join("\n") + "\n", step: "wire the LAN" });
   }
 
-  /** The stand-in internet's web server, if the topology has one: socat, a shell script per connection. */
+  /** The stand-in internet's web server, if the topology has one. */
   private async startInternet(state: ClusterState): Promise<void> {
     const { internet } = state.topology.network;
     if (!internet) return;
-    // A copy in the state dir: socat's EXEC splits its command at spaces, and the checkout's path may have some.
-    const reply = join(clusterDir(state.name), "internet-reply.sh");
-    if (/\s/.test(reply)) throw new LabbookError(`the state directory ${stateRoot()} contains white space; the stand-in internet cannot start from it`);
-    copyFileSync(INTERNET_REPLY, reply);
-    // Inside the world's PID namespace: it dies with the world's tini, like everything in a node.
-    // Its stdio must not hold hostExec's pipes open, or hostExec would wait for it to exit.
-    const listen = `TCP-LISTEN:80,bind=${internet},fork,reuseaddr`;
-    await hostExec("nsenter", ["-t", String(state.world!.pid), "-a", "sh", "-c", `setsid -f socat "$0" "$1" </dev/null >/dev/null 2>&1`, listen, `EXEC:sh ${reply}`], {
-      step: "start the stand-in internet",
-      env: { [MARKER_VARIABLE]: markerFor(state.name) },
-    });
+    await startStandInInternet({ pid: state.world!.pid, address: internet, stateDir: clusterDir(state.name), marker: markerFor(state.name) });
   }
 
   /** The node's files (node-fence.sh), then the process whose namespaces are the node's own. */
@@ -371,6 +361,7 @@ export class NetnsBackend extends SweepingBackend implements Backend {
     const capabilities: Capability[] = ["namespaces"];
     if (state.privileged) capabilities.push("machine-root");
     if (state.kubernetes) capabilities.push("kubernetes");
+    if (state.topology.network.internet) capabilities.push("internet");
     return { name: state.name, backend: this.name, topology: state.topology, capabilities, ...(state.kubernetes ? { kubernetes: { version: state.kubernetes.version, ...(state.topology.kubernetes?.defer ? { defer: state.topology.kubernetes.defer } : {}) } } : {}) };
   }
 

@@ -2,12 +2,13 @@
 // (the one the embedded cluster runs), and a containerd store that already holds every image kubeadm,
 // flannel, CoreDNS and the labs ask for. The store is made here, once per input, by the same importer the
 // embedded cluster's nodes use (kubernetes/containerd-template.ts), so a VM imports nothing when it boots.
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { imagePolicy } from "../../kubernetes/addons.ts";
 import { join } from "node:path";
 import { buildKubernetes, cacheRoot } from "../../kubernetes/build.ts";
 import { buildContainerdTemplate } from "../../kubernetes/containerd-template.ts";
 import { sha256 } from "../../kubernetes/image-archive.ts";
-import { buildVmImage } from "../../kubernetes/vm-images.ts";
+import { buildVmImage, vmImageTags } from "../../kubernetes/vm-images.ts";
 import { KUBERNETES_VERSION } from "../../kubernetes/versions.ts";
 
 /** Where the box and what goes into it are kept: outside the checkout, so a fresh clone reuses them. */
@@ -32,10 +33,16 @@ export async function boxKubernetesEnv(onProgress: (message: string) => void): P
     await buildContainerdTemplate(archives, partial);
     renameSync(partial, store);
   }
+  // The embedded cluster's admission policy: a pod whose image is not in the store is refused when it is
+  // created, with the images that exist, instead of an ImagePullBackOff with no registry to pull from.
+  const policy = imagePolicy([...build.images.map((image) => image.ref), ...vmImageTags()]);
+  const policyFile = join(dir, "image-policy.yaml");
+  writeFileSync(policyFile, policy);
   return {
     LABBOOK_BOX_KUBE_BIN: join(build.dir, "bin"),
     LABBOOK_BOX_KUBE_CONTAINERD: store,
     LABBOOK_BOX_KUBE_VERSION: KUBERNETES_VERSION,
-    LABBOOK_BOX_KUBE_KEY: `${build.dir} ${key}`,
+    LABBOOK_BOX_KUBE_POLICY: policyFile,
+    LABBOOK_BOX_KUBE_KEY: `${build.dir} ${key} ${sha256(policy).slice(0, 16)}`,
   };
 }

@@ -23,6 +23,7 @@ import { parseSshConfig } from "./ssh-config.ts";
 import { CHECKOUT, clusterDir, ensureClustersDir, listClusterNames, readState, vagrantRoot, writeState, type VagrantClusterState } from "./state.ts";
 import { kvmUsable, runVagrant, startVmHost, vmHostDirs } from "./vm-host.ts";
 import { checkKubernetesVersion } from "../../kubernetes/versions.ts";
+import { startStandInInternet } from "../internet.ts";
 
 /** The runner's key pair: the Vagrantfile authorizes its public half for root on every VM. */
 export function runnerKeyFile(): string {
@@ -91,6 +92,12 @@ export class VagrantBackend extends SweepingBackend implements Backend {
       onProgress?.(`starting libvirtd in a namespace of its own (${hideKvm ? "software emulation: no usable KVM here" : "KVM"})`);
       state.host = await startVmHost(markerFor(name), vmHostDirs(dir), hideKvm);
       writeState(state);
+      // Behind the LAN's gateway, which is the VM host's side of the LAN (lan-route.sh routes the VMs through it).
+      const { internet } = topology.network;
+      if (internet) {
+        await startStandInInternet({ pid: state.host.pid, address: internet, stateDir: dir, marker: markerFor(name), addAddress: true });
+        state.internet = internet;
+      }
       const env = this.vagrantEnv(state, hideKvm);
       const vagrant = (args: string[], onLine?: (line: string) => void) => runVagrant({ host: state.host!, args, env, marker: markerFor(name), onLine });
       if (box.addFrom) {
@@ -121,11 +128,15 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   private async readyKubernetes(state: VagrantClusterState, onProgress?: (message: string) => void): Promise<void> {
     onProgress?.("Kubernetes: the admin kubeconfig to every VM, then every node Ready and CoreDNS rolled out");
     await shareAdminKubeconfig(state.topology, (node) => this.connect(state, node));
-    const controlPlane = state.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? state.topology.nodes[0]!;
-    const connection = await this.connect(state, controlPlane.name);
+    await this.waitKubernetesReady(this.description(state), 900);
+  }
+
+  private async waitKubernetesReady(cluster: ClusterDescription, seconds: number): Promise<void> {
+    const controlPlane = cluster.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? cluster.topology.nodes[0]!;
+    const connection = await SshConnection.open(`vagrant/${controlPlane.name}`, await this.sshTarget(cluster, controlPlane.name));
     try {
       // A failed call (the apiserver busy, under software emulation) is asked again until the deadline.
-      const ready = await connection.exec("timeout 900 sh -c 'until kubectl wait --for=condition=Ready node --all --timeout=60s && kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s; do sleep 5; done'", { timeoutMs: 16 * 60_000 });
+      const ready = await connection.exec(`timeout ${seconds} sh -c 'until kubectl wait --for=condition=Ready node --all --timeout=60s && kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s; do sleep 5; done'`, { timeoutMs: (seconds + 60) * 1000 });
       if (ready.exitCode !== 0) throw new LabbookError(`Kubernetes on the VMs did not come up: ${(ready.stdout + ready.stderr).trim().split("\n").slice(-8).join("\n")}\n(kubectl get pods -A on ${controlPlane.name} says why)`);
     } finally {
       connection.close();
@@ -142,7 +153,8 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     if (!state.host || !record) throw new LabbookError(`Vagrant cluster "${state.name}" has no node "${node}"`);
     const target = this.transport(state, node, record.endpoint.host, record.endpoint.port);
     const known = Buffer.from(record.hostKey, "base64");
-    return { ...target, config: { ...target.config, hostVerifier: (key: Buffer) => key.equals(known) } };
+    const whenUnreachable = `the VM ${node} does not answer (stopped, or hung): "labbook reset --backend vagrant --name ${state.name}" brings every VM back to its clean snapshot, or "labbook down --backend vagrant --name ${state.name}" and "labbook up --backend vagrant" again`;
+    return { ...target, config: { ...target.config, hostVerifier: (key: Buffer) => key.equals(known) }, whenUnreachable };
   }
 
   private vagrantEnv(state: VagrantClusterState, hideKvm: boolean): Record<string, string> {
@@ -159,6 +171,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
       LABBOOK_RUNNER_KEY: `${runnerKeyFile()}.pub`,
       LABBOOK_LIBVIRT_DRIVER: hideKvm ? "qemu" : "kvm",
       LABBOOK_KUBERNETES: state.kubernetes ? "1" : "0",
+      LABBOOK_LAN_ROUTE: state.internet ? "1" : "0",
     };
   }
 
@@ -227,11 +240,15 @@ export class VagrantBackend extends SweepingBackend implements Backend {
       await runPlainVagrant(args).catch((error: Error) => {
         throw new LabbookError(save ? error.message : `${error.message}\n(no snapshot "${CLEAN_SNAPSHOT}" yet? take it on clean VMs with "labbook reset --backend vagrant --save")`);
       });
+      const description = await this.describe(name);
+      if (!save && description.capabilities.includes("kubernetes")) await this.waitKubernetesReady(description, 300);
     } else {
       const description = await this.describe(name);
       const env = this.vagrantEnv(state!, !kvmUsable());
       onProgress?.(`vagrant ${args.join(" ")} (${description.topology.nodes.length} VMs)`);
       await runVagrant({ host: state!.host!, args, env, marker: markerFor(name) });
+      // The VMs resume where the snapshot was taken, and their kubelets' leases may have lapsed meanwhile.
+      if (!save && state!.kubernetes) await this.waitKubernetesReady(description, 300);
     }
     return `${save ? "saved" : "restored"} the snapshot "${CLEAN_SNAPSHOT}" of cluster "${name}" in ${((Date.now() - started) / 1000).toFixed(1)} s`;
   }
@@ -266,7 +283,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   }
 
   private description(state: VagrantClusterState): ClusterDescription {
-    const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(state.kubernetes ? (["kubernetes"] as const) : [])];
+    const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(state.kubernetes ? (["kubernetes"] as const) : []), ...(state.internet ? (["internet"] as const) : [])];
     const nodes = state.topology.nodes.map((node) => ({ ...node, lanInterface: state.nodes[node.name]?.lanInterface ?? "eth1" }));
     return { name: state.name, backend: this.name, topology: { ...state.topology, nodes }, capabilities };
   }

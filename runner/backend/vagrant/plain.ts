@@ -93,6 +93,7 @@ export function plainTarget(endpoint: SshEndpoint, username: string, privateKey:
     },
     diagnostics: () => "",
     dispose: () => {},
+    whenUnreachable: `a VM of "vagrant up" in ${vagrantCwd()} does not answer at ${endpoint.host}:${endpoint.port}: see "vagrant status" there, then "vagrant up" (or "vagrant reload NODE") to start it again`,
   };
 }
 

@@ -36,6 +36,8 @@ export interface VagrantClusterState {
   host?: HolderRecord;
   box: string;
   kubernetes: boolean;
+  /** The stand-in internet's address, once it answers in the VM host (the VMs route to it through the LAN). */
+  internet?: string;
   nodes: Record<string, VagrantNode>;
 }
 

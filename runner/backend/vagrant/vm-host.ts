@@ -101,8 +101,23 @@ export function runVagrant({ host, args, env, marker, onLine }: VagrantCommand):
     child.once("error", (error) => reject(new LabbookError(`cannot run vagrant: ${error.message}`)));
     child.once("close", (code) => {
       if (code === 0) return resolve(output);
-      const tail = output.split("\n").filter((l) => !l.includes("\r") && !/^\s*\/usr\/(share|lib)\//.test(l)).slice(-15).join("\n");
-      reject(new LabbookError(`vagrant ${args[0]} exited with ${code}:\n${tail}`));
+      const lines = output.split("\n").filter((l) => !l.includes("\r") && !/^\s*\/usr\/(share|lib)\//.test(l));
+      reject(new LabbookError(`vagrant ${args[0]} exited with ${code}:\n${[...failedMachinesOutput(lines), ...lines.slice(-15)].join("\n")}`));
     });
   });
+}
+
+/**
+ * What each machine that failed printed last (its provisioner's own errors), which Vagrant's closing
+ * summary only points to ("should be in the log above").
+ */
+function failedMachinesOutput(lines: string[]): string[] {
+  const said: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    const failed = /^==> ([\w-]+): An error occurred/.exec(line);
+    if (!failed) continue;
+    const own = lines.slice(0, index).filter((l) => l.startsWith(`    ${failed[1]}: `)).slice(-8);
+    if (own.length > 0) said.push(`${failed[1]} said last:`, ...own);
+  }
+  return said;
 }

@@ -10,9 +10,10 @@ import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--sandbox] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--no-reset] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--sandbox] [--report junit,json,html,md] [--out DIR]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
-    "  --backend vagrant runs them one after another on the VMs that `labbook up --backend vagrant` started (--name, default labbook)",
+    "  --backend vagrant runs them one after another on the VMs that `labbook up --backend vagrant` (or a plain `vagrant up`) started",
+    "    (--name, default labbook), each after `labbook reset` brought the VMs back to their clean snapshot; --no-reset: as they are",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
     "  --isolate-hidden runs hidden checks as grade does: last, in a fresh process, after the grader-setup cells",
     "  --sandbox runs each notebook's kernel as grade runs students' kernels: unprivileged, on its cluster's LAN only",
@@ -30,6 +31,7 @@ export const run: CliCommand = {
       jobs: { type: "string", short: "j" },
       "isolate-hidden": { type: "boolean" },
       sandbox: { type: "boolean" },
+      "no-reset": { type: "boolean" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
@@ -40,13 +42,14 @@ export const run: CliCommand = {
     const reporter = fanOut(createReporters([...new Set(names)], { outDir }));
     const backend = getBackend(values.backend);
     if (values.name !== undefined && backend.runsOn === "fresh") throw new UsageError(`--name: the ${backend.name} backend runs each notebook on a fresh cluster of its own`);
+    if (values["no-reset"] && backend.runsOn === "fresh") throw new UsageError(`--no-reset: the ${backend.name} backend runs each notebook on a fresh cluster of its own`);
     // One per notebook running: with --jobs, Ctrl-C must stop all of them.
     const aborts = new Set<() => Promise<void>>();
     const summary = await withInterruptCleanup(
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, policy: values["isolate-hidden"] ? gradingPolicy : plainPolicy, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, policy: values["isolate-hidden"] ? gradingPolicy : plainPolicy, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), resetShared: !values["no-reset"], onProgress: (message) => process.stderr.write(`labbook: ${message}\n`), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);

@@ -1,0 +1,143 @@
+// The README's first VM path, offline, on this machine's software emulation: a plain `vagrant up` with
+// LABBOOK_KUBERNETES=1, run the way a user runs it (the Vagrantfile, Vagrant's own box handling, no labbook
+// in between), then labbook attaching to those VMs by itself: `status`, `reset --save` and `reset`, `run` of a
+// Kubernetes lab and of lab 04 (each on the clean snapshot), and `down` refusing VMs it did not start. A user's Vagrant would use the host's
+// libvirt; here it runs in a VM host of its own (a private libvirtd in namespaces, as `labbook up --backend
+// vagrant` uses), and so do the labbook commands, so that nothing touches the host's network.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { takeDown } from "../../runner/backend/cluster-sweep.ts";
+import { localBoxFile } from "../../runner/backend/vagrant/box.ts";
+import { kvmUsable, startVmHost, vmHostDirs } from "../../runner/backend/vagrant/vm-host.ts";
+import { MARKER_VARIABLE, processesMarked } from "../../runner/host/procfs.ts";
+import type { HolderRecord } from "../../runner/host/state.ts";
+import { BIN, labbook as runLabbook, type CliResult } from "../helpers/cli.ts";
+import { snapshotHost } from "../helpers/host-snapshot.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const MARKER = "labbook-test::plain-vagrant-up";
+const LABS = ["labs/09-volumes/09-volumes.ipynb", "labs/04-nic-passthrough/04-nic-passthrough.ipynb"];
+const timings: Record<string, number> = {};
+
+/** A course checkout of its own: the Vagrantfile and infra/, as a user's clone has them. */
+const checkout = mkdtempSync(join(tmpdir(), "labbook-plain-vagrant-"));
+const out = join(checkout, "out");
+
+describe("plain `vagrant up` with Kubernetes, offline, then labbook attaches (TCG)", function () {
+  this.timeout(60 * 60_000);
+  const hostBefore = snapshotHost();
+  let host: HolderRecord;
+
+  /** `command` inside the VM host, with the user's environment for this checkout; its output as it ends. */
+  function inVmHost(command: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    const child = spawn("nsenter", ["-t", String(host.pid), "-a", ...command], {
+      cwd: checkout,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
+        HOME: join(checkout, "home"),
+        VAGRANT_CWD: checkout,
+        VAGRANT_HOME: join(checkout, "vagrant.d"),
+        VAGRANT_CHECKPOINT_DISABLE: "1",
+        VAGRANT_DEFAULT_PROVIDER: "libvirt",
+        TMPDIR: join(checkout, "tmp"),
+        LABBOOK_LIBVIRT_DRIVER: kvmUsable() ? "kvm" : "qemu",
+        [MARKER_VARIABLE]: MARKER,
+        ...env,
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    return new Promise((resolve) => child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  }
+
+  const labbookIn = (args: string[]) => inVmHost([process.execPath, BIN, ...args]);
+
+  async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[label] = (performance.now() - started) / 1000;
+    }
+  }
+
+  before(async () => {
+    // The box with Kubernetes, as `labbook box build` makes it (cached: seconds when it is built already).
+    const build = await timed("box build", () => runLabbook(["box", "build"]));
+    assert.equal(build.code, 0, build.stderr.slice(-3000));
+    assert.ok(existsSync(localBoxFile()));
+    cpSync(join(ROOT, "Vagrantfile"), join(checkout, "Vagrantfile"));
+    cpSync(join(ROOT, "infra"), join(checkout, "infra"), { recursive: true });
+    for (const dir of ["home", "tmp", "libvirt"]) mkdirSync(join(checkout, dir), { recursive: true });
+    host = await startVmHost(MARKER, vmHostDirs(join(checkout, "libvirt")), !kvmUsable());
+  });
+
+  after(async () => {
+    // Not labbook's VMs: they end with their VM host, as a user's end with `vagrant destroy`.
+    if (host) await takeDown("plain", [host], MARKER, join(checkout, "libvirt"));
+    rmSync(checkout, { recursive: true, force: true });
+    process.stdout.write(`\n  timings: ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}\n`);
+  });
+
+  it("`LABBOOK_KUBERNETES=1 vagrant up` makes 3 VMs with kubeadm's Kubernetes from the box, with no network", async () => {
+    const up = await timed("vagrant up (3 VMs, Kubernetes)", () => inVmHost(["vagrant", "up"], { LABBOOK_KUBERNETES: "1" }));
+    assert.equal(up.code, 0, (up.stdout + up.stderr).slice(-4000));
+    assert.match(up.stdout, /labbook: Kubernetes v1\.35\.4 on node1 \(init\), offline, from the box/);
+    assert.match(up.stdout, /Your Kubernetes control-plane has initialized successfully/);
+    assert.match(up.stdout, /labbook: node3 joined Kubernetes v1\.35\.4 as join/);
+  });
+
+  it("`labbook status --backend vagrant` finds those VMs by itself, reading vagrant ssh-config once", async () => {
+    const status = await timed("status (attach)", () => labbookIn(["status", "--backend", "vagrant", "--json"]));
+    assert.equal(status.code, 0, status.stderr);
+    const cluster = (JSON.parse(status.stdout) as Array<{ name: string; state: string; nodes: Array<{ name: string; running: boolean }> }>).find((c) => c.name === "labbook");
+    assert.equal(cluster?.state, "up", status.stdout);
+    assert.deepEqual(cluster.nodes.map((n) => n.name), ["node1", "node2", "node3"]);
+    const cached = JSON.parse(readFileSync(join(checkout, ".labbook", "vagrant", "plain.json"), "utf8")) as { kubernetes: boolean; nodes: Record<string, { lanInterface: string }> };
+    assert.equal(cached.kubernetes, true);
+    assert.equal(cached.nodes.node1?.lanInterface, "eth1");
+    // kubectl works on every node, as on the embedded cluster.
+    const kubectl = await labbookIn(["exec", "--backend", "vagrant", "node3", "--", "kubectl", "get", "nodes", "-o", "name"]);
+    assert.equal(kubectl.code, 0, kubectl.stderr);
+    assert.deepEqual(kubectl.stdout.trim().split("\n"), ["node/node1", "node/node2", "node/node3"]);
+  });
+
+  it("`labbook reset --save` takes the VMs' clean state, which `labbook reset` restores", async () => {
+    const save = await timed("reset --save", () => labbookIn(["reset", "--backend", "vagrant", "--save"]));
+    assert.equal(save.code, 0, save.stderr + save.stdout);
+    const reset = await timed("reset", () => labbookIn(["reset", "--backend", "vagrant"]));
+    assert.equal(reset.code, 0, reset.stderr + reset.stdout);
+    assert.match(reset.stdout, /restored the snapshot "labbook-clean" of cluster "labbook"/);
+  });
+
+  it("`labbook run --backend vagrant` runs lab 09 (Kubernetes) and lab 04 on them", async () => {
+    const run = await timed("labs 09 + 04 on the VMs", () => labbookIn(["run", "--backend", "vagrant", "--isolate-hidden", "--keep-going", "--report", "json", "--out", out, ...LABS.map((lab) => join(ROOT, lab))]));
+    const report = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { notebooks: Array<{ notebook: string; passed: boolean; durationMs: number; cells: Array<{ id: string; status: string; skipReason?: string }> }> };
+    for (const notebook of report.notebooks) timings[`${notebook.notebook.split("/").pop()!.slice(0, 2)} on the VMs`] = notebook.durationMs / 1000;
+    assert.equal(run.code, 0, run.stdout.slice(-4000) + run.stderr.slice(-2000));
+    // Each lab on the clean VMs: the run restored the snapshot before each.
+    assert.equal(run.stderr.match(/restored the snapshot "labbook-clean"/g)?.length, LABS.length, run.stderr);
+    assert.deepEqual(report.notebooks.map((n) => n.passed), [true, true]);
+    const skipped = report.notebooks.flatMap((n) => n.cells.filter((c) => c.status === "skipped" && c.skipReason?.startsWith("needs kubernetes")).map((c) => c.id));
+    assert.deepEqual(skipped, [], "Kubernetes cells skipped on VMs that run Kubernetes");
+  });
+
+  it("`labbook down` leaves VMs it did not start alone, and says how to remove them", async () => {
+    const down = await labbookIn(["down", "--backend", "vagrant"]);
+    assert.notEqual(down.code, 0);
+    assert.match(down.stderr, /plain "vagrant up".*vagrant destroy/);
+  });
+
+  it("leaves the host's network as it was, and nothing of the VMs once their host is gone", async () => {
+    await takeDown("plain", [host], MARKER, join(checkout, "libvirt"));
+    assert.deepEqual(processesMarked((marker) => marker === MARKER), []);
+    assert.deepEqual(snapshotHost(), hostBefore);
+  });
+});
