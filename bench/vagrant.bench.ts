@@ -46,8 +46,8 @@ export async function benchVagrant(execRuns: number): Promise<Figure[]> {
   const netns = new NetnsBackend();
   const figures: Figure[] = [];
 
-  const [upMs] = await timeRuns(1, () => Cluster.up({ backend: vagrant, name: NAME, onProgress: progress }).then((c) => c.close()));
   try {
+    const [upMs] = await timeRuns(1, () => Cluster.up({ backend: vagrant, name: NAME, onProgress: progress }).then((c) => c.close()));
     figures.push({ name: "vagrant: up, 3 VMs without Kubernetes (software emulation)", medianMs: upMs!, p90Ms: upMs!, runs: 1 });
     const vm = await Cluster.attach(NAME, vagrant);
     const vmExec = await execMedian(vm, execRuns);
@@ -57,9 +57,9 @@ export async function benchVagrant(execRuns: number): Promise<Figure[]> {
     await vagrant.down(NAME);
   }
 
-  const [kubeUpMs] = await timeRuns(1, () => Cluster.up({ backend: vagrant, name: NAME, kubernetes: true, onProgress: progress }).then((c) => c.close()));
   let onVms: Map<string, NotebookRunResult>;
   try {
+    const [kubeUpMs] = await timeRuns(1, () => Cluster.up({ backend: vagrant, name: NAME, kubernetes: true, onProgress: progress }).then((c) => c.close()));
     figures.push({ name: "vagrant: up, 3 VMs with Kubernetes (kubeadm, offline; software emulation)", medianMs: kubeUpMs!, p90Ms: kubeUpMs!, runs: 1 });
     const [resetMs] = await timeRuns(1, () => vagrant.reset(NAME, { onProgress: progress }));
     figures.push({ name: "vagrant: labbook reset (3 VMs back to their clean snapshot, Kubernetes Ready)", medianMs: resetMs!, p90Ms: resetMs!, runs: 1 });

@@ -3,7 +3,8 @@
 #   sudo infra/setup.sh labs   installs what is missing, then runs every lab headless (labbook run labs/)
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
 #   sudo infra/setup.sh vagrant installs Vagrant, libvirt and qemu too, then proves the Vagrant backend
-#                               offline: box build, 2 VMs, labs 02 and 03 on them (npm run test:vagrant)
+#                               offline: the box with Kubernetes, 2 VMs with labs 02 and 03, a plain `vagrant up`
+#                               of 3 VMs with Kubernetes and labs 09 and 04 (npm run test:vagrant)
 # Everything it installs comes from apt (infra/packages.txt), npm (package-lock.json), PyPI (infra/requirements.txt,
 # into .labbook/venv) and, for Kubernetes, the Go module proxy (infra/go/, built into /var/cache/labbook by
 # `labbook kubernetes build`).

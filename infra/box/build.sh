@@ -138,5 +138,7 @@ BOXFILE
 cp "$OUT/vagrant_ed25519" "$work/vagrant_ed25519"
 tar -C "$work" -cf "$BOX.tmp" metadata.json Vagrantfile box.img vmlinuz initrd.img vagrant_ed25519
 mv "$BOX.tmp" "$BOX"
+# What labbook checks before it boots VMs that must run Kubernetes: the release baked in, or nothing.
+if [ -n "${LABBOOK_BOX_KUBE_VERSION:-}" ]; then echo "$LABBOOK_BOX_KUBE_VERSION" > "$OUT/kubernetes-version"; else rm -f "$OUT/kubernetes-version"; fi
 echo "$inputs" > "$OUT/inputs"
 echo "labbook box: wrote $BOX ($(du -h "$BOX" | cut -f1)); add it with: vagrant box add --force --name labbook/bookworm $BOX"

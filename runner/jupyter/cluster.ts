@@ -9,6 +9,8 @@ export async function ensureCluster(name: string, backend: Backend, onProgress?:
     (await Cluster.attach(name, backend)).close();
   } catch (error) {
     if (!(error instanceof ClusterNotFoundError)) throw error;
+    // VMs take minutes to start and outlive a session: they are started on purpose, not behind Jupyter's back.
+    if (backend.runsOn === "shared") throw error;
     onProgress?.(`starting cluster "${name}"`);
     // Ephemeral: if this session is killed, the next `up` removes the cluster it started.
     (await Cluster.up({ backend, name, onProgress, ephemeral: true })).close();

@@ -17,6 +17,8 @@ describe("a cell's requires", () => {
     assert.equal(unmetRequirements(clusterWith(["node1"], ["namespaces"]), ["kubernetes"]), `needs kubernetes: cluster "c1" runs no Kubernetes: a notebook asks the netns backend for it in its metadata ("labbook": {"kubernetes": true})`);
     assert.equal(unmetRequirements(clusterWith(["node1"], ["vm"], "vagrant"), ["kubernetes"]), `needs kubernetes: the VMs of cluster "c1" run no Kubernetes: provision them with LABBOOK_KUBERNETES=1`);
     assert.equal(unmetRequirements(clusterWith(["node1"], ["vm"], "vagrant"), ["machine-root"]), "needs machine-root: the vagrant backend does not offer machine-root");
+    assert.match(unmetRequirements(clusterWith(["node1"], ["vm"], "vagrant"), ["internet"])!, /^needs internet: the VMs of cluster "c1" have no stand-in internet: a plain `vagrant up` keeps Vagrant's own route out; "labbook up --backend vagrant" gives them one/);
+    assert.equal(unmetRequirements(clusterWith(["node1"], ["namespaces", "internet"]), ["internet"]), undefined);
   });
 
   it("names the missing node and the cluster's size", () => {

@@ -15,6 +15,8 @@ import { localBoxFile } from "../../runner/backend/vagrant/box.ts";
 import { kvmUsable, startVmHost, vmHostDirs } from "../../runner/backend/vagrant/vm-host.ts";
 import { MARKER_VARIABLE, processesMarked } from "../../runner/host/procfs.ts";
 import type { HolderRecord } from "../../runner/host/state.ts";
+import { installKernelSpec, KERNEL_NAME } from "../../runner/kernel/kernelspec.ts";
+import { CHECK_MIME, type Notebook } from "../../runner/notebook/types.ts";
 import { BIN, labbook as runLabbook, type CliResult } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
 
@@ -127,6 +129,43 @@ describe("plain `vagrant up` with Kubernetes, offline, then labbook attaches (TC
     assert.deepEqual(report.notebooks.map((n) => n.passed), [true, true]);
     const skipped = report.notebooks.flatMap((n) => n.cells.filter((c) => c.status === "skipped" && c.skipReason?.startsWith("needs kubernetes")).map((c) => c.id));
     assert.deepEqual(skipped, [], "Kubernetes cells skipped on VMs that run Kubernetes");
+  });
+
+  it("a lab in Jupyter (labbook's kernelspec, nbconvert --execute) works on those VMs, which are not rebuilt", async () => {
+    const prefix = join(checkout, "jupyter");
+    installKernelSpec({ prefix });
+    const executed = join(out, "jupyter");
+    const nbconvert = await timed("lab 04 in Jupyter on the VMs", () =>
+      inVmHost(["jupyter-nbconvert", "--to", "notebook", "--execute", `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`, "--ExecutePreprocessor.timeout=600", "--output-dir", executed, join(ROOT, LABS[1]!)], {
+        JUPYTER_PATH: join(prefix, "share", "jupyter"),
+        LABBOOK_BACKEND: "vagrant",
+      }),
+    );
+    assert.equal(nbconvert.code, 0, nbconvert.stderr.slice(-4000));
+    const text = readFileSync(join(executed, "04-nic-passthrough.ipynb"), "utf8");
+    assert.match(text, /are made of VMs, which are not rebuilt for each lab/);
+    const checks = (JSON.parse(text) as Notebook).cells.flatMap((cell) =>
+      cell.cell_type === "code" ? cell.outputs.flatMap((o) => (o.output_type === "display_data" && o.data[CHECK_MIME] ? [o.data[CHECK_MIME] as unknown as { name: string; passed: boolean; message: string }] : [])) : [],
+    );
+    assert.ok(checks.length > 0, "no check ran");
+    assert.deepEqual(checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.message}`), []);
+  });
+
+  it("`labbook notebook --backend vagrant` serves the labs with those VMs, and leaves them up", async () => {
+    const child = spawn("nsenter", ["-t", String(host.pid), "-a", process.execPath, BIN, "notebook", "--backend", "vagrant", "--port", "18988"], {
+      cwd: checkout,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, VAGRANT_CWD: checkout, HOME: join(checkout, "home") },
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.resume();
+    const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+    const deadline = Date.now() + 120_000;
+    while (!stdout.includes("Press Ctrl-C") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    child.kill("SIGINT");
+    assert.equal(await closed, 0);
+    assert.match(stdout, /Jupyter is serving .* with cluster "labbook" \(already up; it stays up\)/);
   });
 
   it("`labbook down` leaves VMs it did not start alone, and says how to remove them", async () => {

@@ -74,6 +74,17 @@ describe("the Vagrant backend on software emulation (TCG), offline", function ()
     assert.deepEqual(report.notebooks.map((n) => [n.backend, n.passed]), [["vagrant", true], ["vagrant", true]]);
   });
 
+  it("says which VM does not answer, and how to bring it back, when one is stopped", async () => {
+    const state = JSON.parse(readFileSync(join(clusterDir(NAME), "state.json"), "utf8")) as { host: { pid: number } };
+    const domains = execFileSync("nsenter", ["-t", String(state.host.pid), "-a", "virsh", "-q", "list", "--name"], { encoding: "utf8" }).split("\n").filter(Boolean);
+    const node2 = domains.find((d) => d.endsWith("_node2"));
+    assert.ok(node2, domains.join(", "));
+    execFileSync("nsenter", ["-t", String(state.host.pid), "-a", "virsh", "-q", "destroy", node2]);
+    const exec = await labbook(["exec", "--backend", "vagrant", "--name", NAME, "node2", "--", "true"]);
+    assert.notEqual(exec.code, 0);
+    assert.match(exec.stderr, /the VM node2 does not answer \(stopped, or hung\): "labbook reset --backend vagrant --name vproof" brings every VM back/);
+  });
+
   it("takes everything down: no VM host process, no cluster directory, the host's network unchanged", async () => {
     const down = await timed("down", () => labbook(["down", "--backend", "vagrant", "--name", NAME]));
     assert.equal(down.code, 0, down.stderr);

@@ -3,6 +3,7 @@
 // debian/bookworm64, which Vagrant downloads from Vagrant Cloud (needs internet).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { LabbookError } from "../../errors.ts";
 import { boxCacheDir } from "./box-kubernetes.ts";
 import { vagrantRoot } from "./state.ts";
 
@@ -41,4 +42,16 @@ export function chooseBox(): BoxChoice {
 
 export function recordBoxAdded(choice: BoxChoice): void {
   if (choice.stamp) writeFileSync(choice.stamp.file, choice.stamp.value + "\n");
+}
+
+/**
+ * Refuses, before any VM boots, to provision Kubernetes from labbook's own box when it was built without
+ * it (an older box, or infra/box/build.sh run by hand): kubeadm would find nothing to run minutes later.
+ * A box of the user's own (LABBOOK_BOX) cannot be looked into: its provisioning says so instead.
+ */
+export function assertBoxHasKubernetes(choice: BoxChoice): void {
+  if (choice.name !== LOCAL_BOX_NAME) return;
+  const marker = join(boxCacheDir(), "kubernetes-version");
+  if (existsSync(marker)) return;
+  throw new LabbookError(`the box ${localBoxFile()} has no Kubernetes baked in, and Kubernetes was asked for: "sudo labbook box build" builds the box with it (then "labbook up" again)`);
 }

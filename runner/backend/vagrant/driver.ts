@@ -12,9 +12,9 @@ import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, startTimeOf } from "../../host/procfs.ts";
 import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
-import { chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
+import { assertBoxHasKubernetes, chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
 import { discoverNodes } from "./discover.ts";
-import { shareAdminKubeconfig } from "./kubeconfig.ts";
+import { shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
 import { attachPlain, plainMachines, plainRunnerKey, plainTarget, runPlainVagrant, vagrantCwd, type PlainCluster } from "./plain.ts";
 import { DEFAULT_CLUSTER_NAME } from "../../host/state.ts";
 import { SshConnection } from "../../ssh/connection.ts";
@@ -73,13 +73,14 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     const existing = await this.statusOf(name);
     if (existing && existing.state !== "down") throw new LabbookError(`cluster "${name}" is already ${existing.state} (vagrant); "labbook down --backend vagrant --name ${name}" first`);
     if (existing) await this.down(name);
-    const dir = clusterDir(name);
-    mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o700 });
-    ensureRunnerKey();
     const box = chooseBox();
     // `--kubernetes` (or the topology's kubernetes:) provisions it too, as LABBOOK_KUBERNETES=1 does: kubeadm,
     // offline, from the Kubernetes build that `labbook box build` baked into the box (infra/provision/kubernetes.sh).
     const kubernetes = process.env.LABBOOK_KUBERNETES === "1" || wanted === true || topology.kubernetes !== undefined;
+    if (kubernetes) assertBoxHasKubernetes(box);
+    const dir = clusterDir(name);
+    mkdirSync(join(dir, "tmp"), { recursive: true, mode: 0o700 });
+    ensureRunnerKey();
     const state: VagrantClusterState = {
       name, backend: "vagrant", phase: "starting", owner: { pid: process.pid, startTime: startTimeOf(process.pid)! },
       createdAt: new Date().toISOString(), topology, box: box.name, kubernetes, nodes: {},
@@ -128,19 +129,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   private async readyKubernetes(state: VagrantClusterState, onProgress?: (message: string) => void): Promise<void> {
     onProgress?.("Kubernetes: the admin kubeconfig to every VM, then every node Ready and CoreDNS rolled out");
     await shareAdminKubeconfig(state.topology, (node) => this.connect(state, node));
-    await this.waitKubernetesReady(this.description(state), 900);
-  }
-
-  private async waitKubernetesReady(cluster: ClusterDescription, seconds: number): Promise<void> {
-    const controlPlane = cluster.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? cluster.topology.nodes[0]!;
-    const connection = await SshConnection.open(`vagrant/${controlPlane.name}`, await this.sshTarget(cluster, controlPlane.name));
-    try {
-      // A failed call (the apiserver busy, under software emulation) is asked again until the deadline.
-      const ready = await connection.exec(`timeout ${seconds} sh -c 'until kubectl wait --for=condition=Ready node --all --timeout=60s && kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s; do sleep 5; done'`, { timeoutMs: (seconds + 60) * 1000 });
-      if (ready.exitCode !== 0) throw new LabbookError(`Kubernetes on the VMs did not come up: ${(ready.stdout + ready.stderr).trim().split("\n").slice(-8).join("\n")}\n(kubectl get pods -A on ${controlPlane.name} says why)`);
-    } finally {
-      connection.close();
-    }
+    await waitKubernetesReady(state.topology, (node) => this.connect(state, node), 900);
   }
 
   private async connect(state: VagrantClusterState, node: string): Promise<SshConnection> {
@@ -241,14 +230,14 @@ export class VagrantBackend extends SweepingBackend implements Backend {
         throw new LabbookError(save ? error.message : `${error.message}\n(no snapshot "${CLEAN_SNAPSHOT}" yet? take it on clean VMs with "labbook reset --backend vagrant --save")`);
       });
       const description = await this.describe(name);
-      if (!save && description.capabilities.includes("kubernetes")) await this.waitKubernetesReady(description, 300);
+      if (!save && description.capabilities.includes("kubernetes")) await waitKubernetesReady(description.topology, (node) => this.open(description, node), 300);
     } else {
       const description = await this.describe(name);
       const env = this.vagrantEnv(state!, !kvmUsable());
       onProgress?.(`vagrant ${args.join(" ")} (${description.topology.nodes.length} VMs)`);
       await runVagrant({ host: state!.host!, args, env, marker: markerFor(name) });
       // The VMs resume where the snapshot was taken, and their kubelets' leases may have lapsed meanwhile.
-      if (!save && state!.kubernetes) await this.waitKubernetesReady(description, 300);
+      if (!save && state!.kubernetes) await waitKubernetesReady(description.topology, (node) => this.open(description, node), 300);
     }
     return `${save ? "saved" : "restored"} the snapshot "${CLEAN_SNAPSHOT}" of cluster "${name}" in ${((Date.now() - started) / 1000).toFixed(1)} s`;
   }
@@ -286,6 +275,10 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(state.kubernetes ? (["kubernetes"] as const) : []), ...(state.internet ? (["internet"] as const) : [])];
     const nodes = state.topology.nodes.map((node) => ({ ...node, lanInterface: state.nodes[node.name]?.lanInterface ?? "eth1" }));
     return { name: state.name, backend: this.name, topology: { ...state.topology, nodes }, capabilities };
+  }
+
+  private async open(cluster: ClusterDescription, node: string): Promise<SshConnection> {
+    return SshConnection.open(`vagrant/${node}`, await this.sshTarget(cluster, node));
   }
 
   async sshTarget(cluster: ClusterDescription, node: string): Promise<SshTarget> {

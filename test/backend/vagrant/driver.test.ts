@@ -3,7 +3,8 @@
 // and commands that need a running VM cluster or fresh clusters say so.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnHolder } from "../../../runner/host/holder.ts";
 import { isRunning, processesMarked } from "../../../runner/host/procfs.ts";
@@ -72,5 +73,26 @@ describe("vagrant backend (no VMs)", function () {
     const named = await labbook(["run", "--name", "x", "labs/00-hello-cluster/00-hello-cluster.ipynb"]);
     assert.equal(named.code, 2);
     assert.match(named.stderr, /--name: the netns backend runs each notebook on a fresh cluster of its own/);
+    const noReset = await labbook(["run", "--no-reset", "labs/00-hello-cluster/00-hello-cluster.ipynb"]);
+    assert.equal(noReset.code, 2);
+    assert.match(noReset.stderr, /--no-reset: the netns backend runs each notebook on a fresh cluster of its own/);
+  });
+
+  it("refuses Kubernetes on a box built without it before any VM boots, naming `labbook box build`", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "labbook-box-cache-"));
+    mkdirSync(join(cache, "box"));
+    writeFileSync(join(cache, "box", "labbook-bookworm.box"), "not a box: labbook never gets as far as adding it");
+    const saved = process.env.LABBOOK_CACHE_DIR;
+    process.env.LABBOOK_CACHE_DIR = cache;
+    try {
+      const up = await labbook(["up", "--backend", "vagrant", "--kubernetes", "--name", "nokube"]);
+      assert.equal(up.code, 1, up.stdout + up.stderr);
+      assert.match(up.stderr, /labbook-bookworm\.box has no Kubernetes baked in, and Kubernetes was asked for: "sudo labbook box build" builds the box with it/);
+      assert.equal(existsSync(clusterDir("nokube")), false, "nothing of the refused cluster is left");
+    } finally {
+      if (saved === undefined) delete process.env.LABBOOK_CACHE_DIR;
+      else process.env.LABBOOK_CACHE_DIR = saved;
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

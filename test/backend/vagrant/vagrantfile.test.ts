@@ -3,7 +3,7 @@
 // scripts pass shellcheck.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,18 @@ describe("the Vagrantfile", function () {
     const result = await vagrant(["validate"], { LABBOOK_TOPOLOGY: topology });
     assert.notEqual(result.code, 0);
     assert.match(result.output, /edge7: 10\.9\.9\.9 is not in 192\.168\.0\.0/);
+  });
+
+  it("refuses LABBOOK_KUBERNETES=1 without a box that has Kubernetes in it, naming `labbook box build`", async () => {
+    const cache = join(scratch, "cache");
+    mkdirSync(join(cache, "box"), { recursive: true });
+    const none = await vagrant(["validate"], { LABBOOK_KUBERNETES: "1", LABBOOK_CACHE_DIR: cache });
+    assert.notEqual(none.code, 0);
+    assert.match(none.output, /LABBOOK_KUBERNETES=1, but there is no box at .*labbook-bookworm\.box: run "sudo labbook box build"/);
+    writeFileSync(join(cache, "box", "labbook-bookworm.box"), "a box built without Kubernetes");
+    const without = await vagrant(["validate"], { LABBOOK_KUBERNETES: "1", LABBOOK_CACHE_DIR: cache });
+    assert.notEqual(without.code, 0);
+    assert.match(without.output, /the box .*labbook-bookworm\.box has no Kubernetes baked in: run "sudo labbook box build" \(it bakes Kubernetes in\)/);
   });
 
   it("has provisioning and box-building scripts that pass shellcheck", async () => {

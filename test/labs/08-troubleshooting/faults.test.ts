@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { TROUBLESHOOTING_FAULTS, faultForSeed, type Fault } from "../../../labs/08-troubleshooting/faults.ts";
+import type { Cluster } from "../../../runner/cluster/cluster.ts";
 import type { NotebookRunResult } from "../../../runner/notebook/results.ts";
 import { readNotebook } from "../../../runner/notebook/read.ts";
 import { sourceText } from "../../../runner/notebook/types.ts";
@@ -41,6 +42,15 @@ describe("lab 08 break-fix faults", function () {
     assert.ok(TROUBLESHOOTING_FAULTS.length >= 4);
     assert.equal(new Set(TROUBLESHOOTING_FAULTS.map((f) => f.id)).size, TROUBLESHOOTING_FAULTS.length);
     for (const fault of TROUBLESHOOTING_FAULTS) assert.equal(faultForSeed(seedFor(fault)).id, fault.id);
+  });
+
+  it("on a cluster without the stand-in internet, picks only faults that show elsewhere than egress", () => {
+    const noInternet = { has: (capability: string) => capability !== "internet" } as unknown as Cluster;
+    const picked = new Set(Array.from({ length: 200 }, (_, i) => faultForSeed(String(i), noInternet).id));
+    const egressOnly = TROUBLESHOOTING_FAULTS.filter((f) => f.breaks.every((step) => step === 6)).map((f) => f.id);
+    assert.ok(egressOnly.length > 0, "the catalogue has a fault only egress shows");
+    for (const id of egressOnly) assert.equal(picked.has(id), false, `${id} picked on a cluster where it cannot be seen`);
+    assert.equal(picked.size, TROUBLESHOOTING_FAULTS.length - egressOnly.length);
   });
 
   const run = pooled(TROUBLESHOOTING_FAULTS.map((fault) => [fault.id, () => runHeadless(LAB, { keepGoing: true, timeoutS: 120, seed: seedFor(fault), isolateHidden: true })]));
