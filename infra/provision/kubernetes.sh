@@ -102,8 +102,18 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: ${version}
 imageRepository: labbook
+# etcd on the loopback only, as on the embedded cluster: labs 05 and 06 run an etcd of their own for flanneld on
+# the node's address (192.168.0.11:2379), where kubeadm's would otherwise listen too.
 etcd:
-  local: {imageRepository: labbook, imageTag: 3.4.23-0}
+  local:
+    imageRepository: labbook
+    imageTag: 3.4.23-0
+    extraArgs:
+    - {name: listen-client-urls, value: "https://127.0.0.1:2379"}
+    - {name: advertise-client-urls, value: "https://127.0.0.1:2379"}
+    - {name: listen-peer-urls, value: "https://127.0.0.1:2380"}
+    - {name: initial-advertise-peer-urls, value: "https://127.0.0.1:2380"}
+    - {name: initial-cluster, value: "$(hostname)=https://127.0.0.1:2380"}
 dns: {imageRepository: labbook, imageTag: "1"}
 networking: {podSubnet: ${pod_cidr}, serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}
 # Dynamic provisioning (StorageClass provisioner kubernetes.io/host-path) for the volumes lab, as on the
