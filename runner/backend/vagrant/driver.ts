@@ -14,7 +14,7 @@ import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { assertBoxHasKubernetes, chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
 import { discoverNodes } from "./discover.ts";
-import { shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
+import { restartKubelets, shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
 import { attachPlain, plainMachines, plainRunnerKey, plainTarget, runPlainVagrant, vagrantCwd, type PlainCluster } from "./plain.ts";
 import { DEFAULT_CLUSTER_NAME } from "../../host/state.ts";
 import { SshConnection } from "../../ssh/connection.ts";
@@ -230,14 +230,14 @@ export class VagrantBackend extends SweepingBackend implements Backend {
         throw new LabbookError(save ? error.message : `${error.message}\n(no snapshot "${CLEAN_SNAPSHOT}" yet? take it on clean VMs with "labbook reset --backend vagrant --save")`);
       });
       const description = await this.describe(name);
-      if (!save && description.capabilities.includes("kubernetes")) await waitKubernetesReady(description.topology, (node) => this.open(description, node), 300);
+      if (!save && description.capabilities.includes("kubernetes")) await this.kubernetesAfterRestore(description, onProgress);
     } else {
       const description = await this.describe(name);
       const env = this.vagrantEnv(state!, !kvmUsable());
       onProgress?.(`vagrant ${args.join(" ")} (${description.topology.nodes.length} VMs)`);
       await runVagrant({ host: state!.host!, args, env, marker: markerFor(name) });
       // The VMs resume where the snapshot was taken, and their kubelets' leases may have lapsed meanwhile.
-      if (!save && state!.kubernetes) await waitKubernetesReady(description.topology, (node) => this.open(description, node), 300);
+      if (!save && state!.kubernetes) await this.kubernetesAfterRestore(description, onProgress);
     }
     return `${save ? "saved" : "restored"} the snapshot "${CLEAN_SNAPSHOT}" of cluster "${name}" in ${((Date.now() - started) / 1000).toFixed(1)} s`;
   }
@@ -275,6 +275,14 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     const capabilities: Capability[] = ["vm", "systemd", "machine-root", ...(state.kubernetes ? (["kubernetes"] as const) : []), ...(state.internet ? (["internet"] as const) : [])];
     const nodes = state.topology.nodes.map((node) => ({ ...node, lanInterface: state.nodes[node.name]?.lanInterface ?? "eth1" }));
     return { name: state.name, backend: this.name, topology: { ...state.topology, nodes }, capabilities };
+  }
+
+  /** Kubernetes on VMs just restored: kubelets connect afresh, then every node Ready and CoreDNS available. */
+  private async kubernetesAfterRestore(cluster: ClusterDescription, onProgress?: (message: string) => void): Promise<void> {
+    const open = (node: string) => this.open(cluster, node);
+    onProgress?.("restarting kubelet on every VM, then waiting for every node to be Ready");
+    await restartKubelets(cluster.topology, open);
+    await waitKubernetesReady(cluster.topology, open, 300);
   }
 
   private async open(cluster: ClusterDescription, node: string): Promise<SshConnection> {

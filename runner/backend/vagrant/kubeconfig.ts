@@ -37,6 +37,26 @@ export async function shareAdminKubeconfig(topology: Topology, open: (node: stri
   return true;
 }
 
+/**
+ * After a snapshot restore: kubelet restarted on every VM. Each VM's snapshot was taken, and is restored, a moment
+ * apart from the others', so a kubelet's TCP connection to the apiserver resumes out of step with the apiserver's
+ * side of it, and its requests time out on it for minutes (seen: a node NotReady for 5 minutes after a reset).
+ * A restarted kubelet connects afresh; the pods' own clients find their dead connections by HTTP/2's health check.
+ */
+export async function restartKubelets(topology: Topology, open: (node: string) => Promise<SshConnection>): Promise<void> {
+  await Promise.all(
+    topology.nodes.map(async (node) => {
+      const connection = await open(node.name);
+      try {
+        const restarted = await connection.exec("systemctl restart kubelet");
+        if (restarted.exitCode !== 0) throw new LabbookError(`${node.name}: systemctl restart kubelet failed: ${restarted.stderr.trim()}`);
+      } finally {
+        connection.close();
+      }
+    }),
+  );
+}
+
 /** Every node Ready and CoreDNS available, asked on the control plane until `seconds` pass (after `up`, or a reset). */
 export async function waitKubernetesReady(topology: Topology, open: (node: string) => Promise<SshConnection>, seconds: number): Promise<void> {
   const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
