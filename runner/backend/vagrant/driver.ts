@@ -52,6 +52,21 @@ function worthShowing(line: string): boolean {
 /** The snapshot `labbook reset` restores: every VM as `up` left it. */
 export const CLEAN_SNAPSHOT = "labbook-clean";
 
+/**
+ * Runs a Vagrant command again while another Vagrant process holds a machine's lock ("another process is already
+ * executing an action on the machine"): the one before it may still be letting go of it. Up to a minute.
+ */
+async function whileMachineLocked<T>(command: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await command();
+    } catch (error) {
+      if (attempt >= 20 || !/another process is already executing an action on the machine/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
+}
+
 function markerFor(name: string): string {
   return `${vagrantRoot()}::${name}`;
 }
@@ -226,7 +241,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     const state = readState(name);
     if (!state && this.isPlain(name)) {
       onProgress?.(`vagrant ${args.join(" ")} in ${vagrantCwd()}`);
-      await runPlainVagrant(args).catch((error: Error) => {
+      await whileMachineLocked(() => runPlainVagrant(args)).catch((error: Error) => {
         throw new LabbookError(save ? error.message : `${error.message}\n(no snapshot "${CLEAN_SNAPSHOT}" yet? take it on clean VMs with "labbook reset --backend vagrant --save")`);
       });
       const description = await this.describe(name);
@@ -235,7 +250,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
       const description = await this.describe(name);
       const env = this.vagrantEnv(state!, !kvmUsable());
       onProgress?.(`vagrant ${args.join(" ")} (${description.topology.nodes.length} VMs)`);
-      await runVagrant({ host: state!.host!, args, env, marker: markerFor(name) });
+      await whileMachineLocked(() => runVagrant({ host: state!.host!, args, env, marker: markerFor(name) }));
       // The VMs resume where the snapshot was taken, and their kubelets' leases may have lapsed meanwhile.
       if (!save && state!.kubernetes) await this.kubernetesAfterRestore(description, onProgress);
     }
@@ -279,7 +294,18 @@ export class VagrantBackend extends SweepingBackend implements Backend {
 
   /** Kubernetes on VMs just restored: kubelets connect afresh, then every node Ready and CoreDNS available. */
   private async kubernetesAfterRestore(cluster: ClusterDescription, onProgress?: (message: string) => void): Promise<void> {
-    const open = (node: string) => this.open(cluster, node);
+    // A VM just resumed may not answer for some seconds (seen: EHOSTUNREACH, its ARP entry not back yet).
+    const open = async (node: string): Promise<SshConnection> => {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        try {
+          return await this.open(cluster, node);
+        } catch (error) {
+          if (!(error instanceof LabbookError) || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+        }
+      }
+    };
     onProgress?.("restarting kubelet on every VM, then waiting for every node to be Ready");
     await restartKubelets(cluster.topology, open);
     await waitKubernetesReady(cluster.topology, open, 300);
