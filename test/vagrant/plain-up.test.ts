@@ -146,7 +146,7 @@ describe("plain `vagrant up` with Kubernetes, offline, then labbook attaches (TC
     );
     assert.equal(nbconvert.code, 0, nbconvert.stderr.slice(-4000));
     const text = readFileSync(join(executed, "04-nic-passthrough.ipynb"), "utf8");
-    assert.match(text, /are made of VMs, which are not rebuilt for each lab/);
+    assert.match(text, /is made of VMs, which are not rebuilt for each lab/);
     const checks = (JSON.parse(text) as Notebook).cells.flatMap((cell) =>
       cell.cell_type === "code" ? cell.outputs.flatMap((o) => (o.output_type === "display_data" && o.data[CHECK_MIME] ? [o.data[CHECK_MIME] as unknown as { name: string; passed: boolean; message: string }] : [])) : [],
     );
