@@ -19,6 +19,7 @@ import { installKernelSpec, KERNEL_NAME } from "../../runner/kernel/kernelspec.t
 import { CHECK_MIME, type Notebook } from "../../runner/notebook/types.ts";
 import { BIN, labbook as runLabbook, type CliResult } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
+import { timedInto } from "../helpers/timings.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MARKER = "labbook-test::plain-vagrant-up";
@@ -61,14 +62,7 @@ describe("plain `vagrant up` with Kubernetes, offline, then labbook attaches (TC
 
   const labbookIn = (args: string[]) => inVmHost([process.execPath, BIN, ...args]);
 
-  async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[label] = (performance.now() - started) / 1000;
-    }
-  }
+  const timed = <T>(label: string, work: () => Promise<T>): Promise<T> => timedInto(timings, label, work);
 
   before(async () => {
     // The box with Kubernetes, as `labbook box build` makes it (cached: seconds when it is built already).

@@ -13,6 +13,7 @@ import { clusterDir } from "../../runner/backend/vagrant/state.ts";
 import { processesMarked } from "../../runner/host/procfs.ts";
 import { labbook } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
+import { timedInto } from "../helpers/timings.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NAME = "vproof";
@@ -20,14 +21,7 @@ const LABS = ["labs/02-cross-host-routes/02-cross-host-routes.ipynb", "labs/03-c
 const out = mkdtempSync(join(tmpdir(), "labbook-vagrant-proof-"));
 const timings: Record<string, number> = {};
 
-async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await work();
-  } finally {
-    timings[label] = (performance.now() - started) / 1000;
-  }
-}
+const timed = <T>(label: string, work: () => Promise<T>): Promise<T> => timedInto(timings, label, work);
 
 describe("the Vagrant backend on software emulation (TCG), offline", function () {
   this.timeout(30 * 60_000);
