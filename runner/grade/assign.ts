@@ -2,8 +2,9 @@
 // the grader's setup are removed entirely, not hidden: no source, no outputs, no metadata of theirs remains, so a
 // student who opens the JSON learns nothing from it.
 import { createHash } from "node:crypto";
-import type { Cell, Notebook } from "../notebook/types.ts";
-import { labName, type LabPlan } from "./lab-plan.ts";
+import { privilegedOf } from "../notebook/privileged.ts";
+import { sourceText, type Cell, type Notebook } from "../notebook/types.ts";
+import { labId, type LabPlan } from "./lab-plan.ts";
 
 /** metadata.labbook of a student notebook: which lab it is, so `grade` can refuse another lab's. */
 export interface AssignmentStamp {
@@ -12,13 +13,24 @@ export interface AssignmentStamp {
   exercises: string[];
   /** A digest of the instructor notebook's student-visible cells: changes when the lab changes. */
   version: string;
+  /**
+   * Each student-visible code cell's digest as handed out, by id: grading tells "you changed this cell" from
+   * "the lab changed since you got it" (a student's source that matches what they were given is not their edit).
+   */
+  cells?: Record<string, string>;
 }
 
-function studentCells(plan: LabPlan): Cell[] {
+/** The cells a student gets: the lab's, without solutions, hidden checks and grader setup. */
+export function studentCells(plan: LabPlan): Cell[] {
   const removed = new Set<Cell>([...plan.exercises.map((e) => e.solution.cell), ...plan.hiddenChecks.map((h) => h.cell), ...plan.graderSetup.map((g) => g.cell)]);
   return plan.notebook.cells
     .filter((cell) => !removed.has(cell))
     .map((cell): Cell => (cell.cell_type === "code" ? { ...cell, outputs: [], execution_count: null } : { ...cell }));
+}
+
+/** A cell source's digest, as the stamp keeps it. */
+export function sourceDigest(source: string): string {
+  return createHash("sha256").update(source.trim()).digest("hex").slice(0, 16);
 }
 
 function digestOf(cells: Cell[]): string {
@@ -32,6 +44,12 @@ export function labVersion(plan: LabPlan): string {
 
 export function studentNotebook(plan: LabPlan): Notebook {
   const cells = studentCells(plan);
-  const stamp: AssignmentStamp = { lab: labName(plan), exercises: plan.exercises.map((e) => e.exercise.id), version: digestOf(cells) };
-  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { assignment: stamp } }, cells };
+  const code = cells.filter((c) => c.cell_type === "code");
+  const stamp: AssignmentStamp = {
+    lab: labId(plan),
+    exercises: plan.exercises.map((e) => e.exercise.id),
+    version: digestOf(cells),
+    cells: Object.fromEntries(code.map((c) => [(c.metadata.labbook as { id?: string } | undefined)?.id ?? c.id, sourceDigest(sourceText(c.source))])),
+  };
+  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { id: stamp.lab, ...privilegedOf(plan.notebook), assignment: stamp } }, cells };
 }

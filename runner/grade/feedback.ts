@@ -21,12 +21,13 @@ export function feedbackMarkdown(title: string, grade: StudentGrade): string {
   const lines = [`# ${title}`, "", `Student ${code(grade.student)}, file ${code(basename(grade.file))}`, ""];
   if (grade.status === "rejected") lines.push(`**Score: 0 / ${grade.max}.** The submission could not be graded: ${code(grade.reason ?? "")}`, "");
   else if (grade.status === "error") lines.push(`**Not graded yet.** Grading failed for a reason that is not yours: ${code(grade.reason ?? "")}. Your instructor will grade it again.`, "");
-  else lines.push(`**Score: ${grade.total} / ${grade.max}**`, "");
+  else lines.push(`**Score: ${grade.total} / ${grade.max}**${grade.final && grade.final.raw !== grade.total ? ` (graded ${grade.final.raw}; see below)` : ""}`, "");
   for (const exercise of grade.exercises) {
     lines.push(`## Exercise ${code(exercise.id)}: ${exercise.earned} / ${exercise.max}`, "");
     if (!exercise.submitted && grade.status !== "rejected") lines.push("You did not submit this exercise.", "");
     const cell = grade.exerciseCells.find((c) => c.id === exercise.id);
     if (cell && cell.status !== "passed") lines.push(`Your cell ended **${cell.status}**:`, "", ...block(cell.error ?? cell.status), "");
+    if (grade.status !== "graded") continue; // nothing ran: no check to report, no hint to give
     lines.push("Checks the grader ran on the cluster after your cells:", "");
     for (const check of exercise.checks) lines.push(check.passed ? `- ✔ ${code(check.name)} (${check.points} pt)` : `- ✘ ${code(check.name)} (0 of ${check.points} pt)`);
     lines.push("");
@@ -37,6 +38,16 @@ export function feedbackMarkdown(title: string, grade: StudentGrade): string {
   if (grade.visibleChecks.length) {
     lines.push("## The lab's own checks", "", "These are the checks you could run yourself; they are not scored.", "");
     for (const check of grade.visibleChecks) lines.push(`- ${check.passed ? "✔" : "✘"} ${code(check.name)}: ${code(check.message)}`);
+    lines.push("");
+  }
+  const final = grade.final;
+  if (final && (final.overrides.length || final.latePenalty > 0)) {
+    lines.push("## Adjustments", "");
+    for (const o of final.overrides) lines.push(`- Your instructor set ${o.kind} ${code(o.target)} to ${o.points} pt${o.comment ? `: ${o.comment}` : ""}`);
+    if (final.late && final.latePenalty > 0) {
+      const days = final.late.daysLate;
+      lines.push(`- Handed in ${days} day${days === 1 ? "" : "s"} late (due ${final.late.dueAt}, handed in ${final.late.submittedAt}): ${final.latePenalty} pt taken (${Math.round(final.late.penaltyFraction * 100)}% of ${final.afterOverrides})`);
+    }
     lines.push("");
   }
   if (grade.notes.length) {

@@ -1,23 +1,25 @@
 // `labbook grade`: every submission on a fresh cluster of its own, `jobs` at once, hidden checks in a
 // kernel the student's code never ran in, and one reference run of the instructor's solution that says
 // what a full score is. Writes the gradebook, JUnit, and per student the executed notebook and feedback.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { availableParallelism, freemem } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { LabbookError } from "../errors.ts";
 import { ensureSdkForNotebooks } from "../jupyter/sdk-link.ts";
 import type { NotebookRunResult } from "../notebook/results.ts";
 import { inPool, poolSize } from "../run/pool.ts";
 import { expandNotebookPaths } from "../run/run-notebooks.ts";
 import { notebookTitle } from "../run/titles.ts";
 import { labVersion } from "./assign.ts";
-import { feedbackHtml, feedbackMarkdown } from "./feedback.ts";
-import { GRADEBOOK_CSV, GRADEBOOK_JSON, gradebookCsv, sortStudents, type Gradebook } from "./gradebook.ts";
-import { gradebookJunit } from "./gradebook-junit.ts";
+import { loadLayers } from "./final-scores.ts";
+import { GRADEBOOK_JSON, readGradebook, sortStudents, type Gradebook } from "./gradebook.ts";
+import { unmatchedWarnings, writeGradebookFiles } from "./gradebook-files.ts";
 import { gradeRun, type GradeRunOptions, type GradeTask } from "./grade-run.ts";
 import { stageLabFolder } from "./lab-files.ts";
-import { labName, type LabPlan } from "./lab-plan.ts";
+import { hiddenCheckVersions, labId, type LabPlan } from "./lab-plan.ts";
 import type { GradeProgress } from "./progress.ts";
-import { expectedChecks, scoreRun, zeroGrade, type ExpectedCheck, type StudentGrade } from "./score.ts";
+import { expectedChecks, expectedVisibleChecks, scoreRun, zeroGrade, type ExpectedCheck, type StudentGrade } from "./score.ts";
+import { runSuspicions, type CheckKey } from "./suspicious.ts";
 import { disambiguateStudents, readSubmission, type Submission } from "./submission.ts";
 
 export interface Shard {
@@ -32,6 +34,12 @@ export interface GradeOptions extends GradeRunOptions {
   outDir: string;
   shard?: Shard;
   progress: GradeProgress;
+  /** Regrade only these students (--student), keeping every other grade of the gradebook in outDir. */
+  only?: string[];
+  /** Regrade only submissions whose file, or whose hidden checks, changed since the gradebook in outDir (--incremental). */
+  incremental?: boolean;
+  /** Where overrides and the course file are, when not in their usual places (final-scores.ts loadLayers). */
+  layers?: { overridesFile?: string; courseFile?: string };
 }
 
 /** Measured: a submission's kernel and cluster peak near 300 MB together; leave room for the rest. */
@@ -57,59 +65,122 @@ export function shardOf<T>(items: T[], shard: Shard | undefined): T[] {
   return shard ? items.filter((_, index) => index % shard.count === shard.index - 1) : items;
 }
 
-export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeOptions): Promise<{ book: Gradebook; written: string[] }> {
+export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeOptions): Promise<{ book: Gradebook; written: string[]; warnings: string[] }> {
   const started = Date.now();
   ensureSdkForNotebooks(); // or every submission would fail its first import, and look like the student's fault
   const all = submissionPaths(paths).map((path) => readSubmission(path, plan));
   disambiguateStudents(all); // over the whole class, so shards agree on ids
   const submissions = shardOf(all, options.shard);
-  const lab = labName(plan);
+  const lab = labId(plan);
   const outDir = resolve(options.outDir);
+  const { toGrade, carried } = whatToGrade(plan, submissions, outDir, options);
   const tasks: GradeTask[] = [
     { outDir: join(outDir, "reference") },
-    ...submissions.filter((s) => !s.rejected).map((submission) => ({ outDir: join(outDir, "students", submission.student), submission })),
+    ...toGrade.filter((s) => !s.rejected).map((submission) => ({ outDir: join(outDir, "students", submission.student), submission })),
   ];
   const shardLabel = options.shard ? `${options.shard.index}/${options.shard.count}` : undefined;
   const jobs = poolSize(options.jobs, tasks.length);
-  options.progress.start({ lab, submissions: submissions.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}) });
+  options.progress.start({ lab, submissions: toGrade.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}), ...(carried.length ? { kept: carried.length } : {}) });
   const hidePaths = [...new Set([outDir, dirname(resolve(plan.path)), ...all.map((s) => dirname(resolve(s.path)))])];
-  // The lab's own folder is hidden: its notebook and source hold the solutions. Runs get a copy of its helpers.
-  const labFolder = stageLabFolder(plan.path);
-  let graded: Awaited<ReturnType<typeof gradeTasks>>;
-  try {
-    graded = await gradeTasks(plan, tasks, submissions.filter((s) => s.rejected), { ...options, jobs, hidePaths, labFolder });
-  } finally {
-    rmSync(labFolder, { recursive: true, force: true });
+  let grades: StudentGrade[] = [];
+  let exercises = zeroGrade(plan, []).exercises;
+  if (toGrade.length > 0) {
+    // The lab's own folder is hidden: its notebook and source hold the solutions. Runs get a copy of its helpers.
+    const labFolder = stageLabFolder(plan.path);
+    try {
+      const graded = await gradeTasks(plan, tasks, toGrade.filter((s) => s.rejected), { ...options, jobs, hidePaths, labFolder });
+      grades = graded.grades;
+      exercises = zeroGrade(plan, graded.expected).exercises;
+    } finally {
+      rmSync(labFolder, { recursive: true, force: true });
+    }
   }
-  const { grades, expected } = graded;
   const book: Gradebook = {
     lab,
     labVersion: labVersion(plan),
-    exercises: zeroGrade(plan, expected).exercises.map((e) => ({ id: e.id, points: e.max })),
+    exercises: exercises.map((e) => ({ id: e.id, points: e.max })),
+    title: notebookTitle(plan.notebook, plan.path),
+    labPath: resolve(plan.path),
     ...(shardLabel ? { shard: shardLabel } : {}),
     gradedAt: new Date().toISOString(),
-    students: sortStudents(grades),
+    students: sortStudents([...carried, ...grades]),
   };
-  const title = notebookTitle(plan.notebook, plan.path);
-  const written = writeGradebook(outDir, book, title);
+  const layers = loadLayers(book, outDir, options.layers ?? {});
+  const { written, book: recorded, unmatched } = writeGradebookFiles(outDir, book, layers);
   options.progress.finish({ durationMs: Date.now() - started });
-  return { book, written };
+  return { book: recorded, written, warnings: unmatchedWarnings(unmatched) };
+}
+
+/**
+ * Most of a class rejected is the instructor's error, not the students' (a renamed lab, the wrong notebook, the
+ * wrong folder of submissions): what to tell them, naming the commonest reason; undefined when the batch looks sound.
+ */
+export function mostlyRejected(book: Gradebook): string | undefined {
+  const rejected = book.students.filter((s) => s.status === "rejected");
+  if (rejected.length === 0 || rejected.length * 2 <= book.students.length) return undefined;
+  const reasons = new Map<string, number>();
+  for (const s of rejected) reasons.set(s.reason ?? "", (reasons.get(s.reason ?? "") ?? 0) + 1);
+  const [reason, count] = [...reasons].sort((a, b) => b[1] - a[1])[0]!;
+  return (
+    `${rejected.length} of ${book.students.length} submissions were rejected (the commonest reason, ${count} times: ${reason}). ` +
+    `That is rarely the students' doing: check that the lab (id "${book.lab}") is the one they were assigned, and that the paths are their submissions. ` +
+    `A lab keeps its id (metadata.labbook.id) when its file is renamed.`
+  );
+}
+
+/**
+ * Which submissions run, and which grades of the gradebook already in `outDir` stand: with --student only those
+ * students run; with --incremental those whose file changed, whose hidden checks' versions changed, or whose
+ * grading failed. Without either, all run.
+ */
+function whatToGrade(plan: LabPlan, submissions: Submission[], outDir: string, options: GradeOptions): { toGrade: Submission[]; carried: StudentGrade[] } {
+  if (!options.only && !options.incremental) return { toGrade: submissions, carried: [] };
+  const file = join(outDir, GRADEBOOK_JSON);
+  if (!existsSync(file)) {
+    if (options.only) throw new LabbookError(`--student: there is no gradebook in ${outDir} to regrade into; grade the class first (or give --out the folder it is in)`);
+    return { toGrade: submissions, carried: [] };
+  }
+  const previous = readGradebook(file);
+  if (previous.lab !== labId(plan)) throw new LabbookError(`${file} is the gradebook of lab "${previous.lab}", not "${labId(plan)}": give --out the folder of this lab's gradebook`);
+  const before = new Map(previous.students.map((s) => [s.student, s]));
+  if (options.only) {
+    const known = new Set(submissions.map((s) => s.student));
+    const unknown = options.only.filter((id) => !known.has(id));
+    if (unknown.length) throw new LabbookError(`--student ${unknown.join(", ")}: no such submission among the ${submissions.length} given (students: ${[...known].slice(0, 20).join(", ")}${known.size > 20 ? ", ..." : ""})`);
+  }
+  const versions = hiddenCheckVersions(plan);
+  const changed = (s: Submission) => {
+    const grade = before.get(s.student);
+    if (!grade || grade.status === "error" || grade.submissionDigest !== s.digest) return true;
+    return JSON.stringify(grade.checkVersions ?? {}) !== JSON.stringify(versions);
+  };
+  const rerun = (s: Submission) => (options.only ? options.only.includes(s.student) || !before.has(s.student) : changed(s));
+  return { toGrade: submissions.filter(rerun), carried: submissions.filter((s) => !rerun(s)).map((s) => before.get(s.student)!) };
+}
+
+/** What a grade records of the file and the checks it was graded with: deadlines and incremental regrades use them. */
+function fileFacts(submission: Submission, checkVersions: Record<string, string>): Pick<StudentGrade, "submittedAt" | "submissionDigest" | "checkVersions"> {
+  return { ...(submission.submittedAt ? { submittedAt: submission.submittedAt } : {}), ...(submission.digest ? { submissionDigest: submission.digest } : {}), checkVersions };
 }
 
 /** The reference run goes first: what a full score is must be known before any submission is scored. */
 async function gradeTasks(plan: LabPlan, tasks: GradeTask[], rejected: Submission[], options: GradeOptions): Promise<{ grades: StudentGrade[]; expected: ExpectedCheck[] }> {
   const grades: StudentGrade[] = [];
+  const checkVersions = hiddenCheckVersions(plan);
   let expected: ExpectedCheck[] | undefined;
+  let visible: CheckKey[] = [];
+  let labCheckNames = new Set<string>();
   const pending: Array<{ task: GradeTask; run: NotebookRunResult }> = [];
   const finish = (task: GradeTask, run: NotebookRunResult) => {
     const submission = task.submission!;
-    const scored = scoreRun(plan, expected!, run, new Set(submission.answers.keys()));
-    const grade: StudentGrade = { student: submission.student, file: submission.path, ...scored, notes: submission.notes, durationMs: run.durationMs, executedNotebook: run.executedNotebook };
+    const scored = scoreRun(plan, expected!, run, new Set(submission.answers.keys()), visible);
+    const suspicious = [...submission.suspicious, ...runSuspicions(run, labCheckNames, visible)];
+    const grade: StudentGrade = { student: submission.student, file: submission.path, ...scored, notes: submission.notes, suspicious, durationMs: run.durationMs, executedNotebook: run.executedNotebook, ...fileFacts(submission, checkVersions) };
     grades.push(grade);
     options.progress.graded(grade);
   };
   for (const submission of rejected) {
-    const grade: StudentGrade = { student: submission.student, file: submission.path, status: "rejected", reason: submission.rejected!, ...zeroGrade(plan, []), notes: submission.notes, durationMs: 0 };
+    const grade: StudentGrade = { student: submission.student, file: submission.path, status: "rejected", reason: submission.rejected!, ...zeroGrade(plan, []), notes: submission.notes, suspicious: submission.suspicious, durationMs: 0, ...fileFacts(submission, checkVersions) };
     grades.push(grade);
   }
   // A reference that fails its own checks throws: no more runs start, and the batch ends with that error.
@@ -117,6 +188,8 @@ async function gradeTasks(plan: LabPlan, tasks: GradeTask[], rejected: Submissio
     const run = await gradeRun(plan, task, index, options);
     if (!task.submission) {
       expected = expectedChecks(plan, run);
+      visible = expectedVisibleChecks(run);
+      labCheckNames = new Set([...expected, ...visible].map((c) => c.name));
       options.progress.referenceDone({ durationMs: run.durationMs, checks: expected.length });
       // Rejected ones first: their (zero) scores need the reference's checks too.
       for (const grade of grades.splice(0)) {
@@ -133,22 +206,4 @@ async function gradeTasks(plan: LabPlan, tasks: GradeTask[], rejected: Submissio
     }
   });
   return { grades, expected: expected! };
-}
-
-function writeGradebook(outDir: string, book: Gradebook, title: string): string[] {
-  const written: string[] = [];
-  const write = (path: string, text: string) => {
-    mkdirSync(join(path, ".."), { recursive: true });
-    writeFileSync(path, text);
-    written.push(path);
-  };
-  write(join(outDir, GRADEBOOK_JSON), `${JSON.stringify(book, null, 1)}\n`);
-  write(join(outDir, GRADEBOOK_CSV), gradebookCsv(book));
-  write(join(outDir, "junit.xml"), gradebookJunit(book));
-  for (const grade of book.students) {
-    const markdown = feedbackMarkdown(`${title}: feedback`, grade);
-    write(join(outDir, "students", grade.student, "feedback.md"), markdown);
-    write(join(outDir, "students", grade.student, "feedback.html"), feedbackHtml(`${title}: feedback for ${grade.student}`, markdown));
-  }
-  return written;
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LabbookError } from "../errors.ts";
+import { csvText } from "./csv.ts";
 import type { StudentGrade } from "./score.ts";
 
 export interface Gradebook {
@@ -10,6 +11,10 @@ export interface Gradebook {
   /** The instructor notebook's digest (as `assign` stamps it): shards of one class must agree. */
   labVersion: string;
   exercises: Array<{ id: string; points: number }>;
+  /** The lab's title, for feedback pages. */
+  title?: string;
+  /** The instructor's notebook it was graded with: exports find the course file (deadlines) from it. */
+  labPath?: string;
   /** "i/n" when this is one shard of a class. */
   shard?: string;
   gradedAt: string;
@@ -19,17 +24,32 @@ export interface Gradebook {
 export const GRADEBOOK_JSON = "gradebook.json";
 export const GRADEBOOK_CSV = "gradebook.csv";
 
-function csvField(value: string | number): string {
-  const text = String(value);
-  // A leading = + - @ makes spreadsheets run the cell as a formula: student ids are untrusted.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+
+/** The kinds of what looked like tampering, e.g. "display-hook missing-check"; empty when nothing was seen (details: gradebook.json). */
+export function suspiciousColumn(grade: StudentGrade): string {
+  return [...new Set((grade.suspicious ?? []).map((s) => s.kind))].join(" ");
 }
 
+/**
+ * One row per student, from the final view (final-scores.ts): each exercise's score with overrides, grading's raw
+ * total, the overrides applied, the late days and penalty, the final total.
+ */
 export function gradebookCsv(book: Gradebook): string {
-  const header = ["student", ...book.exercises.map((e) => `${e.id} (${e.points})`), "total", "max", "status", "reason"];
-  const rows = book.students.map((s) => [s.student, ...book.exercises.map((e) => s.exercises.find((x) => x.id === e.id)?.earned ?? 0), s.total, s.max, s.status, s.reason ?? ""]);
-  return [header, ...rows].map((row) => row.map(csvField).join(",")).join("\n") + "\n";
+  const header = ["student", ...book.exercises.map((e) => `${e.id} (${e.points})`), "raw", "overrides", "late days", "late penalty", "total", "max", "status", "reason", "suspicious"];
+  const rows = book.students.map((s) => [
+    s.student,
+    ...book.exercises.map((e) => s.exercises.find((x) => x.id === e.id)?.earned ?? 0),
+    s.final?.raw ?? s.total,
+    (s.final?.overrides ?? []).map((o) => `${o.target}=${o.points}`).join(" "),
+    s.final?.late ? s.final.late.daysLate : "",
+    s.final?.late ? s.final.latePenalty : "",
+    s.total,
+    s.max,
+    s.status,
+    s.reason ?? "",
+    suspiciousColumn(s),
+  ]);
+  return csvText([header, ...rows]);
 }
 
 export function sortStudents(students: StudentGrade[]): StudentGrade[] {

@@ -1,9 +1,10 @@
 // What grading needs to know about an instructor's lab notebook, checked before anything runs:
 // its exercises, each with the solution that follows it, its hidden checks, and their points.
-import { basename } from "node:path";
+import { createHash } from "node:crypto";
+import { labIdOf } from "../notebook/lab-id.ts";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
 import { cellMetadata, isRunnable, type LabbookCellMetadata } from "../notebook/roles.ts";
-import type { Cell, Notebook } from "../notebook/types.ts";
+import { sourceText, type Cell, type Notebook } from "../notebook/types.ts";
 
 export interface PlannedCell {
   /** A code cell; a grader-setup cell may be raw (see isRunnable). */
@@ -43,6 +44,7 @@ export interface LabPlan {
  */
 export function planLab(path: string): LabPlan {
   const notebook = readNotebook(path);
+  labIdOf(notebook, path); // a malformed id is refused before anything runs
   const problems: string[] = [];
   const cells: PlannedCell[] = [];
   notebook.cells.forEach((cell, index) => {
@@ -82,7 +84,16 @@ export function planLab(path: string): LabPlan {
   return { path, notebook, exercises, hiddenChecks, graderSetup: cells.filter((c) => c.meta.role === "grader-setup") };
 }
 
-/** A file name for the lab, e.g. "02-cross-host-routes". */
-export function labName(plan: LabPlan): string {
-  return basename(plan.path, ".ipynb");
+/** The lab's id (notebook/lab-id.ts), e.g. "02-cross-host-routes": what `assign` stamps and submissions must carry. */
+export function labId(plan: LabPlan): string {
+  return labIdOf(plan.notebook, plan.path);
+}
+
+/**
+ * Each hidden-check cell's version: a digest of what decides its verdict (its source and metadata, and the
+ * grader-setup cells it runs after). An incremental regrade reruns a submission whose checks' versions changed.
+ */
+export function hiddenCheckVersions(plan: LabPlan): Record<string, string> {
+  const setup = plan.graderSetup.map((g) => sourceText(g.cell.source)).join("\n");
+  return Object.fromEntries(plan.hiddenChecks.map((h) => [h.id, createHash("sha256").update(JSON.stringify([setup, sourceText(h.cell.source), h.meta])).digest("hex").slice(0, 16)]));
 }

@@ -3,7 +3,9 @@
 // cluster of its own): a hidden cell that stops early cannot shrink its own denominator.
 import { NotebookError } from "../notebook/read.ts";
 import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
+import type { FinalScore } from "./final-scores.ts";
 import type { LabPlan } from "./lab-plan.ts";
+import { checkKeys, keyString, type CheckKey, type Suspicion } from "./suspicious.ts";
 
 export interface ExpectedCheck {
   /** The hidden-check cell's id. */
@@ -57,8 +59,18 @@ export interface StudentGrade {
   visibleChecks: VisibleCheck[];
   exerciseCells: Array<{ id: string; status: string; error?: string }>;
   notes: string[];
+  /** For the instructor only: what looked like tampering (suspicious.ts); never in the feedback, never in the score. */
+  suspicious: Suspicion[];
   durationMs: number;
   executedNotebook?: string;
+  /** When the student handed it in, as grading read it (the file's modification time); a manifest may say otherwise. */
+  submittedAt?: string;
+  /** The submission file's digest: an incremental regrade skips what did not change. */
+  submissionDigest?: string;
+  /** Each hidden-check cell's version (lab-plan.ts hiddenCheckVersions) this grade was scored with. */
+  checkVersions?: Record<string, string>;
+  /** Written with the gradebook: the raw score with overrides and the late policy on top (final-scores.ts). */
+  final?: FinalScore;
 }
 
 const keyOf = (cell: string, name: string, occurrence: number) => `${cell}\u0000${name}\u0000${occurrence}`;
@@ -99,8 +111,13 @@ export function expectedChecks(plan: LabPlan, reference: NotebookRunResult): Exp
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Scores one graded run against the expected checks. */
-export function scoreRun(plan: LabPlan, expected: ExpectedCheck[], run: NotebookRunResult, submittedIds: Set<string>): Pick<StudentGrade, "status" | "reason" | "total" | "max" | "exercises" | "visibleChecks" | "exerciseCells"> {
+/** The lab's visible checks as the reference run reported them: a graded run that lacks one reports it missing. */
+export function expectedVisibleChecks(reference: NotebookRunResult): CheckKey[] {
+  return checkKeys(reference.cells.filter((c) => c.role === "check"));
+}
+
+/** Scores one graded run against the expected checks; `visible`: the reference's visible checks (missing ones are listed as failed). */
+export function scoreRun(plan: LabPlan, expected: ExpectedCheck[], run: NotebookRunResult, submittedIds: Set<string>, visible: CheckKey[] = []): Pick<StudentGrade, "status" | "reason" | "total" | "max" | "exercises" | "visibleChecks" | "exerciseCells"> {
   const roleOf = new Map(run.cells.map((c) => [c.id, c.role]));
   const hiddenIds = new Set(plan.hiddenChecks.map((h) => h.id));
   const observed = new Map(withOccurrences(run.cells.filter((c) => hiddenIds.has(c.id))).map((o) => [keyOf(o.cell.id, o.name, o.occurrence), o]));
@@ -119,7 +136,14 @@ export function scoreRun(plan: LabPlan, expected: ExpectedCheck[], run: Notebook
   });
   const firstExercise = run.cells.find((c) => c.role === "exercise")?.index ?? Infinity;
   const instructorBroke = run.cells.find((c) => c.index < firstExercise && c.role !== "teardown" && c.status !== "passed" && !(c.status === "skipped" && c.skipReason?.startsWith("needs ")));
-  const visibleChecks = run.cells.filter((c) => roleOf.get(c.id) === "check").flatMap((c) => c.checks.map((k) => ({ cell: c.id, name: k.name, passed: k.passed, message: k.message })));
+  const visibleCells = run.cells.filter((c) => roleOf.get(c.id) === "check");
+  const reported = new Set(checkKeys(visibleCells).map(keyString));
+  const statusOf = new Map(run.cells.map((c) => [c.id, c.status]));
+  const visibleChecks = [
+    ...visibleCells.flatMap((c) => c.checks.map((k) => ({ cell: c.id, name: k.name, passed: k.passed, message: k.message }))),
+    // A check the lab's cell reports in the reference and not here is missing, not quietly gone (a replaced display hook).
+    ...visible.filter((k) => !reported.has(keyString(k))).map((k) => ({ cell: k.cell, name: k.name, passed: false, message: `missing: it reported nothing (its cell ${statusOf.get(k.cell) ?? "did not run"})` })),
+  ];
   const exerciseCells = run.cells.filter((c) => c.role === "exercise").map((c) => ({ id: c.id, status: c.status, ...(c.error ? { error: `${c.error.name}: ${c.error.message}`.slice(0, 2000) } : {}) }));
   const base = { total: round2(exercises.reduce((s, e) => s + e.earned, 0)), max: exercises.reduce((s, e) => s + e.max, 0), exercises, visibleChecks, exerciseCells };
   if (run.infrastructureError) return { ...base, status: "error", reason: `the run could not start: ${run.infrastructureError}` };

@@ -1,10 +1,13 @@
 // A student's hand-in, read leniently (Jupyter versions differ, students edit metadata) but never
 // trusted: only the sources of the lab's exercise cells are taken from it, matched by cell id.
 // Everything else the student changed is reported and ignored: the grader runs the instructor's cells.
+import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { labVersion, type AssignmentStamp } from "./assign.ts";
-import { labName, type LabPlan } from "./lab-plan.ts";
+import { sourceText } from "../notebook/types.ts";
+import type { Suspicion } from "./suspicious.ts";
+import { labVersion, sourceDigest, studentCells, type AssignmentStamp } from "./assign.ts";
+import { labId, type LabPlan } from "./lab-plan.ts";
 
 /** Bigger files are refused unread; a notebook with a 50 MB output is well within it. */
 export const MAX_SUBMISSION_BYTES = 200 * 1024 * 1024;
@@ -24,8 +27,16 @@ export interface Submission {
   answers: Map<string, ExerciseAnswer>;
   /** What the grader did about the student's changes, for the feedback. */
   notes: string[];
+  /** The file's modification time (when it was handed in, unless a manifest says otherwise) and its digest. */
+  submittedAt?: string;
+  digest?: string;
   /** Why the submission cannot be graded at all (it scores 0). */
   rejected?: string;
+  /**
+   * What looks like tampering, for the instructor only (gradebook's `suspicious`), never in the student's
+   * feedback: it may name hidden cells. It flags; it changes no score.
+   */
+  suspicious: Suspicion[];
 }
 
 interface LooseCell {
@@ -56,11 +67,21 @@ function cellId(cell: LooseCell): string | undefined {
 }
 
 function rejected(path: string, reason: string, metadata?: unknown): Submission {
-  return { path, student: studentIdFrom(path, metadata), answers: new Map(), notes: [], rejected: reason };
+  return { path, student: studentIdFrom(path, metadata), answers: new Map(), notes: [], suspicious: [], rejected: reason };
 }
 
 /** Reads one submission; never throws for anything the student did. */
 export function readSubmission(path: string, plan: LabPlan): Submission {
+  const read = readSubmissionFile(path, plan);
+  try {
+    const stat = statSync(path);
+    return { ...read, submittedAt: stat.mtime.toISOString(), digest: createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 16) };
+  } catch {
+    return read;
+  }
+}
+
+function readSubmissionFile(path: string, plan: LabPlan): Submission {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -82,26 +103,36 @@ export function readSubmission(path: string, plan: LabPlan): Submission {
   }
   const metadata = notebook.metadata;
   const stamp = (metadata as { labbook?: { assignment?: Partial<AssignmentStamp> } } | undefined)?.labbook?.assignment;
-  const lab = labName(plan);
+  const lab = labId(plan);
   if (stamp && typeof stamp.lab === "string" && stamp.lab !== lab) {
     return rejected(path, `it is a notebook for lab "${stamp.lab}", not "${lab}"`, metadata);
   }
-  const submission = matchExercises(path, plan, notebook.cells as LooseCell[], metadata);
+  const submission = matchExercises(path, plan, notebook.cells as LooseCell[], metadata, stamp?.cells);
   if (stamp && typeof stamp.version === "string" && stamp.version !== labVersion(plan)) {
     submission.notes.push("it was handed out from another version of the lab; it was graded against the current one");
   }
   return submission;
 }
 
-function matchExercises(path: string, plan: LabPlan, cells: LooseCell[], metadata: unknown): Submission {
-  const submission: Submission = { path, student: studentIdFrom(path, metadata), answers: new Map(), notes: [] };
+/** What in a student's source reaches around the SDK for the channel checks are reported on. */
+const TAMPERING: Array<[RegExp, Suspicion["kind"], string]> = [
+  [/vnd\.labbook\.check|CHECK_MIME/, "check-mime", "writes labbook's check MIME type itself, not through check()"],
+  [/lastWriteDisplayData|labbook\.display|tslab\/dist\/jupyter/, "display-hook", "reaches for the kernel's display hook"],
+];
+
+function matchExercises(path: string, plan: LabPlan, cells: LooseCell[], metadata: unknown, handedOut: Record<string, string> | undefined): Submission {
+  const submission: Submission = { path, student: studentIdFrom(path, metadata), answers: new Map(), notes: [], suspicious: [] };
   const exerciseIds = new Set(plan.exercises.map((e) => e.exercise.id));
-  const instructorIds = new Set(plan.notebook.cells.map((c) => (c.metadata.labbook as { id?: string } | undefined)?.id ?? c.id));
-  const instructorSources = new Map(plan.notebook.cells.map((c) => [(c.metadata.labbook as { id?: string } | undefined)?.id ?? c.id, Array.isArray(c.source) ? c.source.join("") : c.source]));
+  // Only the cells a student was given: an id of a hidden cell is the student's own cell, and is never named back.
+  const given = studentCells(plan).filter((c) => c.cell_type === "code");
+  const idOf = (c: { id: string; metadata: Record<string, unknown> }) => (c.metadata.labbook as { id?: string } | undefined)?.id ?? c.id;
+  const instructorSources = new Map(given.map((c) => [idOf(c), sourceText(c.source)]));
+  const hiddenIds = new Set([...plan.hiddenChecks, ...plan.graderSetup, ...plan.exercises.map((e) => e.solution)].map((c) => c.id));
   let current: ExerciseAnswer | undefined; // the exercise that cells the student adds after it belong to
   const order: string[] = [];
   const stray: number[] = [];
   const edited: string[] = [];
+  const labChanged: string[] = [];
   cells.forEach((raw, index) => {
     const cell = (typeof raw === "object" && raw !== null ? raw : {}) as LooseCell;
     if (cell.cell_type !== "code") return; // markdown and raw cells are the student's notes
@@ -111,6 +142,7 @@ function matchExercises(path: string, plan: LabPlan, cells: LooseCell[], metadat
       submission.notes.push(`cell ${index + 1} has no readable source and was ignored`);
       return;
     }
+    if (id !== undefined && hiddenIds.has(id)) submission.suspicious.push({ kind: "hidden-id", detail: `cell ${index + 1} carries the id "${id}" of one of the lab's hidden cells` });
     if (id !== undefined && exerciseIds.has(id)) {
       if (submission.answers.has(id)) {
         submission.notes.push(`exercise "${id}" appears more than once; the first copy was graded`);
@@ -120,15 +152,23 @@ function matchExercises(path: string, plan: LabPlan, cells: LooseCell[], metadat
       current = { source, added: [] };
       submission.answers.set(id, current);
       order.push(id);
-    } else if (id !== undefined && instructorIds.has(id)) {
+    } else if (id !== undefined && instructorSources.has(id)) {
       current = undefined;
-      if (instructorSources.get(id)?.trim() !== source.trim()) edited.push(id);
+      if (instructorSources.get(id)!.trim() === source.trim()) return;
+      // As handed out, the lab's cell since changed: the lab's edit, not the student's.
+      if (handedOut?.[id] !== undefined && handedOut[id] === sourceDigest(source)) labChanged.push(id);
+      else edited.push(id);
     } else if (current) {
       current.added.push(source);
     } else if (source.trim()) {
       stray.push(index + 1);
     }
   });
+  for (const [id, answer] of submission.answers) {
+    for (const text of [answer.source, ...answer.added]) {
+      for (const [pattern, kind, what] of TAMPERING) if (pattern.test(text)) submission.suspicious.push({ kind, detail: `the code of exercise "${id}" ${what}` });
+    }
+  }
   for (const id of exerciseIds) if (!submission.answers.has(id)) submission.notes.push(`exercise "${id}" is missing from the submission: it scores 0`);
   const expected = plan.exercises.map((e) => e.exercise.id).filter((id) => submission.answers.has(id));
   if (order.join() !== expected.join()) submission.notes.push(`the exercises are in a different order (${order.join(", ")}); they were run in the lab's order`);
@@ -136,7 +176,8 @@ function matchExercises(path: string, plan: LabPlan, cells: LooseCell[], metadat
     if (answer.added.length) submission.notes.push(`${answer.added.length} cell${answer.added.length === 1 ? "" : "s"} added after exercise "${id}" ran as part of it`);
   }
   if (stray.length) submission.notes.push(`code cells you added outside the exercises were not run (cell${stray.length === 1 ? "" : "s"} ${stray.join(", ")})`);
-  if (edited.length) submission.notes.push(`your changes to the lab's own cells were not used; the grader ran the original (${edited.join(", ")})`);
+  if (edited.length) submission.notes.push(`you changed the lab's own cells (${edited.join(", ")}); your changes were not used, the grader ran the lab's`);
+  if (labChanged.length) submission.notes.push(`the lab's cells ${labChanged.join(", ")} changed after you got the lab (not by you); the grader ran their current version`);
   if (submission.answers.size === 0) {
     return { ...submission, rejected: `none of the lab's exercise cells (${[...exerciseIds].join(", ")}) is in it: is it a notebook for this lab?` };
   }

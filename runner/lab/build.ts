@@ -66,7 +66,7 @@ function metadataProblems(lab: LabSource, notebook: Notebook): string[] {
 export function buildLabs(labs: LabSource[]): BuiltLab[] {
   const notebooks = readPercentSources(labs.map((lab) => lab.source));
   return labs.map((lab, i) => {
-    const notebook = labNotebook(notebooks[i]!);
+    const notebook = labNotebook(notebooks[i]!, basename(lab.source, LAB_SOURCE_SUFFIX));
     const wrong = metadataProblems(lab, notebook);
     if (wrong.length) throw new LabSourceError(wrong.join("\n"));
     const problems = schemaProblems(notebook);

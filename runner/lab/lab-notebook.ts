@@ -18,7 +18,8 @@ function labbookId(cell: { metadata?: Record<string, unknown> }): string | undef
   return typeof id === "string" && CELL_ID.test(id) ? id : undefined;
 }
 
-export function labNotebook(read: Notebook): Notebook {
+/** `id`: the lab's id when its source declares none (its file name): written into metadata.labbook.id (notebook/lab-id.ts). */
+export function labNotebook(read: Notebook, id: string): Notebook {
   const { jupytext: _jupytext, kernelspec, labbook, ...rest } = read.metadata as Record<string, unknown>;
   const used = new Set<string>();
   const cells = read.cells.map((cell, index): Cell => {
@@ -37,7 +38,7 @@ export function labNotebook(read: Notebook): Notebook {
       ...rest,
       kernelspec: kernelspec ?? KERNELSPEC,
       language_info: { name: "typescript", file_extension: ".ts" },
-      ...(labbook === undefined ? {} : { labbook }),
+      labbook: { id, ...(labbook as Record<string, unknown> | undefined) },
     },
     cells,
   };

@@ -51,7 +51,7 @@ export async function runCells(notebook: Notebook, run: RunningRun, policy: Poli
       if (result.executionCount !== undefined) executionCount = result.executionCount;
       cell.execution_count = result.executionCount ?? ++executionCount;
       const failed = result.status !== "passed";
-      if (failed && !options.keepGoing && meta.role !== "teardown") stopped = `an earlier required cell (${base.id}) ${result.status === "failed" ? "failed" : result.status}; --keep-going runs the rest anyway`;
+      if (failed && !options.keepGoing && meta.role !== "teardown") stopped = `an earlier required cell (${base.id}) ${result.status === "failed" ? "failed" : result.status}; run with --keep-going to run the rest anyway`;
     }
     results.push(result);
     options.reporter.onCellEnd?.({ ...result, notebook: options.path });

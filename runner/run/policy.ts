@@ -35,10 +35,21 @@ export interface RunPolicy {
   start(cells: RunnableCell[], context: RunContext): PolicyRun;
 }
 
-/** Every cell in place, in the notebook's kernel; grader-setup cells are for grading only. */
+const isTeardown = (cell: RunnableCell) => cell.meta.role === "teardown";
+
+/**
+ * The one order of both modes: teardown cells run last, after every other cell and so after every hidden check,
+ * wherever they stand in the notebook. Checks, hidden or not, judge the state the lab's and student's cells left,
+ * never a state a teardown already undid.
+ */
+export function teardownLast(cells: RunnableCell[]): RunnableCell[] {
+  return [...cells.filter((c) => !isTeardown(c)), ...cells.filter(isTeardown)];
+}
+
+/** Every cell in place, in the notebook's kernel, teardown last; grader-setup cells are for grading only. */
 export const plainPolicy: RunPolicy = {
   start: (cells) => ({
-    order: cells,
+    order: teardownLast(cells),
     skipReason: (cell) => (cell.meta.role === "grader-setup" ? GRADING_ONLY : undefined),
     sessionFor: () => undefined,
     close: () => {},

@@ -6,9 +6,10 @@ import { DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { LabbookError } from "../errors.ts";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
 import type { NotebookRunResult, RunSummary } from "../notebook/results.ts";
-import type { Notebook } from "../notebook/types.ts";
+import { sourceText, type Notebook } from "../notebook/types.ts";
 import { SerializingReporter } from "../report/serialize.ts";
 import type { Reporter } from "../report/types.ts";
+import { assertSdkResolves } from "../jupyter/sdk-link.ts";
 import { infrastructureErrorResult } from "./infrastructure-error.ts";
 import { runNotebook } from "./notebook-run.ts";
 import type { RunPolicy } from "./policy.ts";
@@ -82,6 +83,12 @@ async function resetShared(clusterName: string, options: RunNotebooksOptions): P
   }
 }
 
+const SDK_IMPORT = /\bfrom\s*["']labbook["']|\b(?:import|require)\s*\(\s*["']labbook["']\s*\)/;
+
+function importsSdk(notebook: Notebook): boolean {
+  return notebook.cells.some((cell) => cell.cell_type === "code" && SDK_IMPORT.test(sourceText(cell.source)));
+}
+
 async function runOne(notebook: Notebook, path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
   try {
     const clusterName = options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
@@ -101,6 +108,8 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   const notebookPaths = expandNotebookPaths(paths);
   // Every notebook is read and validated before any cluster starts: bad input fails fast.
   const read = new Map(notebookPaths.map((path) => [path, readNotebook(path)]));
+  // A lab kept outside this checkout (an instructor's course repository) imports the SDK only once linked there.
+  assertSdkResolves(notebookPaths.filter((path) => importsSdk(read.get(path)!)).map((path) => dirname(resolve(path))), "labbook run");
   const started = Date.now();
   options.reporter.onRunStart?.({ notebooks: notebookPaths });
   // Notebooks sharing one cluster must take turns.

@@ -8,7 +8,9 @@ export function notebookTitle(notebook: Notebook, path: string): string {
   return heading ? /^#\s+(.*)$/m.exec(sourceText(heading.source))![1]!.trim() : basename(path, ".ipynb");
 }
 
+/** The first line of the source, else (an emptied cell) its id: never blank in a report. */
 export function cellTitle(cell: Cell): string {
-  const line = sourceText(cell.source).split("\n").find((l) => l.trim() !== "") ?? "";
-  return line.replace(/^\/\/\s*/, "").slice(0, 80);
+  const line = sourceText(cell.source).split("\n").find((l) => l.replace(/^\s*\/\/\s*/, "").trim() !== "") ?? "";
+  const title = line.trim().replace(/^\/\/\s*/, "").slice(0, 80);
+  return title || `(empty cell ${(cell.metadata.labbook as { id?: string } | undefined)?.id ?? cell.id ?? ""})`.replace(" )", ")");
 }

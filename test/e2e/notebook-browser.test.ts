@@ -1,15 +1,15 @@
 // End to end, as a student sees it: `labbook notebook`'s server, lab 00 opened in a real
 // (headless) Chromium, Cell > Run All, and the check badges in the page.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { getBackend } from "../../runner/backend/registry.ts";
 import { LABS_DIR, startNotebookServer, type NotebookServer } from "../../runner/jupyter/server.ts";
 import { KERNEL_NAME } from "../../runner/kernel/kernelspec.ts";
 import { CHECK_MIME } from "../../runner/notebook/types.ts";
+import { launchChromium } from "../helpers/chromium.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
 
 const OUTPUT_DIR = fileURLToPath(new URL("../../test-output/e2e/", import.meta.url));
@@ -18,9 +18,6 @@ const LAB = "00-hello-cluster/00-hello-cluster.ipynb";
 /** Lab 00's checks: a host name per node (3), the LAN (5: its route, a default route, two pings, /etc/hosts), ssh node to node (1). */
 const EXPECTED_CHECKS = 9;
 const RUN_TIMEOUT_MS = 90_000;
-
-/** Never download a browser: the system's Chromium, with a profile of its own. */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 interface CellReport {
   index: number;
@@ -102,8 +99,7 @@ describe("labbook notebook in a browser (e2e)", function () {
   this.timeout(180_000);
   const clusterName = uniqueClusterName("nb");
   let server: NotebookServer | undefined;
-  let context: BrowserContext | undefined;
-  let profile: string | undefined;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
   let labBefore: string;
   let kernelFiles: string[] = [];
@@ -111,19 +107,12 @@ describe("labbook notebook in a browser (e2e)", function () {
   before(async function () {
     labBefore = readFileSync(join(LABS_DIR, LAB), "utf8");
     server = await startNotebookServer({ port: 0, name: clusterName });
-    profile = mkdtempSync(join(tmpdir(), "labbook-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
   });
 
   after(async function () {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await server?.stop();
   });
 
@@ -215,8 +204,8 @@ describe("labbook notebook in a browser (e2e)", function () {
   it("stops Jupyter, its kernels and the cluster it started, and leaves the lab unchanged", async function () {
     assert.ok(server);
     assert.equal(server.clusterStarted, true);
-    await context?.close();
-    context = undefined;
+    await browser?.close();
+    browser = undefined;
     await server.stop();
     const exit = await server.exited;
     assert.ok(exit.code !== null || exit.signal !== null);

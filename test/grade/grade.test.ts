@@ -53,9 +53,14 @@ describe("labbook grade (lab 02, a class of 22 submissions)", function () {
 
   it("writes gradebook.csv with one row per student, columns per exercise and in total", () => {
     const rows = csvRows(out);
-    assert.equal(rows[0], "student,exercise-node3 (3),total,max,status,reason");
+    assert.equal(rows[0], "student,exercise-node3 (3),raw,overrides,late days,late penalty,total,max,status,reason,suspicious");
     assert.equal(rows.length, FIXTURES.length + 1);
-    assert.ok(rows.includes("partial,1.5,1.5,3,graded,"), rows.join("\n"));
+    assert.ok(rows.includes("partial,1.5,1.5,,,,1.5,3,graded,,"), rows.join("\n"));
+    // What reaches around the SDK is flagged, not scored: the gradebook's suspicious column.
+    const flags = (student: string) => rows.find((row) => row.startsWith(`${student},`))!.split(",").at(-1)!;
+    assert.match(flags("fakes-checks"), /lab-check-name/);
+    assert.match(flags("fakes-checks"), /check-mime/);
+    assert.equal(flags("correct"), "");
   });
 
   it("feedback names each hidden check and its hint, never its code or what it observed", () => {

@@ -5,13 +5,13 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
-import { shardOf } from "../../runner/grade/grade-batch.ts";
+import { mostlyRejected, shardOf } from "../../runner/grade/grade-batch.ts";
 import { gradebookCsv, mergeGradebooks, type Gradebook } from "../../runner/grade/gradebook.ts";
 import type { StudentGrade } from "../../runner/grade/score.ts";
 import { parseShard } from "../../runner/cli/commands/grade.ts";
 
 function student(id: string, total: number): StudentGrade {
-  return { student: id, file: `${id}.ipynb`, status: "graded", total, max: 3, exercises: [{ id: "ex", max: 3, earned: total, submitted: true, checks: [] }], visibleChecks: [], exerciseCells: [], notes: [], durationMs: 1 };
+  return { student: id, file: `${id}.ipynb`, status: "graded", total, max: 3, exercises: [{ id: "ex", max: 3, earned: total, submitted: true, checks: [] }], visibleChecks: [], exerciseCells: [], notes: [], suspicious: [], durationMs: 1 };
 }
 
 function book(students: StudentGrade[], extra: Partial<Gradebook> = {}): Gradebook {
@@ -20,8 +20,23 @@ function book(students: StudentGrade[], extra: Partial<Gradebook> = {}): Gradebo
 
 describe("grade: gradebook and shards", () => {
   it("writes one CSV row per student with exercise and total columns, quoting and defusing formulas", () => {
-    const csv = gradebookCsv(book([student("alice", 3), { ...student("=HYPERLINK(1)", 0), status: "rejected", reason: 'bad, "JSON"' }]));
-    assert.equal(csv, 'student,ex (3),total,max,status,reason\nalice,3,3,3,graded,\n\'=HYPERLINK(1),0,0,3,rejected,"bad, ""JSON"""\n');
+    const flagged = { ...student("bob", 3), suspicious: [{ kind: "display-hook" as const, detail: "x" }, { kind: "missing-check" as const, detail: "y" }, { kind: "display-hook" as const, detail: "z" }] };
+    const csv = gradebookCsv(book([student("alice", 3), flagged, { ...student("=HYPERLINK(1)", 0), status: "rejected", reason: 'bad, "JSON"' }]));
+    assert.equal(
+      csv,
+      "student,ex (3),raw,overrides,late days,late penalty,total,max,status,reason,suspicious\n" +
+        "alice,3,3,,,,3,3,graded,,\n" +
+        "bob,3,3,,,,3,3,graded,,display-hook missing-check\n" +
+        `'=HYPERLINK(1),0,0,,,,0,3,rejected,"bad, ""JSON""",\n`,
+    );
+  });
+
+  it("calls a batch that is mostly rejected the instructor's error, naming the commonest reason", () => {
+    const rejected = (id: string, reason: string): StudentGrade => ({ ...student(id, 0), status: "rejected", reason });
+    const wrongLab = 'it is a notebook for lab "k1", not "k2"';
+    assert.match(mostlyRejected(book([rejected("a", wrongLab), rejected("b", wrongLab), rejected("c", "the file is empty"), student("d", 3)])) ?? "", /3 of 4 submissions were rejected \(the commonest reason, 2 times: it is a notebook for lab "k1", not "k2"\)/);
+    assert.equal(mostlyRejected(book([rejected("a", wrongLab), student("b", 3)])), undefined, "half is not most");
+    assert.equal(mostlyRejected(book([student("a", 3)])), undefined);
   });
 
   it("cuts shards deterministically: every n-th item, together exactly the whole", () => {

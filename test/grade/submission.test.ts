@@ -58,7 +58,7 @@ describe("grade: reading submissions", () => {
     const check = nb.cells.find((c) => c.id === "check-after")!;
     check.source = "// gone";
     const submission = readSubmission(write("edited.ipynb", nb), plan);
-    assert.match(submission.notes.join("\n"), /not used; the grader ran the original \(check-after\)/);
+    assert.match(submission.notes.join("\n"), /you changed the lab's own cells \(check-after\); your changes were not used, the grader ran the lab's/);
     const graded = gradedNotebook(plan, submission, 60);
     assert.notEqual(sourceText(graded.cells.find((c) => c.id === "check-after")!.source), "// gone");
   });
@@ -86,7 +86,7 @@ describe("grade: reading submissions", () => {
   it("names students by metadata or file name, safely and uniquely", () => {
     assert.equal(studentIdFrom("/x/alice smith.ipynb", undefined), "alice_smith");
     assert.equal(studentIdFrom("/x/a.ipynb", { labbook: { student: "../../etc/passwd" } }), "etc_passwd");
-    const subs = ["a/bob.ipynb", "b/bob.ipynb"].map((path) => ({ path, student: "bob", answers: new Map(), notes: [] as string[] }));
+    const subs = ["a/bob.ipynb", "b/bob.ipynb"].map((path) => ({ path, student: "bob", answers: new Map(), notes: [] as string[], suspicious: [] }));
     disambiguateStudents(subs);
     assert.deepEqual(subs.map((s) => s.student), ["bob", "bob-2"]);
   });

@@ -27,12 +27,15 @@ export const CORRECT = NODE3_CONTAINER + RETURN_ROUTES;
 /** What the student's code writes into its nodes, to show it stays there. */
 export const NODE_WRITE_MARK = "labbook-grade-test-written-by-a-student";
 
-/** Checks write the CHECK_MIME display the SDK writes, under the hidden checks' names, from the student's kernel. */
-const FAKE_CHECKS = `const write = require("tslab/dist/jupyter.js").lastWriteDisplayData;
-const fake = (name: string) => ({ data: { "application/vnd.labbook.check+json": { name, passed: true, message: "faked", attempts: 1, durationMs: 1, points: 1 } }, metadata: {}, transient: {} });
+/**
+ * Checks write the CHECK_MIME display the SDK writes, under the hidden checks' names, from the student's kernel,
+ * through the SDK's own display() (tslab's module does not resolve from the folder graded runs use).
+ */
+const FAKE_CHECKS = `const { display } = await import("labbook");
+const fake = (name: string) => ({ "application/vnd.labbook.check+json": { name, passed: true, message: "faked", attempts: 1, durationMs: 1, points: 1 } });
 const names = ["node3/c1 reaches 172.17.0.2", "node3/c1 reaches 172.18.0.2", "node1/c1 reaches 172.19.0.2", "node2/c1 reaches 172.19.0.2"];
-for (const name of names) write(fake(name), false);
-setInterval(() => { for (const name of names) write(fake(name), false); }, 20);
+for (const name of names) display(fake(name));
+setInterval(() => { for (const name of names) display(fake(name)); }, 20);
 `;
 
 export interface Fixture {
@@ -78,7 +81,7 @@ export const FIXTURES: Fixture[] = [
     }),
     total: 0,
     status: "graded",
-    says: /changes to the lab's own cells were not used.*check-after/,
+    says: /you changed the lab's own cells \(check-after\); your changes were not used/,
   },
   { name: "fakes-checks", content: withExercise(`(globalThis as any).check = async (name: string) => console.log("PASS", name);\n${FAKE_CHECKS}`), total: 0, status: "graded" },
   {

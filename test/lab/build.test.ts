@@ -54,7 +54,7 @@ describe("labbook lab build", function () {
     assert.equal(built!.upToDate, false);
     writeBuiltLabs([built!]);
     const notebook = readNotebook(built!.notebook);
-    assert.deepEqual(notebook.metadata.labbook, { kubernetes: true });
+    assert.deepEqual(notebook.metadata.labbook, { id: "99-test", kubernetes: true }, "the lab's id comes from its source's name");
     assert.equal((notebook.metadata.kernelspec as { name: string }).name, "labbook-tslab");
     assert.deepEqual(notebook.cells.map((c) => [c.cell_type, c.id]), [["markdown", "cell-1"], ["code", "setup"], ["raw", "grader-setup"], ["code", "hidden"]]);
     assert.deepEqual(notebook.cells[3]!.metadata.labbook, { id: "hidden", role: "hidden-check", hint: "look", points: 2 });

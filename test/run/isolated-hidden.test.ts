@@ -66,3 +66,31 @@ describe("grader notes when grading", function () {
     assert.deepEqual(hiddenChecks(result).map((k) => [k.name, k.passed]), [["the step's note", true], ["no note from the student", true]]);
   });
 });
+
+// A teardown that stops the lab's server: hidden checks must still judge the state the student left, in a
+// plain run (the reference, Jupyter) and when grading alike. Teardown stands before the hidden check here, as
+// an instructor may put it; it runs last in both modes all the same.
+const TEARDOWN_CELLS: FixtureCell[] = [
+  { id: "setup", role: "setup", source: `import { cluster, check } from "labbook";\nconst c = await cluster();\nawait c.node("node1").$\`touch /tmp/server-up\`;` },
+  { id: "ex", role: "exercise", source: `// nothing to do` },
+  { id: "sol", role: "solution", source: `// nothing to do` },
+  { id: "down", role: "teardown", source: `await c.node("node1").$\`rm -f /tmp/server-up\`;` },
+  { id: "grader", role: "grader-setup", source: `import { cluster, check } from "labbook";\nconst c = await cluster();` },
+  { id: "hidden", role: "hidden-check", meta: { hint: "the server must run" }, source: `await check("the server runs", async () => { await c.node("node1").$\`test -e /tmp/server-up\`; return "up"; });` },
+];
+
+describe("teardown runs last, in both modes", function () {
+  this.timeout(120_000);
+
+  for (const isolateHidden of [false, true]) {
+    it(`${isolateHidden ? "grading" : "a plain run"}: the hidden check sees the state before the teardown, and the teardown still runs`, async () => {
+      const events: string[] = [];
+      const result = await runHeadless(writeFixture(`teardown-${isolateHidden}`, TEARDOWN_CELLS), { keepGoing: true, isolateHidden, events });
+      assert.deepEqual(hiddenChecks(result).map((k) => [k.name, k.passed]), [["the server runs", true]]);
+      assert.equal(result.cells.find((c) => c.id === "down")!.status, "passed");
+      const started = events.filter((e) => e.startsWith("start ")).map((e) => e.slice(6));
+      assert.equal(started.at(-1), "down", `order: ${started.join(", ")}`);
+      assert.deepEqual(result.cells.map((c) => c.id), TEARDOWN_CELLS.map((c) => c.id), "results are in notebook order");
+    });
+  }
+});

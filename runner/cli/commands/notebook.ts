@@ -1,8 +1,10 @@
 // `labbook notebook`: Jupyter on labs/ (runner/jupyter/server.ts) until Ctrl-C. Jupyter runs in
 // its own process group, so a Ctrl-C at the terminal reaches labbook alone; labbook then stops
 // Jupyter, its kernels and the cluster if it started it.
-import { relative } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { relative, resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
+import { assertSdkResolves } from "../../jupyter/sdk-link.ts";
 import { describeExit } from "../../jupyter/process.ts";
 import { startNotebookServer, type NotebookServer } from "../../jupyter/server.ts";
 import { CLUSTER_OPTIONS, parseCommandArgs, positiveInteger } from "../args.ts";
@@ -14,8 +16,8 @@ type CaughtSignal = keyof typeof SIGNALS;
 
 export const notebook: CliCommand = {
   usage: [
-    "labbook notebook [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--no-browser]",
-    "  starts Jupyter Notebook on labs/, on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
+    "labbook notebook [DIR] [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--no-browser]",
+    "  starts Jupyter Notebook on DIR (default: this checkout's labs/; a course folder after `labbook init DIR`), on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
     '  (default "labbook") up, and prints its URL with the access token. Ctrl-C stops Jupyter and its kernels,',
     "  and takes the cluster down if this command started it. No browser is opened (--no-browser is the default).",
     "  --seed S chooses the labs' variants (lab 08's fault), as `labbook run --seed` does.",
@@ -27,7 +29,12 @@ export const notebook: CliCommand = {
       "no-browser": { type: "boolean" },
       seed: { type: "string" },
     });
-    if (positionals.length > 0) throw new UsageError(`labbook notebook: unexpected argument "${positionals[0]}"`);
+    if (positionals.length > 1) throw new UsageError(`labbook notebook: one folder, got "${positionals.join('", "')}"`);
+    const notebookDir = positionals[0] === undefined ? undefined : resolve(positionals[0]);
+    if (notebookDir !== undefined) {
+      if (!existsSync(notebookDir) || !statSync(notebookDir).isDirectory()) throw new UsageError(`labbook notebook: ${positionals[0]} is not a folder`);
+      assertSdkResolves([notebookDir], "labbook notebook");
+    }
     const port = values.port === undefined ? undefined : positiveInteger("--port", values.port);
     if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`);
 
@@ -58,6 +65,7 @@ export const notebook: CliCommand = {
       try {
         server = await startNotebookServer({
           port,
+          ...(notebookDir === undefined ? {} : { notebookDir }),
           name: values.name,
           backend: values.backend,
           signal: controller.signal,

@@ -45,9 +45,11 @@ export const up: CliCommand = {
     const nodes = cluster.nodes.map((n) => `${n.name} ${n.ip}`).join(", ");
     process.stdout.write(`cluster "${name}" is up (${backend.name}, ${seconds} s): ${nodes}\n`);
     const kubernetes = cluster.description.kubernetes;
-    if (kubernetes?.defer) process.stdout.write(`  Kubernetes ${kubernetes.version}: every node Ready; ${kubernetes.defer.join(" and ")} left for you: labbook exec NODE -- labbook-kubernetes ${kubernetes.defer[0]}\n`);
-    else if (kubernetes) process.stdout.write(`  Kubernetes ${kubernetes.version}: every node Ready, CoreDNS answering\n  try: labbook kubectl${name === DEFAULT_CLUSTER_NAME ? "" : ` --name ${name}`} -- get nodes -o wide\n`);
-    else process.stdout.write(`  try: labbook exec ${cluster.nodes[0]!.name} -- ip -br addr\n`);
+    // The hints name the cluster as it must be named to reach it: with --name, and --backend, when not the defaults.
+    const reach = `${name === DEFAULT_CLUSTER_NAME ? "" : ` --name ${name}`}${values.backend === undefined ? "" : ` --backend ${values.backend}`}`;
+    if (kubernetes?.defer) process.stdout.write(`  Kubernetes ${kubernetes.version}: every node Ready; ${kubernetes.defer.join(" and ")} left for you: labbook exec${reach} NODE -- labbook-kubernetes ${kubernetes.defer[0]}\n`);
+    else if (kubernetes) process.stdout.write(`  Kubernetes ${kubernetes.version}: every node Ready, CoreDNS answering\n  try: labbook kubectl${reach} -- get nodes -o wide\n`);
+    else process.stdout.write(`  try: labbook exec${reach} ${cluster.nodes[0]!.name} -- ip -br addr\n`);
     return 0;
   },
 };
