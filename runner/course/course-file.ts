@@ -8,6 +8,7 @@
 //       late: { per-day: 10%, cap: 50% } # taken from the score per day late (or part of one), at most cap
 //   extensions: extensions.csv          # student,lab,days: more days before the lab's due date counts
 //   submitted: submitted.csv            # student,submitted_at: submission times; else each file's mtime
+//   secret: a long random string        # picks each student's variant of labs that offer some (grade/variants.ts)
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -33,6 +34,8 @@ export interface CourseFile {
   /** Absolute paths, resolved against the course file's folder. */
   extensions?: string;
   submitted?: string;
+  /** Keeps students' variants unpredictable to each other; never handed out. */
+  secret?: string;
 }
 
 /** "10%" or 0.1 -> 0.1. */
@@ -57,7 +60,7 @@ export function readCourseFile(path: string): CourseFile {
     throw new LabbookError(`${path}: not a course file: ${(error as Error).message}`);
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new LabbookError(`${path}: a course file is a YAML mapping (labs:, extensions:, submitted:)`);
-  const raw = data as { labs?: unknown; extensions?: unknown; submitted?: unknown };
+  const raw = data as { labs?: unknown; extensions?: unknown; submitted?: unknown; secret?: unknown };
   const known = ["labs", "extensions", "submitted", "secret"];
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length) throw new LabbookError(`${path}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (a course file has ${known.join(", ")})`);
@@ -73,7 +76,8 @@ export function readCourseFile(path: string): CourseFile {
   const near = (file: unknown) => (typeof file === "string" ? resolve(dirname(path), file) : undefined);
   const extensions = near(raw.extensions);
   const submitted = near(raw.submitted);
-  return { path, labs, ...(extensions ? { extensions } : {}), ...(submitted ? { submitted } : {}) };
+  if (raw.secret !== undefined && (typeof raw.secret !== "string" || raw.secret.length < 8)) throw new LabbookError(`${path}: secret must be a string of at least 8 characters`);
+  return { path, labs, ...(extensions ? { extensions } : {}), ...(submitted ? { submitted } : {}), ...(typeof raw.secret === "string" ? { secret: raw.secret } : {}) };
 }
 
 /** The course file that governs a lab: --course, else labbook.yaml in the lab's folder or one above it. */

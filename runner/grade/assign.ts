@@ -42,7 +42,8 @@ export function labVersion(plan: LabPlan): string {
   return digestOf(studentCells(plan));
 }
 
-export function studentNotebook(plan: LabPlan): Notebook {
+/** `who`: a copy for one student, naming them and their variant (grade/variants.ts), which Jupyter's runs then use. */
+export function studentNotebook(plan: LabPlan, who: { student?: string; variant?: string } = {}): Notebook {
   const cells = studentCells(plan);
   const code = cells.filter((c) => c.cell_type === "code");
   const stamp: AssignmentStamp = {
@@ -51,5 +52,5 @@ export function studentNotebook(plan: LabPlan): Notebook {
     version: digestOf(cells),
     cells: Object.fromEntries(code.map((c) => [(c.metadata.labbook as { id?: string } | undefined)?.id ?? c.id, sourceDigest(sourceText(c.source))])),
   };
-  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { id: stamp.lab, ...privilegedOf(plan.notebook), assignment: stamp } }, cells };
+  return { ...plan.notebook, metadata: { ...plan.notebook.metadata, labbook: { id: stamp.lab, ...privilegedOf(plan.notebook), ...who, assignment: stamp } }, cells };
 }

@@ -20,6 +20,8 @@ import { hiddenCheckVersions, labId, type LabPlan } from "./lab-plan.ts";
 import type { GradeProgress } from "./progress.ts";
 import { expectedChecks, expectedVisibleChecks, scoreRun, zeroGrade, type ExpectedCheck, type StudentGrade } from "./score.ts";
 import { runSuspicions, type CheckKey } from "./suspicious.ts";
+import { labVariants, variantKey } from "./variants.ts";
+import { findCourseFile } from "../course/course-file.ts";
 import { disambiguateStudents, readSubmission, type Submission } from "./submission.ts";
 
 export interface Shard {
@@ -74,10 +76,12 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
   const lab = labId(plan);
   const outDir = resolve(options.outDir);
   const { toGrade, carried } = whatToGrade(plan, submissions, outDir, options);
-  const tasks: GradeTask[] = [
-    { outDir: join(outDir, "reference") },
-    ...toGrade.filter((s) => !s.rejected).map((submission) => ({ outDir: join(outDir, "students", submission.student), submission })),
-  ];
+  const { seedFor, warning } = variantSeeds(plan, lab, options);
+  const graded = toGrade.filter((s) => !s.rejected).map((submission) => ({ outDir: join(outDir, "students", submission.student), submission, ...seedOf(seedFor(submission.student)) }));
+  // One reference per variant in use (one in all, for a lab without variants).
+  const variants = [...new Set(graded.map((t) => t.seed))];
+  const references = (variants.length ? variants : [seedFor(undefined)]).map((seed) => ({ outDir: join(outDir, "reference", ...(seed !== undefined && seed !== options.seed ? [seed] : [])), ...seedOf(seed) }));
+  const tasks: GradeTask[] = [...references, ...graded];
   const shardLabel = options.shard ? `${options.shard.index}/${options.shard.count}` : undefined;
   const jobs = poolSize(options.jobs, tasks.length);
   options.progress.start({ lab, submissions: toGrade.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}), ...(carried.length ? { kept: carried.length } : {}) });
@@ -108,7 +112,7 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
   const layers = loadLayers(book, outDir, options.layers ?? {});
   const { written, book: recorded, unmatched } = writeGradebookFiles(outDir, book, layers);
   options.progress.finish({ durationMs: Date.now() - started });
-  return { book: recorded, written, warnings: unmatchedWarnings(unmatched) };
+  return { book: recorded, written, warnings: [...(warning ? [warning] : []), ...unmatchedWarnings(unmatched)] };
 }
 
 /**
@@ -158,52 +162,76 @@ function whatToGrade(plan: LabPlan, submissions: Submission[], outDir: string, o
   return { toGrade: submissions.filter(rerun), carried: submissions.filter((s) => !rerun(s)).map((s) => before.get(s.student)!) };
 }
 
+const seedOf = (seed: string | undefined) => (seed === undefined ? {} : { seed });
+
+/**
+ * Each student's seed: --seed for everyone when given; else, for a lab that offers variants, the student's variant
+ * key (grade/variants.ts) from the course file's secret; else none. A lab with variants and no secret is said.
+ */
+function variantSeeds(plan: LabPlan, lab: string, options: GradeOptions): { seedFor: (student: string | undefined) => string | undefined; warning?: string } {
+  const count = labVariants(plan.notebook, plan.path);
+  if (options.seed !== undefined || count === undefined) return { seedFor: () => options.seed };
+  const secret = findCourseFile(plan.path, options.layers?.courseFile)?.secret;
+  if (!secret) return { seedFor: () => undefined, warning: `${lab} offers ${count} variants, but no course file (labbook.yaml) with a secret was found: every student got the same one` };
+  return { seedFor: (student) => (student === undefined ? undefined : variantKey(secret, lab, student, count)) };
+}
+
 /** What a grade records of the file and the checks it was graded with: deadlines and incremental regrades use them. */
 function fileFacts(submission: Submission, checkVersions: Record<string, string>): Pick<StudentGrade, "submittedAt" | "submissionDigest" | "checkVersions"> {
   return { ...(submission.submittedAt ? { submittedAt: submission.submittedAt } : {}), ...(submission.digest ? { submissionDigest: submission.digest } : {}), checkVersions };
 }
 
-/** The reference run goes first: what a full score is must be known before any submission is scored. */
+/** What a reference run (the instructor's solution, for one variant) says a full score is. */
+interface Reference {
+  expected: ExpectedCheck[];
+  visible: CheckKey[];
+  /** The lab's check names, hidden and visible: a student's cell reporting one is suspicious. */
+  names: Set<string>;
+}
+
+/**
+ * The reference runs go first, one per variant in use: what a full score is must be known before any submission
+ * of that variant is scored. A reference that fails its own checks throws: no more runs start, and the batch ends.
+ */
 async function gradeTasks(plan: LabPlan, tasks: GradeTask[], rejected: Submission[], options: GradeOptions): Promise<{ grades: StudentGrade[]; expected: ExpectedCheck[] }> {
   const grades: StudentGrade[] = [];
   const checkVersions = hiddenCheckVersions(plan);
-  let expected: ExpectedCheck[] | undefined;
-  let visible: CheckKey[] = [];
-  let labCheckNames = new Set<string>();
-  const pending: Array<{ task: GradeTask; run: NotebookRunResult }> = [];
-  const finish = (task: GradeTask, run: NotebookRunResult) => {
+  const references = new Map<string, Reference>();
+  const pending = new Map<string, Array<{ task: GradeTask; run: NotebookRunResult }>>();
+  const variantOf = (task: GradeTask) => task.seed ?? "";
+  const finish = (task: GradeTask, run: NotebookRunResult, reference: Reference) => {
     const submission = task.submission!;
-    const scored = scoreRun(plan, expected!, run, new Set(submission.answers.keys()), visible);
-    const suspicious = [...submission.suspicious, ...runSuspicions(run, labCheckNames, visible)];
-    const grade: StudentGrade = { student: submission.student, file: submission.path, ...scored, notes: submission.notes, suspicious, durationMs: run.durationMs, executedNotebook: run.executedNotebook, ...fileFacts(submission, checkVersions) };
+    const scored = scoreRun(plan, reference.expected, run, new Set(submission.answers.keys()), reference.visible);
+    const suspicious = [...submission.suspicious, ...runSuspicions(run, reference.names, reference.visible)];
+    const grade: StudentGrade = {
+      student: submission.student, file: submission.path, ...scored, notes: submission.notes, suspicious, durationMs: run.durationMs, executedNotebook: run.executedNotebook,
+      ...fileFacts(submission, checkVersions), ...(task.seed === undefined ? {} : { variant: task.seed }),
+    };
     grades.push(grade);
     options.progress.graded(grade);
   };
-  for (const submission of rejected) {
-    const grade: StudentGrade = { student: submission.student, file: submission.path, status: "rejected", reason: submission.rejected!, ...zeroGrade(plan, []), notes: submission.notes, suspicious: submission.suspicious, durationMs: 0, ...fileFacts(submission, checkVersions) };
-    grades.push(grade);
-  }
-  // A reference that fails its own checks throws: no more runs start, and the batch ends with that error.
+  let waiting = [...rejected]; // their (zero) scores list the checks of a reference
   await inPool(tasks, options.jobs, async (task, index) => {
     const run = await gradeRun(plan, task, index, options);
+    const variant = variantOf(task);
     if (!task.submission) {
-      expected = expectedChecks(plan, run);
-      visible = expectedVisibleChecks(run);
-      labCheckNames = new Set([...expected, ...visible].map((c) => c.name));
-      options.progress.referenceDone({ durationMs: run.durationMs, checks: expected.length });
-      // Rejected ones first: their (zero) scores need the reference's checks too.
-      for (const grade of grades.splice(0)) {
-        const zero = zeroGrade(plan, expected);
-        const full = { ...grade, ...zero };
-        grades.push(full);
-        options.progress.graded(full);
+      const expected = expectedChecks(plan, run);
+      const visible = expectedVisibleChecks(run);
+      const reference = { expected, visible, names: new Set([...expected, ...visible].map((c) => c.name)) };
+      references.set(variant, reference);
+      options.progress.referenceDone({ durationMs: run.durationMs, checks: expected.length, ...(task.seed === undefined ? {} : { variant: task.seed }) });
+      for (const submission of waiting) {
+        const grade: StudentGrade = { student: submission.student, file: submission.path, status: "rejected", reason: submission.rejected!, ...zeroGrade(plan, expected), notes: submission.notes, suspicious: submission.suspicious, durationMs: 0, ...fileFacts(submission, checkVersions) };
+        grades.push(grade);
+        options.progress.graded(grade);
       }
-      for (const done of pending.splice(0)) finish(done.task, done.run);
-    } else if (expected) {
-      finish(task, run);
-    } else {
-      pending.push({ task, run });
+      waiting = [];
+      for (const done of pending.get(variant)?.splice(0) ?? []) finish(done.task, done.run, reference);
+      return;
     }
+    const reference = references.get(variant);
+    if (reference) finish(task, run, reference);
+    else pending.set(variant, [...(pending.get(variant) ?? []), { task, run }]);
   });
-  return { grades, expected: expected! };
+  return { grades, expected: [...references.values()][0]?.expected ?? [] };
 }

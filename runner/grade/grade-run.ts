@@ -27,8 +27,10 @@ export interface GradeRunOptions {
 export interface GradeTask {
   /** Where the executed notebook goes. */
   outDir: string;
-  /** None for the reference run. */
+  /** None for a reference run. */
   submission?: Submission;
+  /** The run's seed (the student's variant, grade/variants.ts); default: the options' seed. */
+  seed?: string;
 }
 
 /** For the lab's own cells without a timeout of their own, as `labbook run` does. */
@@ -59,7 +61,7 @@ async function gradeRunOnce(plan: LabPlan, task: GradeTask, index: number, optio
       sandbox: true,
       // A student's node commands must not read the gradebook, the instructor's notebook or classmates' work.
       ...(options.hidePaths ? { hidePaths: options.hidePaths } : {}),
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...((task.seed ?? options.seed) === undefined ? {} : { seed: (task.seed ?? options.seed)! }),
       ...(options.onAbortHandle ? { onAbortHandle: options.onAbortHandle } : {}),
     });
   } catch (error) {

@@ -49,6 +49,11 @@ export function gradebookCsv(book: Gradebook): string {
     s.reason ?? "",
     suspiciousColumn(s),
   ]);
+  // The variant each student had, for a lab that offers some (grade/variants.ts).
+  if (book.students.some((s) => s.variant !== undefined)) {
+    header.push("variant");
+    rows.forEach((row, i) => row.push(book.students[i]!.variant ?? ""));
+  }
   return csvText([header, ...rows]);
 }
 

@@ -6,7 +6,7 @@ import type { StudentGrade } from "./score.ts";
 
 export interface GradeProgress {
   start(info: { lab: string; submissions: number; jobs: number; shard?: string; kept?: number }): void;
-  referenceDone(info: { durationMs: number; checks: number }): void;
+  referenceDone(info: { durationMs: number; checks: number; variant?: string }): void;
   graded(grade: StudentGrade): void;
   finish(info: { durationMs: number }): void;
 }
@@ -36,8 +36,8 @@ export class ConsoleGradeProgress implements GradeProgress {
     this.line(`grading ${info.submissions} submission${info.submissions === 1 ? "" : "s"} of ${info.lab} (--jobs ${info.jobs}${shard}), each on a fresh cluster, plus one reference run of the solution${kept}`);
   }
 
-  referenceDone(info: { durationMs: number; checks: number }): void {
-    this.line(`reference: the solution passes all ${info.checks} hidden checks (${formatDuration(info.durationMs)})`);
+  referenceDone(info: { durationMs: number; checks: number; variant?: string }): void {
+    this.line(`reference${info.variant ? ` (variant ${info.variant})` : ""}: the solution passes all ${info.checks} hidden checks (${formatDuration(info.durationMs)})`);
   }
 
   graded(grade: StudentGrade): void {

@@ -69,6 +69,8 @@ export interface StudentGrade {
   submissionDigest?: string;
   /** Each hidden-check cell's version (lab-plan.ts hiddenCheckVersions) this grade was scored with. */
   checkVersions?: Record<string, string>;
+  /** The student's variant of a lab that offers some (grade/variants.ts): the seed their run had. */
+  variant?: string;
   /** Written with the gradebook: the raw score with overrides and the late policy on top (final-scores.ts). */
   final?: FinalScore;
 }

@@ -57,5 +57,8 @@ export function assertSdkResolves(dirs: string[], what: string): void {
     const problem = sdkLinkProblem(dir);
     return problem ? [`${problem}: run "labbook init ${dir}" once (it links the SDK there; a course folder's root is enough)`] : [];
   });
-  if (problems.length) throw new LabbookError(`${what}: the notebooks cannot import "labbook":\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  if (problems.length === 0) return;
+  const error = new LabbookError(`${what}: the notebooks cannot import "labbook":\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  error.exitCode = 2; // bad input, found before anything started
+  throw error;
 }

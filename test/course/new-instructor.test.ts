@@ -9,7 +9,9 @@ import { join } from "node:path";
 import type { Gradebook } from "../../runner/grade/gradebook.ts";
 import type { CodeCell, Notebook } from "../../runner/notebook/types.ts";
 import { labbook } from "../helpers/cli.ts";
-import { K1_SOURCE } from "./k1-lab.ts";
+import { variantKey } from "../../runner/grade/variants.ts";
+import { pickBySeed } from "../../runner/sdk/seed.ts";
+import { K1_PORTS, K1_SOURCE } from "./k1-lab.ts";
 
 const work = mkdtempSync(join(tmpdir(), "labbook-course-test-"));
 const course = join(work, "course");
@@ -17,6 +19,8 @@ const lab = join(course, "k1", "k1.ipynb");
 const labV2 = join(course, "k1-v2", "k1-v2.ipynb");
 const classDir = join(work, "class");
 const grades = join(work, "grades");
+const SECRET = "a secret of this course";
+const COURSE_FILE = `secret: "${SECRET}"\n`;
 
 const ROUTE = "await node2.$`ip route add 10.99.0.0/24 via ${node1.ip}`;\n";
 const SUBMISSIONS: Record<string, (exercise: string) => string> = {
@@ -31,7 +35,7 @@ const SUBMISSIONS: Record<string, (exercise: string) => string> = {
     `display({ "application/vnd.labbook.check+json": { name: "node2 routes 10.99.0.0/24 via node1", passed: true, message: "faked", attempts: 1, durationMs: 1 } });\n` +
     `(globalThis as any)[Symbol.for("labbook.display")] = () => {};\n`,
   // No route: node2 answers itself on 10.99.0.1 with a server of its own. Only the visible check is fooled.
-  spoof: () => "await node2.$`ip addr add 10.99.0.1/32 dev lo`;\nawait node2.$`setsid -f python3 -m http.server 8080 --bind 10.99.0.1 --directory /tmp > /dev/null 2>&1`;\nawait new Promise((r) => setTimeout(r, 1000));\n",
+  spoof: () => "await node2.$`ip addr add 10.99.0.1/32 dev lo`;\nfor (const p of [8080, 8081, 8082]) await node2.$`setsid -f python3 -m http.server ${p} --bind 10.99.0.1 --directory /tmp > /dev/null 2>&1`;\nawait new Promise((r) => setTimeout(r, 1000));\n",
 };
 
 function submission(assigned: Notebook, name: string): Notebook {
@@ -79,7 +83,7 @@ describe("a new instructor with a course folder of their own", function () {
     mkdirSync(elsewhere);
     cpSync(lab, join(elsewhere, "k1.ipynb"));
     const run = await labbook(["run", join(elsewhere, "k1.ipynb")]);
-    assert.equal(run.code, 1);
+    assert.equal(run.code, 2);
     assert.match(run.stderr, new RegExp(`"labbook" does not resolve from ${elsewhere}[^\\n]*run "labbook init ${elsewhere}"`));
   });
 
@@ -116,6 +120,7 @@ describe("a new instructor with a course folder of their own", function () {
       mkdirSync(classDir);
       for (const name of Object.keys(SUBMISSIONS)) writeFileSync(join(classDir, `${name}.ipynb`), JSON.stringify(submission(handedOut, name)));
       writeFileSync(join(classDir, "broken.ipynb"), '{"cells": [');
+      writeFileSync(join(course, "labbook.yaml"), COURSE_FILE); // with a secret: each student gets a variant of k1
       // The instructor renames the lab's file and edits a step the students were given.
       mkdirSync(join(course, "k1-v2"));
       const v2 = JSON.parse(readFileSync(lab, "utf8")) as Notebook;
@@ -140,6 +145,27 @@ describe("a new instructor with a course folder of their own", function () {
         assert.equal(grade.total, total, failed.join("\n"));
       });
     }
+
+    it("gives each student the variant hash(secret, lab, student) picks, and runs the reference once per variant in use", () => {
+      const graded = book.students.filter((s) => s.status === "graded");
+      for (const s of graded) assert.equal(s.variant, variantKey(SECRET, "k1", s.student, 3), s.student);
+      const inUse = [...new Set(graded.map((s) => s.variant!))].sort();
+      const references = [...run.stdout.matchAll(/reference \(variant (v\d)\): the solution passes all 2 hidden checks/g)].map((m) => m[1]).sort();
+      assert.deepEqual(references, inUse);
+      assert.match(readFileSync(join(grades, "gradebook.csv"), "utf8").split("\n")[0]!, /,variant$/);
+    });
+
+    it("a student's own copy (assign --student) runs their variant, in Jupyter's way: from the notebook's folder", async () => {
+      const copies = join(course, "copies"); // inside the course folder: its SDK link serves it
+      const assign = await labbook(["assign", lab, "--out", copies, "--student", "ann"]);
+      assert.equal(assign.code, 0, assign.stdout + assign.stderr);
+      const copy = JSON.parse(readFileSync(join(copies, "ann", "k1.ipynb"), "utf8")) as Notebook;
+      const key = variantKey(SECRET, "k1", "ann", 3);
+      assert.deepEqual([(copy.metadata.labbook as { student: string }).student, (copy.metadata.labbook as { variant: string }).variant], ["ann", key]);
+      const ran = await labbook(["run", join(copies, "ann", "k1.ipynb"), "--out", join(work, "out-ann")]);
+      const port = pickBySeed(K1_PORTS, "k1-port", key);
+      assert.match(ran.stdout + readFileSync(join(work, "out-ann", "k1.ipynb"), "utf8"), new RegExp(`node1 serves on 10\\.99\\.0\\.1:${port}`));
+    });
 
     it("judges the state the students left: the teardown that stops the server runs after the hidden checks", () => {
       const correct = book.students.find((s) => s.student === "correct")!;
@@ -228,7 +254,7 @@ describe("a new instructor with a course folder of their own", function () {
 
     it("a due date and late policy from the course file, with an extension, recomputed by the Canvas export", async () => {
       const due = new Date(Date.now() - 36 * 3600_000).toISOString();
-      writeFileSync(join(course, "labbook.yaml"), `labs:\n  k1:\n    due: ${due}\n    late: { per-day: 10%, cap: 50% }\nextensions: extensions.csv\n`);
+      writeFileSync(join(course, "labbook.yaml"), `${COURSE_FILE}labs:\n  k1:\n    due: ${due}\n    late: { per-day: 10%, cap: 50% }\nextensions: extensions.csv\n`);
       writeFileSync(join(course, "extensions.csv"), "student,lab,days\ncorrect,k1,3\n");
       const exported = await labbook(["gradebook", "export", grades, "--format", "canvas"]);
       assert.equal(exported.code, 0, exported.stdout + exported.stderr);

@@ -12,6 +12,7 @@ import type { Gradebook } from "../../runner/grade/gradebook.ts";
 import { deadlinesFor, lateness } from "../../runner/grade/late.ts";
 import { applyOverrides, readOverrides } from "../../runner/grade/overrides.ts";
 import type { StudentGrade } from "../../runner/grade/score.ts";
+import type { Notebook } from "../../runner/notebook/types.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "labbook-layers-"));
 const file = (name: string, text: string) => {
@@ -89,5 +90,47 @@ describe("grade: overrides, deadlines and exports", () => {
     const rows = parseCsv(readFileSync(moodle.file, "utf8"));
     assert.deepEqual(rows[0], ["ID number", "Email address", "K1 (k1)", "K1 (k1) feedback"]);
     assert.deepEqual(rows[1]!.slice(0, 3), ["ann", "ann@example.org", "2"]);
+  });
+});
+
+describe("grade: per-student variants", () => {
+  it("picks a student's variant by hash(secret, lab, student): stable, spread, and another secret another pick", async () => {
+    const { variantKey, labVariants } = await import("../../runner/grade/variants.ts");
+    assert.equal(variantKey("s3cret-course", "k1", "ann", 3), variantKey("s3cret-course", "k1", "ann", 3));
+    const keys = Array.from({ length: 300 }, (_, i) => variantKey("s3cret-course", "k1", `student${i}`, 3));
+    const counts = ["v1", "v2", "v3"].map((k) => keys.filter((x) => x === k).length);
+    assert.ok(counts.every((n) => n > 70), `spread: ${counts.join(", ")}`);
+    const other = Array.from({ length: 300 }, (_, i) => variantKey("another-secret", "k1", `student${i}`, 3));
+    assert.ok(other.filter((k, i) => k !== keys[i]).length > 100, "the secret decides");
+    const nb = (labbook: object): Notebook => ({ nbformat: 4, nbformat_minor: 5, metadata: { labbook }, cells: [] });
+    assert.equal(labVariants(nb({ variants: 4 }), "x.ipynb"), 4);
+    assert.equal(labVariants(nb({}), "x.ipynb"), undefined);
+    assert.throws(() => labVariants(nb({ variants: "many" }), "x.ipynb"), /x\.ipynb: metadata\.labbook\.variants must be/);
+  });
+
+  it("the SDK's seed is LABBOOK_SEED, else the variant of the one notebook in the kernel's folder, else 0", async () => {
+    const { labSeed, SEED_VARIABLE, VARIANTS_VARIABLE } = await import("../../runner/sdk/seed.ts");
+    const folder = mkdtempSync(join(tmpdir(), "labbook-variant-"));
+    const cwd = process.cwd();
+    const saved = { seed: process.env[SEED_VARIABLE], variants: process.env[VARIANTS_VARIABLE] };
+    delete process.env[SEED_VARIABLE];
+    delete process.env[VARIANTS_VARIABLE];
+    try {
+      process.chdir(folder);
+      assert.equal(labSeed(), "0");
+      writeFileSync(join(folder, "k1.ipynb"), JSON.stringify({ metadata: { labbook: { id: "k1", variant: "v2" } }, cells: [] }));
+      assert.equal(labSeed(), "v2");
+      writeFileSync(join(folder, "k1.ipynb"), JSON.stringify({ metadata: { labbook: { id: "k1" } }, cells: [] }));
+      process.env[VARIANTS_VARIABLE] = JSON.stringify({ k1: "v3" });
+      assert.equal(labSeed(), "v3", "labbook notebook --student");
+      process.env[SEED_VARIABLE] = "explicit";
+      assert.equal(labSeed(), "explicit");
+    } finally {
+      process.chdir(cwd);
+      for (const [name, value] of [[SEED_VARIABLE, saved.seed], [VARIANTS_VARIABLE, saved.variants]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

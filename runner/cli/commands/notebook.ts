@@ -6,21 +6,41 @@ import { relative, resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { assertSdkResolves } from "../../jupyter/sdk-link.ts";
 import { describeExit } from "../../jupyter/process.ts";
-import { startNotebookServer, type NotebookServer } from "../../jupyter/server.ts";
+import { LABS_DIR, startNotebookServer, type NotebookServer } from "../../jupyter/server.ts";
 import { CLUSTER_OPTIONS, parseCommandArgs, positiveInteger } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 import { SIGNALS } from "../interrupt.ts";
-import { SEED_VARIABLE } from "../../sdk/seed.ts";
+import { SEED_VARIABLE, VARIANTS_VARIABLE } from "../../sdk/seed.ts";
+import { findCourseFile } from "../../course/course-file.ts";
+import { labVariants, variantKey } from "../../grade/variants.ts";
+import { labIdOf } from "../../notebook/lab-id.ts";
+import { readNotebook } from "../../notebook/read.ts";
+import { expandNotebookPaths } from "../../run/run-notebooks.ts";
+
+/** Each lab's variant key for one student, by lab id, for the labs in `dir` that offer variants. */
+function studentVariants(dir: string, student: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const path of expandNotebookPaths([dir])) {
+    const notebook = readNotebook(path);
+    const count = labVariants(notebook, path);
+    if (count === undefined) continue;
+    const secret = findCourseFile(path)?.secret;
+    if (!secret) throw new UsageError(`--student: ${path} offers variants, and no course file (labbook.yaml) with a secret was found above it`);
+    keys[labIdOf(notebook, path)] = variantKey(secret, labIdOf(notebook, path), student, count);
+  }
+  return keys;
+}
 
 type CaughtSignal = keyof typeof SIGNALS;
 
 export const notebook: CliCommand = {
   usage: [
-    "labbook notebook [DIR] [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--no-browser]",
+    "labbook notebook [DIR] [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--student ID] [--no-browser]",
     "  starts Jupyter Notebook on DIR (default: this checkout's labs/; a course folder after `labbook init DIR`), on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
     '  (default "labbook") up, and prints its URL with the access token. Ctrl-C stops Jupyter and its kernels,',
     "  and takes the cluster down if this command started it. No browser is opened (--no-browser is the default).",
-    "  --seed S chooses the labs' variants (lab 08's fault), as `labbook run --seed` does.",
+    "  --seed S chooses the labs' variants (lab 08's fault), as `labbook run --seed` does; --student ID gives each",
+    "  lab that offers variants that student's (from the course file's secret), as grading does.",
   ].join("\n"),
   async run(argv) {
     const { values, positionals } = parseCommandArgs("notebook", argv, {
@@ -28,6 +48,7 @@ export const notebook: CliCommand = {
       port: { type: "string", short: "p" },
       "no-browser": { type: "boolean" },
       seed: { type: "string" },
+      student: { type: "string" },
     });
     if (positionals.length > 1) throw new UsageError(`labbook notebook: one folder, got "${positionals.join('", "')}"`);
     const notebookDir = positionals[0] === undefined ? undefined : resolve(positionals[0]);
@@ -40,6 +61,7 @@ export const notebook: CliCommand = {
 
     // Kernels inherit Jupyter's environment, and Jupyter inherits ours.
     if (values.seed !== undefined) process.env[SEED_VARIABLE] = values.seed;
+    if (values.student !== undefined) process.env[VARIANTS_VARIABLE] = JSON.stringify(studentVariants(notebookDir ?? LABS_DIR, values.student));
     const controller = new AbortController();
     let caught: CaughtSignal | undefined;
     let wake: () => void = () => {};
