@@ -7,6 +7,7 @@
 //   labbook:
 //     kubernetes:
 //       defer: [flanneld, kube-proxy]
+//     variants: 8
 // ---
 
 // %% [markdown]
@@ -544,7 +545,8 @@ await check("conntrack shows 10.96.0.100:80 answered by the web pod's port 80", 
 // The next cell records the network's state (iptables rules, policies and routes on every node) and
 // then **injects one fault** somewhere in the cluster: in a node's network, or in Kubernetes itself (a
 // component, a Deployment, a Service). Which one depends on your **seed**: `labbook run --seed S` sets
-// it headless, `labbook notebook --seed S` in Jupyter (both put it in the kernel's `LABBOOK_SEED`); two
+// it headless, `labbook notebook --seed S` in Jupyter (both put it in the kernel's `LABBOOK_SEED`); in a class, the
+// copy your instructor assigned you names your variant, which is your seed. Two
 // students with different seeds usually get different faults. The notebook does not say which fault you got.
 // (The faults are listed in this lab's faults.ts, so a determined student could look it up there.
 // That is like reading the answer key: it teaches nothing.)
