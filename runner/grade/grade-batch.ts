@@ -75,7 +75,7 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
   const submissions = shardOf(all, options.shard);
   const lab = labId(plan);
   const outDir = resolve(options.outDir);
-  const { toGrade, carried } = whatToGrade(plan, submissions, outDir, options);
+  const { toGrade, carried, previous } = whatToGrade(plan, submissions, outDir, options);
   const { seedFor, warning } = variantSeeds(plan, lab, options);
   const graded = toGrade.filter((s) => !s.rejected).map((submission) => ({ outDir: join(outDir, "students", submission.student), submission, ...seedOf(seedFor(submission.student)) }));
   // One reference per variant in use (one in all, for a lab without variants).
@@ -87,7 +87,8 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
   options.progress.start({ lab, submissions: toGrade.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}), ...(carried.length ? { kept: carried.length } : {}) });
   const hidePaths = [...new Set([outDir, dirname(resolve(plan.path)), ...all.map((s) => dirname(resolve(s.path)))])];
   let grades: StudentGrade[] = [];
-  let exercises = zeroGrade(plan, []).exercises;
+  // Nothing run: the points per exercise are the gradebook's, which a reference run fixed.
+  let exercises = previous?.exercises.map((e) => ({ id: e.id, max: e.points })) ?? zeroGrade(plan, []).exercises;
   if (toGrade.length > 0) {
     // The lab's own folder is hidden: its notebook and source hold the solutions. Runs get a copy of its helpers.
     const labFolder = stageLabFolder(plan.path);
@@ -137,7 +138,7 @@ export function mostlyRejected(book: Gradebook): string | undefined {
  * students run; with --incremental those whose file changed, whose hidden checks' versions changed, or whose
  * grading failed. Without either, all run.
  */
-function whatToGrade(plan: LabPlan, submissions: Submission[], outDir: string, options: GradeOptions): { toGrade: Submission[]; carried: StudentGrade[] } {
+function whatToGrade(plan: LabPlan, submissions: Submission[], outDir: string, options: GradeOptions): { toGrade: Submission[]; carried: StudentGrade[]; previous?: Gradebook } {
   if (!options.only && !options.incremental) return { toGrade: submissions, carried: [] };
   const file = join(outDir, GRADEBOOK_JSON);
   if (!existsSync(file)) {
@@ -159,7 +160,7 @@ function whatToGrade(plan: LabPlan, submissions: Submission[], outDir: string, o
     return JSON.stringify(grade.checkVersions ?? {}) !== JSON.stringify(versions);
   };
   const rerun = (s: Submission) => (options.only ? options.only.includes(s.student) || !before.has(s.student) : changed(s));
-  return { toGrade: submissions.filter(rerun), carried: submissions.filter((s) => !rerun(s)).map((s) => before.get(s.student)!) };
+  return { toGrade: submissions.filter(rerun), carried: submissions.filter((s) => !rerun(s)).map((s) => before.get(s.student)!), previous };
 }
 
 const seedOf = (seed: string | undefined) => (seed === undefined ? {} : { seed });
