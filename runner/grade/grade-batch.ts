@@ -84,7 +84,7 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
   const tasks: GradeTask[] = [...references, ...graded];
   const shardLabel = options.shard ? `${options.shard.index}/${options.shard.count}` : undefined;
   const jobs = poolSize(options.jobs, tasks.length);
-  options.progress.start({ lab, submissions: toGrade.length, jobs, ...(shardLabel ? { shard: shardLabel } : {}), ...(carried.length ? { kept: carried.length } : {}) });
+  options.progress.start({ lab, submissions: toGrade.length, jobs, references: references.length, ...(shardLabel ? { shard: shardLabel } : {}), ...(carried.length ? { kept: carried.length } : {}) });
   const hidePaths = [...new Set([outDir, dirname(resolve(plan.path)), ...all.map((s) => dirname(resolve(s.path)))])];
   let grades: StudentGrade[] = [];
   // Nothing run: the points per exercise are the gradebook's, which a reference run fixed.

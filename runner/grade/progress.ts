@@ -5,7 +5,7 @@ import { formatDuration, oneLine } from "../report/text.ts";
 import type { StudentGrade } from "./score.ts";
 
 export interface GradeProgress {
-  start(info: { lab: string; submissions: number; jobs: number; shard?: string; kept?: number }): void;
+  start(info: { lab: string; submissions: number; jobs: number; references?: number; shard?: string; kept?: number }): void;
   referenceDone(info: { durationMs: number; checks: number; variant?: string }): void;
   graded(grade: StudentGrade): void;
   finish(info: { durationMs: number }): void;
@@ -23,7 +23,7 @@ export class ConsoleGradeProgress implements GradeProgress {
     this.stream.write(`${text}\n`);
   }
 
-  start(info: { lab: string; submissions: number; jobs: number; shard?: string; kept?: number }): void {
+  start(info: { lab: string; submissions: number; jobs: number; references?: number; shard?: string; kept?: number }): void {
     this.total = info.submissions;
     this.startedAt = Date.now();
     this.lab = info.lab;
@@ -33,7 +33,7 @@ export class ConsoleGradeProgress implements GradeProgress {
       this.line(`nothing to grade again for ${info.lab}${kept}`);
       return;
     }
-    this.line(`grading ${info.submissions} submission${info.submissions === 1 ? "" : "s"} of ${info.lab} (--jobs ${info.jobs}${shard}), each on a fresh cluster, plus one reference run of the solution${kept}`);
+    this.line(`grading ${info.submissions} submission${info.submissions === 1 ? "" : "s"} of ${info.lab} (--jobs ${info.jobs}${shard}), each on a fresh cluster, plus ${(info.references ?? 1) === 1 ? "one reference run of the solution" : `${info.references} reference runs of the solution, one per variant in use`}${kept}`);
   }
 
   referenceDone(info: { durationMs: number; checks: number; variant?: string }): void {
