@@ -116,15 +116,22 @@ etcd:
     - {name: initial-cluster, value: "$(hostname)=https://127.0.0.1:2380"}
 dns: {imageRepository: labbook, imageTag: "1"}
 networking: {podSubnet: ${pod_cidr}, serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}
+# One control-plane node: no leader election, as on the embedded cluster. Under software emulation a lease renewal
+# often misses its 10 s deadline while a lab keeps the VM busy; the controller manager and the scheduler then exit,
+# and with them the DaemonSets and pods that a lab waits for.
 # Dynamic provisioning (StorageClass provisioner kubernetes.io/host-path) for the volumes lab, as on the
 # embedded cluster: directories under /tmp/hostpath_pv on the node of the claim's pod.
 # The controller manager deletes (reclaim policy Delete) and provisions hostPath volumes itself, under /tmp:
 # the node's /tmp, as on the embedded cluster where it is a process of the node, not its container's.
 controllerManager:
   extraArgs:
+  - {name: leader-elect, value: "false"}
   - {name: enable-hostpath-provisioner, value: "true"}
   extraVolumes:
   - {name: node-tmp, hostPath: /tmp, mountPath: /tmp, pathType: Directory}
+scheduler:
+  extraArgs:
+  - {name: leader-elect, value: "false"}
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
