@@ -99,10 +99,12 @@ export function runVagrant({ host, args, env, marker, onLine }: VagrantCommand):
     child.stdout.setEncoding("utf8").on("data", take);
     child.stderr.setEncoding("utf8").on("data", take);
     child.once("error", (error) => reject(new LabbookError(`cannot run vagrant: ${error.message}`)));
-    child.once("close", (code) => {
+    child.once("close", (code, signal) => {
       if (code === 0) return resolve(output);
       const lines = output.split("\n").filter((l) => !l.includes("\r") && !/^\s*\/usr\/(share|lib)\//.test(l));
-      reject(new LabbookError(`vagrant ${args[0]} exited with ${code}:\n${[...failedMachinesOutput(lines), ...lines.slice(-15)].join("\n")}`));
+      // Killed by a signal: say which, since something outside Vagrant did it (the VM host ending, a kill).
+      const how = code === null ? `was killed by ${signal ?? "a signal"}` : `exited with ${code}`;
+      reject(new LabbookError(`vagrant ${args[0]} ${how}:\n${[...failedMachinesOutput(lines), ...lines.slice(-15)].join("\n")}`));
     });
   });
 }
