@@ -144,15 +144,25 @@ EOF
     done
     chown -R vagrant: /home/vagrant/.kube 2>/dev/null || true
     export KUBECONFIG=/etc/kubernetes/admin.conf
+    # Each step retried: under software emulation the fresh control plane answers "etcdserver: request timed out"
+    # now and then for its first minutes. Every step is idempotent (patch, apply, wait).
+    retried() {
+      for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        "$@" && return 0
+        echo "labbook: retrying ($attempt of 10): $*" >&2
+        sleep 6
+      done
+      return 1
+    }
     # kube-proxy runs on the nodes labelled for it, as flannel does (its manifest): `labbook-kubernetes` starts
     # and stops each on one node, for the labs that build them by hand first.
-    kubectl -n kube-system patch daemonset kube-proxy --type merge \
+    retried kubectl -n kube-system patch daemonset kube-proxy --type merge \
       -p '{"spec":{"template":{"spec":{"nodeSelector":{"labbook.dev/kube-proxy":"run"}}}}}' >/dev/null
-    kubectl apply -f "$flannel"
+    retried kubectl apply -f "$flannel"
     # Pods whose images are not in the box are refused when created, with the images there are (no registry).
-    if [ -f /etc/labbook/image-policy.yaml ]; then kubectl apply -f /etc/labbook/image-policy.yaml >/dev/null; fi
+    if [ -f /etc/labbook/image-policy.yaml ]; then retried kubectl apply -f /etc/labbook/image-policy.yaml >/dev/null; fi
     # Ready once flanneld has leased the node's pod CIDR and the CNI configuration is in place.
-    kubectl wait --for=condition=Ready "node/$(hostname)" --timeout=15m
+    retried kubectl wait --for=condition=Ready "node/$(hostname)" --timeout=15m
     ;;
   join)
     cat > "$config" <<EOF

@@ -32,13 +32,13 @@ pod_here() {
   kubectl -n "$namespace" get pods -l "$selector" --field-selector "spec.nodeName=$node" -o name
 }
 
-# `wait_until SECONDS WHAT TEST...`
+# `wait_until SECONDS WHAT TEST...`: by the clock, since each try asks the apiserver, which takes seconds under
+# software emulation.
 wait_until() {
-  tries=$(($1 * 2)) what=$2
+  deadline=$(($(date +%s) + $1)) what=$2
   shift 2
   until "$@" >/dev/null 2>&1; do
-    tries=$((tries - 1))
-    if [ "$tries" -le 0 ]; then
+    if [ "$(date +%s)" -ge "$deadline" ]; then
       echo "$node: $part: $what did not happen in time" >&2
       kubectl -n "$namespace" get pods -l "$selector" -o wide >&2 || true
       exit 1
@@ -47,7 +47,16 @@ wait_until() {
   done
 }
 
-no_pod_here() { [ -z "$(pod_here)" ]; }
+# Asked of the apiserver: an error (it times out now and then under software emulation) is no answer, not "none".
+no_pod_here() {
+  pods=$(pod_here) || return 1
+  [ -z "$pods" ]
+}
+
+# A label, until the apiserver takes it.
+label() {
+  wait_until 120 "the node's label $1" kubectl label node "$node" "$1" --overwrite
+}
 pod_ready_here() {
   pod=$(pod_here)
   [ -n "$pod" ] && [ "$(kubectl -n "$namespace" get "$pod" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
@@ -76,7 +85,7 @@ start)
     echo "$node: $part runs"
     exit 0
   fi
-  kubectl label node "$node" "labbook.dev/$part=run" --overwrite >/dev/null
+  label "labbook.dev/$part=run"
   wait_until 300 "its pod becoming Ready" pod_ready_here
   case "$part" in
     kube-proxy) wait_until 60 "kube-proxy's first sync (the KUBE-SERVICES chain)" iptables -t nat -S KUBE-SERVICES ;;
@@ -85,7 +94,7 @@ start)
   echo "$node: $part runs ($(pod_here))"
   ;;
 stop | defer)
-  kubectl label node "$node" "labbook.dev/$part-" >/dev/null
+  label "labbook.dev/$part-"
   wait_until 120 "its pod going away" no_pod_here
   if [ "$verb" = defer ]; then
     case "$part" in
