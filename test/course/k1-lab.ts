@@ -2,7 +2,8 @@
 // on node1's bridge. Its teardown stops that server, and its hidden check asks that server, so it shows both
 // the order (hidden checks before teardown, in every mode) and the defence against a student who stands in for
 // the server (grader-setup restarts it; the check also reads the server's own log). It offers 3 variants: the
-// server's port.
+// server's port. (Later cells write \`port: port\`: tslab does not rewrite a shorthand property \`{ port }\` that
+// names an earlier cell's variable, and it fails with "port is not defined".)
 export const K1_PORTS = [8080, 8081, 8082];
 
 export const K1_SOURCE = `// ---
@@ -46,7 +47,7 @@ console.log((await node2.$\`ip route\`).stdout);
 
 // %% labbook={"id": "check-page", "role": "check"}
 // Check: node2 gets the page
-await check("node2 gets node1's page", () => reaches(node2, "10.99.0.1", { port, http: "/" }), { within: 3000 });
+await check("node2 gets node1's page", () => reaches(node2, "10.99.0.1", { port: port, http: "/" }), { within: 3000 });
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}
 // import { cluster, check, reaches, hasRoute, pickBySeed } from "labbook";
@@ -62,7 +63,7 @@ await check("node2 gets node1's page", () => reaches(node2, "10.99.0.1", { port,
 // %% labbook={"id": "hidden-k1", "role": "hidden-check", "hint": "node2 needs a route to 10.99.0.0/24 through node1."}
 await check("node2 routes 10.99.0.0/24 via node1", () => hasRoute(node2, "10.99.0.0/24", { via: node1.ip }), { points: 1 });
 await check("node1's server answers node2, and saw it", async () => {
-  const answer = await reaches(node2, "10.99.0.1", { port, http: "/" });
+  const answer = await reaches(node2, "10.99.0.1", { port: port, http: "/" });
   const log = (await node1.$\`cat /tmp/k1-web.log\`).stdout;
   if (!log.includes(\`\${node2.ip} - - \`)) throw new Error("node1's server saw no request from node2");
   return answer;
