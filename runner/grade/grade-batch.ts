@@ -18,8 +18,8 @@ import { gradeRun, type GradeRunOptions, type GradeTask } from "./grade-run.ts";
 import { stageLabFolder } from "./lab-files.ts";
 import { hiddenCheckVersions, labId, type LabPlan } from "./lab-plan.ts";
 import type { GradeProgress } from "./progress.ts";
-import { expectedChecks, expectedVisibleChecks, scoreRun, zeroGrade, type ExpectedCheck, type StudentGrade } from "./score.ts";
-import { runSuspicions, type CheckKey } from "./suspicious.ts";
+import { expectedChecks, expectedVisibleChecks, scoreRun, zeroGrade, type CheckKey, type ExpectedCheck, type StudentGrade } from "./score.ts";
+import { runSuspicions } from "./suspicious.ts";
 import { labVariants, variantKey } from "./variants.ts";
 import { findCourseFile } from "../course/course-file.ts";
 import { disambiguateStudents, readSubmission, type Submission } from "./submission.ts";
@@ -93,9 +93,9 @@ export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeO
     // The lab's own folder is hidden: its notebook and source hold the solutions. Runs get a copy of its helpers.
     const labFolder = stageLabFolder(plan.path);
     try {
-      const graded = await gradeTasks(plan, tasks, toGrade.filter((s) => s.rejected), { ...options, jobs, hidePaths, labFolder });
-      grades = graded.grades;
-      exercises = zeroGrade(plan, graded.expected).exercises;
+      const result = await gradeTasks(plan, tasks, toGrade.filter((s) => s.rejected), { ...options, jobs, hidePaths, labFolder });
+      grades = result.grades;
+      exercises = zeroGrade(plan, result.expected).exercises;
     } finally {
       rmSync(labFolder, { recursive: true, force: true });
     }

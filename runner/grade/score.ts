@@ -5,7 +5,7 @@ import { NotebookError } from "../notebook/read.ts";
 import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
 import type { FinalScore } from "./final-scores.ts";
 import type { LabPlan } from "./lab-plan.ts";
-import { checkKeys, keyString, type CheckKey, type Suspicion } from "./suspicious.ts";
+import type { Suspicion } from "./suspicious.ts";
 
 export interface ExpectedCheck {
   /** The hidden-check cell's id. */
@@ -75,7 +75,14 @@ export interface StudentGrade {
   final?: FinalScore;
 }
 
-const keyOf = (cell: string, name: string, occurrence: number) => `${cell}\u0000${name}\u0000${occurrence}`;
+/** A check as a run reports it: its cell, its name, and which of that cell's checks of that name it is. */
+export interface CheckKey {
+  cell: string;
+  name: string;
+  occurrence: number;
+}
+
+export const keyString = (k: CheckKey) => `${k.cell}\u0000${k.name}\u0000${k.occurrence}`;
 
 function withOccurrences(cells: CellResult[]): Array<{ cell: CellResult; name: string; occurrence: number; passed: boolean; message: string; points: number | undefined }> {
   return cells.flatMap((cell) => {
@@ -86,6 +93,10 @@ function withOccurrences(cells: CellResult[]): Array<{ cell: CellResult; name: s
       return { cell, name: check.name, occurrence, passed: check.passed, message: check.message, points: check.points };
     });
   });
+}
+
+export function checkKeys(cells: CellResult[]): CheckKey[] {
+  return withOccurrences(cells).map(({ cell, name, occurrence }) => ({ cell: cell.id, name, occurrence }));
 }
 
 /** The hidden checks a full answer passes, from the reference run; a lab whose solution fails one is not gradable. */
@@ -122,11 +133,11 @@ export function expectedVisibleChecks(reference: NotebookRunResult): CheckKey[] 
 export function scoreRun(plan: LabPlan, expected: ExpectedCheck[], run: NotebookRunResult, submittedIds: Set<string>, visible: CheckKey[] = []): Pick<StudentGrade, "status" | "reason" | "total" | "max" | "exercises" | "visibleChecks" | "exerciseCells"> {
   const roleOf = new Map(run.cells.map((c) => [c.id, c.role]));
   const hiddenIds = new Set(plan.hiddenChecks.map((h) => h.id));
-  const observed = new Map(withOccurrences(run.cells.filter((c) => hiddenIds.has(c.id))).map((o) => [keyOf(o.cell.id, o.name, o.occurrence), o]));
+  const observed = new Map(withOccurrences(run.cells.filter((c) => hiddenIds.has(c.id))).map((o) => [keyString({ cell: o.cell.id, name: o.name, occurrence: o.occurrence }), o]));
   const hiddenStatus = new Map(run.cells.filter((c) => hiddenIds.has(c.id)).map((c) => [c.id, c]));
   const exercises = plan.exercises.map(({ exercise }): ExerciseScore => {
     const checks = expected.filter((e) => e.exercise === exercise.id).map((e): CheckScore => {
-      const seen = observed.get(keyOf(e.cell, e.name, e.occurrence));
+      const seen = observed.get(keyString(e));
       const cell = hiddenStatus.get(e.cell);
       const detail = seen ? seen.message : `did not run: the hidden cell ${cell ? `ended "${cell.status}"${cell.error ? ` (${cell.error.message.split("\n")[0]})` : ""}` : "did not run"}`;
       return { cell: e.cell, name: e.name, passed: seen?.passed === true, points: e.points, hint: e.hint, detail };

@@ -3,7 +3,8 @@
 // whatever a student's kernel did. Each flag has a kind (the CSV column lists them) and a detail that may name
 // hidden cells, so it never goes into a student's feedback.
 import { readFileSync } from "node:fs";
-import type { CellResult, NotebookRunResult } from "../notebook/results.ts";
+import type { NotebookRunResult } from "../notebook/results.ts";
+import { checkKeys, keyString, type CheckKey } from "./score.ts";
 import { sourceText, type Notebook } from "../notebook/types.ts";
 
 export type SuspicionKind = "check-mime" | "display-hook" | "hidden-id" | "lab-check-name" | "missing-check" | "refused-write";
@@ -12,26 +13,6 @@ export interface Suspicion {
   kind: SuspicionKind;
   detail: string;
 }
-
-/** A check the lab's own check cells report in the reference run: a graded run must report it too. */
-export interface CheckKey {
-  cell: string;
-  name: string;
-  occurrence: number;
-}
-
-export function checkKeys(cells: CellResult[]): CheckKey[] {
-  return cells.flatMap((cell) => {
-    const seen = new Map<string, number>();
-    return cell.checks.map((check) => {
-      const occurrence = (seen.get(check.name) ?? 0) + 1;
-      seen.set(check.name, occurrence);
-      return { cell: cell.id, name: check.name, occurrence };
-    });
-  });
-}
-
-export const keyString = (k: CheckKey) => `${k.cell}\u0000${k.name}\u0000${k.occurrence}`;
 
 /** A write the sandbox or the nodes' read-only host files turned down, as a cell's error or output says it. */
 const REFUSED_WRITE = /read-only file system|EROFS|EACCES|permission denied/i;
