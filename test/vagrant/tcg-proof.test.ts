@@ -60,6 +60,14 @@ describe("the Vagrant backend on software emulation (TCG), offline", function ()
     assert.match(exec.stdout, /192\.168\.0\.12\/24/);
   });
 
+  it("lets root ssh from node to node by name, host keys checked (lab 00's `ssh node2`), each VM with a host key of its own", async () => {
+    const hop = await labbook(["exec", "--backend", "vagrant", "--name", NAME, "node2", "--", "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "node1", "hostname"]);
+    assert.equal(hop.code, 0, hop.stderr);
+    assert.equal(hop.stdout.trim(), "node1");
+    const keys = await Promise.all(["node1", "node2"].map((node) => labbook(["exec", "--backend", "vagrant", "--name", NAME, node, "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])));
+    assert.notEqual(keys[0]!.stdout.split(" ")[1], keys[1]!.stdout.split(" ")[1], "two VMs share a host key");
+  });
+
   it("runs lab 02 (cross-host routes) and lab 03 (CNI) with `labbook run --backend vagrant`", async () => {
     const run = await timed("labs 02 + 03 on vagrant", () => labbook(["run", "--backend", "vagrant", "--name", NAME, "--isolate-hidden", "--report", "json", "--out", out, ...LABS]));
     const report = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { notebooks: Array<{ notebook: string; passed: boolean; durationMs: number; backend: string }> };
