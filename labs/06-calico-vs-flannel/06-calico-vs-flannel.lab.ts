@@ -56,6 +56,12 @@
 // First between pods you build by hand (network namespaces on `cni0`); then, on a cluster that runs Kubernetes,
 // between real Kubernetes pods, with the real flanneld's vxlan and host-gw, and then over BGP.
 
+// %% tags=["parameters"] labbook={"id": "parameters", "role": "setup"}
+// Parameters: how long each measurement runs. Longer gives steadier figures: `labbook run
+// labs/06-calico-vs-flannel -p seconds 10` (`labbook params labs/06-calico-vs-flannel` lists them)
+const seconds = 2; // iperf3's seconds of TCP per measured path
+const pings = 20; // echo requests per path, 10 ms apart, for the round trip
+
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect to the cluster (Kubernetes, with its own flanneld deferred: this lab runs flanneld itself);
 // the SDK's setupFlannel (lab 05) switches flannel backends in one call
@@ -76,7 +82,7 @@ const pod1: Endpoint = { node: node1, netns: "pod" };
 const pod2: Endpoint = { node: node2, netns: "pod" };
 const measured: Measurement[] = [];
 async function measure(mode: string, client: Endpoint, server: Endpoint, address: string): Promise<void> {
-  measured.push(await measurePath(mode, client, server, address, { seconds: 2, pings: 20 }));
+  measured.push(await measurePath(mode, client, server, address, { seconds: seconds, pings: pings }));
 }
 /** The measurement of `mode`, as a check's text; throws if it is missing or not positive. */
 function measuredText(mode: string): string {

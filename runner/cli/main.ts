@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   exec: { summary: "run a command on a node, streaming its output; exits with the command's exit code", load: async () => (await import("./commands/exec.ts")).exec },
   ssh: { summary: "an interactive shell on a node, like vagrant ssh", load: async () => (await import("./commands/ssh.ts")).ssh },
   run: { summary: "run lab notebooks headless, each on a fresh cluster (or on the VMs of --backend vagrant); writes executed notebooks and reports", load: async () => (await import("./commands/run.ts")).run },
+  params: { summary: "list a notebook's parameters, which labbook run -p NAME VALUE sets (papermill's way)", load: async () => (await import("./commands/params.ts")).params },
   kernel: { summary: "kernel install: register labbook's patched tslab kernel with Jupyter", load: async () => (await import("./commands/kernel.ts")).kernel },
   lab: { summary: "lab build: write each lab's notebook from its source (labs/NN-name/NN-name.lab.ts); lab typecheck: type-check the labs' cells", load: async () => (await import("./commands/lab.ts")).lab },
   init: { summary: "make a folder of your own (a course repository) a place for labs: the SDK linked, a template lab", load: async () => (await import("./commands/init.ts")).init },

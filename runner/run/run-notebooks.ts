@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Backend } from "../backend/types.ts";
 import { DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { LabbookError } from "../errors.ts";
+import { assertParametersKnown, injectParameters, type ParameterValue } from "../notebook/parameters.ts";
 import { NotebookError, readNotebook } from "../notebook/read.ts";
 import type { NotebookRunResult, RunSummary } from "../notebook/results.ts";
 import { sourceText, type Notebook } from "../notebook/types.ts";
@@ -66,6 +67,8 @@ export interface RunNotebooksOptions {
   resetShared?: boolean;
   /** Progress of what is not a notebook's own (the reset between notebooks). */
   onProgress?: (message: string) => void;
+  /** `-p` values: each notebook gets those its `parameters` cell declares; a name none declares is an error. */
+  parameters?: Record<string, ParameterValue>;
 }
 
 let noSnapshotSaid = false;
@@ -108,6 +111,9 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   const notebookPaths = expandNotebookPaths(paths);
   // Every notebook is read and validated before any cluster starts: bad input fails fast.
   const read = new Map(notebookPaths.map((path) => [path, readNotebook(path)]));
+  const parameters = options.parameters ?? {};
+  assertParametersKnown(notebookPaths.map((path) => ({ path, notebook: read.get(path)! })), parameters);
+  for (const [path, notebook] of read) read.set(path, injectParameters(notebook, path, parameters));
   // A lab kept outside this checkout (an instructor's course repository) imports the SDK only once linked there.
   assertSdkResolves(notebookPaths.filter((path) => importsSdk(read.get(path)!)).map((path) => dirname(resolve(path))), "labbook run");
   const started = Date.now();

@@ -1,6 +1,6 @@
 // `labbook run` as CI runs it: exit codes, reports, and errors that name the file.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRunning, processesMarked } from "../../runner/host/procfs.ts";
@@ -39,6 +39,34 @@ describe("labbook run (CLI)", function () {
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     assert.doesNotThrow(() => parseXml(junit), "junit.xml is not well-formed");
     assert.match(junit, /<skipped message="needs kubernetes/);
+  });
+
+  it("-p sets a notebook's parameters as papermill does: typed, recorded in the executed notebook; unknown ones exit 2", async () => {
+    const out = mkdtempSync(join(tmpdir(), "labbook-out-"));
+    const path = writeFixture("params", [
+      { id: "parameters", role: "setup", meta: {}, source: `const count = 1; // pings to send\nconst target = "node2";\nconst quiet = false;` },
+      { id: "setup", role: "setup", source: `import { cluster, check } from "labbook";\nconst c = await cluster();` },
+      { id: "ping", role: "check", source: `await check(\`\${count} pings to \${target}, quiet \${quiet}\`, async () => { await c.node("node1").$\`ping -c \${count} -i 0.2 -W2 \${target}\`; });` },
+    ]);
+    // The fixture helper writes labbook metadata only: tag the parameters cell as a lab author would in Jupyter.
+    const notebook = JSON.parse(readFileSync(path, "utf8")) as { cells: Array<{ id: string; metadata: Record<string, unknown> }> };
+    notebook.cells[0]!.metadata.tags = ["parameters"];
+    writeFileSync(path, JSON.stringify(notebook));
+    const help = await labbook(["params", path]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /count\s+number\s+default 1\s+pings to send/);
+    const result = await labbook(["run", path, "-p", "count", "3", "-r", "target", "node3", "-y", "quiet: true", "--out", out]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /✔ 3 pings to node3, quiet true/);
+    const executed = JSON.parse(readFileSync(join(out, "params.ipynb"), "utf8")) as { metadata: { labbook: { parameters: unknown } }; cells: Array<{ id: string; metadata: { tags?: string[] } }> };
+    assert.deepEqual(executed.metadata.labbook.parameters, { count: 3, target: "node3", quiet: true });
+    assert.deepEqual(executed.cells.map((c) => c.id).slice(0, 3), ["parameters", "injected-parameters", "setup"]);
+    const unknown = await labbook(["run", path, "-p", "cuont", "3", "--out", out]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown parameter cuont: .*params\.ipynb: it declares: count, target, quiet/);
+    const mistyped = await labbook(["run", path, "-p", "count", "three", "--out", out]);
+    assert.equal(mistyped.code, 2);
+    assert.match(mistyped.stderr, /params\.ipynb: parameter count is a number \(default 1\), got "three"/);
   });
 
   it("--jobs 2 runs notebooks at once, each on its own cluster, their lines in blocks; --jobs 0 is a usage error", async () => {

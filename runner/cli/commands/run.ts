@@ -5,22 +5,28 @@ import { gradingPolicy } from "../../run/grading-policy.ts";
 import { plainPolicy } from "../../run/policy.ts";
 import { runNotebooks } from "../../run/run-notebooks.ts";
 import { parseCommandArgs, positiveInteger } from "../args.ts";
+import { takeParameterArgs } from "../parameter-args.ts";
+import { notebooksHelp } from "./params.ts";
 import type { CliCommand } from "../command.ts";
 import { withInterruptCleanup } from "../interrupt.ts";
 
 export const run: CliCommand = {
   usage: [
-    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--no-reset] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--sandbox] [--report junit,json,html,md] [--out DIR]",
+    "labbook run <notebook|dir>... [--backend netns|vagrant] [--name C] [--no-reset] [--timeout S] [--keep-going] [--seed S] [--jobs N] [--isolate-hidden] [--sandbox] [--report junit,json,html,md] [--out DIR] [-p NAME VALUE]... [-r NAME VALUE]... [-f params.yaml] [-y YAML] [--help-notebook]",
     "  runs each notebook headless on a fresh cluster; writes the executed notebooks and reports to --out (default out/)",
     "  --backend vagrant runs them one after another on the VMs that `labbook up --backend vagrant` (or a plain `vagrant up`) started",
     "    (--name, default labbook), each after `labbook reset` brought the VMs back to their clean snapshot; --no-reset: as they are",
     "  --jobs N runs N notebooks at once, each on its own cluster (default 1); each one's lines then come as a block",
     "  --isolate-hidden runs hidden checks as grade does: last, in a fresh process, after the grader-setup cells",
     "  --sandbox runs each notebook's kernel as grade runs students' kernels: unprivileged, on its cluster's LAN only",
+    "  -p NAME VALUE sets a notebook parameter, as papermill does: a cell after the one tagged `parameters` declares it again",
+    "    (VALUE typed: a number, true/false, null, else a string); -r NAME VALUE: a string as is; -f FILE / -y TEXT: a YAML map",
+    "    of them (lists and maps too); the executed notebook records them. --help-notebook lists each notebook's parameters",
     "  exit codes: 0 all passed, 1 a check or step failed, 2 bad input or infrastructure failure",
   ].join("\n"),
   async run(argv) {
-    const { values, positionals } = parseCommandArgs("run", argv, {
+    const parameters = takeParameterArgs("run", argv);
+    const { values, positionals } = parseCommandArgs("run", parameters.rest, {
       backend: { type: "string", short: "b" },
       name: { type: "string", short: "n" },
       timeout: { type: "string" },
@@ -32,8 +38,13 @@ export const run: CliCommand = {
       "isolate-hidden": { type: "boolean" },
       sandbox: { type: "boolean" },
       "no-reset": { type: "boolean" },
+      "help-notebook": { type: "boolean" },
     });
     if (positionals.length === 0) throw new UsageError(`usage: ${this.usage.split("\n")[0]}`);
+    if (values["help-notebook"]) {
+      process.stdout.write(`${notebooksHelp(positionals)}\n`);
+      return 0;
+    }
     const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds, got "${values.timeout}"`);
     const jobs = positiveInteger("--jobs", values.jobs) ?? 1;
@@ -49,7 +60,7 @@ export const run: CliCommand = {
       async () => {
         await Promise.all([...aborts].map((abort) => abort()));
       },
-      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, policy: values["isolate-hidden"] ? gradingPolicy : plainPolicy, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), resetShared: !values["no-reset"], onProgress: (message) => process.stderr.write(`labbook: ${message}\n`), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
+      () => runNotebooks(positionals, { backend, timeoutS, keepGoing: values["keep-going"] ?? false, outDir, reporter, jobs, policy: values["isolate-hidden"] ? gradingPolicy : plainPolicy, sandbox: values.sandbox ?? false, ...(values.name === undefined ? {} : { sharedCluster: values.name }), resetShared: !values["no-reset"], parameters: parameters.values, onProgress: (message) => process.stderr.write(`labbook: ${message}\n`), ...(values.seed === undefined ? {} : { seed: values.seed }), onAbortHandle: (a) => aborts.add(a) }),
     );
     const written = (await reporter.onRunEnd?.(summary)) ?? [];
     const executed = summary.notebooks.map((n) => n.executedNotebook).filter(Boolean);
