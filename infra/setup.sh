@@ -79,18 +79,26 @@ ensure_node() {
   export PATH="$(dirname "$NODE"):$PATH"
 }
 
-# What comes from PyPI (jupytext, for the labs' sources) goes into .labbook/venv, never into the system's
-# Python. A stamp of infra/requirements.txt skips pip when nothing changed.
+# What comes from PyPI (JupyterLab for `labbook notebook`, jupytext for the labs' sources, papermill and nbclient
+# for the bench) goes into .labbook/venv, never into the system's Python. A stamp of infra/requirements.txt skips
+# pip when nothing changed. Without PyPI, `labs` goes on: the labs run headless without any of it, and
+# `labbook notebook` falls back to Debian's classic Notebook; `test` needs all of it.
 ensure_venv() {
   local venv="$ROOT/.labbook/venv" stamp="$ROOT/.labbook/venv/requirements.txt"
   if [ ! -x "$venv/bin/python" ]; then
     say "creating the Python virtual environment .labbook/venv"
     /usr/bin/python3 -m venv "$venv" || die "python3 -m venv failed: is python3-venv installed (apt-get install python3-venv)?"
+    # The checkout's package.json says "type": "module"; JupyterLab's own .js helpers in the venv are CommonJS.
+    printf '{ "type": "commonjs" }\n' > "$venv/package.json"
   fi
   if ! cmp -s infra/requirements.txt "$stamp"; then
     say "installing Python packages from PyPI into .labbook/venv (infra/requirements.txt)"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r infra/requirements.txt ||
-      die "pip could not install infra/requirements.txt from PyPI into .labbook/venv (is https://pypi.org reachable?)"
+    if ! "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r infra/requirements.txt; then
+      local why="pip could not install infra/requirements.txt from PyPI into .labbook/venv (is https://pypi.org reachable?)"
+      [ "$MODE" = labs ] || die "$why"
+      say "$why: going on without it. The labs run headless as they are; labbook notebook opens Debian's classic Notebook instead of JupyterLab 4; labbook lab build (jupytext) needs it. Run this again once PyPI is reachable."
+      return 0
+    fi
     cp infra/requirements.txt "$stamp"
   fi
 }

@@ -12,6 +12,7 @@ import { LabbookError } from "../errors.ts";
 import { cacheRoot, currentBuild, goVersion, type KubernetesBuild } from "../kubernetes/build.ts";
 import { KUBERNETES_VERSION, MINIMUM_GO } from "../kubernetes/versions.ts";
 import { JUPYTER_PACKAGES_FILE, VAGRANT_PACKAGES_FILE } from "../host/packages.ts";
+import { chooseFrontend } from "../jupyter/frontend.ts";
 import { checkPackages, checkRoot, type CheckResult } from "../host/prerequisites.ts";
 
 export { checkPackages, checkRoot, type CheckResult };
@@ -106,9 +107,22 @@ export function checkVirtualization(): CheckResult {
     : { name: "VM acceleration", ok: false, warning: true, detail: "no usable KVM (no vmx/svm CPU flag, or no /dev/kvm): the Vagrant backend's VMs run under software emulation, about 3.5 minutes per `up` of 2 VMs" };
 }
 
+/** What `labbook notebook` opens: JupyterLab 4 from PyPI in .labbook/venv, or the classic fallback (a warning). */
+export function checkJupyterLab(): CheckResult {
+  const frontend = chooseFrontend();
+  if (frontend?.name === "JupyterLab") return { name: "JupyterLab", ok: true, detail: `${frontend.executable}: labbook notebook opens JupyterLab 4` };
+  return {
+    name: "JupyterLab",
+    ok: false,
+    warning: true,
+    detail: `not installed in .labbook/venv: labbook notebook ${frontend ? "falls back to Debian's classic Notebook" : "cannot start"}`,
+    fix: "sudo infra/setup.sh labs (where PyPI is reachable): it installs infra/requirements.txt into .labbook/venv",
+  };
+}
+
 export function runAllChecks(): CheckResult[] {
   const root = checkRoot();
-  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), checkPrivateDirs(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true), ...checkPackages(VAGRANT_PACKAGES_FILE, "Debian packages for the Vagrant backend", true)];
+  const base = [root, checkNode(), checkNpmDependencies(), ...checkPackages(), checkPrivateDirs(), ...checkPackages(JUPYTER_PACKAGES_FILE, "Debian packages for Jupyter", true), checkJupyterLab(), ...checkPackages(VAGRANT_PACKAGES_FILE, "Debian packages for the Vagrant backend", true)];
   // Without root, the namespace probes can only fail for that reason: say it once.
   if (!root.ok) return base;
   return [...base, checkStateDir(), checkNamespaces(), ...checkKernelFeatures(), checkFuse(), checkNodeLimits(), checkVirtualization()];

@@ -1,4 +1,4 @@
-// Jupyter Notebook as a child process. It runs detached, in its own process group, so a Ctrl-C
+// Jupyter (JupyterLab, or the classic Notebook) as a child process. It runs detached, in its own process group, so a Ctrl-C
 // at the terminal reaches labbook alone; stop() sends SIGTERM to that group, and Jupyter shuts
 // its kernels down (they run in sessions of their own). Jupyter also gets SIGTERM from the
 // kernel if labbook dies (setpriv --pdeathsig).
@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { LabbookError } from "../errors.ts";
-import { KERNEL_NAME } from "../kernel/kernelspec.ts";
 
 /** Jupyter gets this long to shut its kernels down after SIGTERM, then its group is killed. */
 const STOP_GRACE_MS = 15_000;
@@ -18,10 +17,10 @@ export interface JupyterExit {
 }
 
 export interface JupyterOptions {
-  /** The jupyter-notebook executable. */
+  /** jupyter-lab or jupyter-notebook. */
   executable: string;
-  /** On 127.0.0.1, and no other: Jupyter fails rather than try the next one. */
-  port: number;
+  /** Its options (frontend.ts): on 127.0.0.1:port only, serving the notebook folder. */
+  args: string[];
   notebookDir: string;
   env: NodeJS.ProcessEnv;
   /** Each line Jupyter (and its kernels) print. */
@@ -69,15 +68,7 @@ function eachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) =
 
 /** Starts Jupyter in a process group of its own; it is not answering yet when this returns. */
 export function spawnJupyter(options: JupyterOptions): JupyterProcess {
-  const args = [
-    "--no-browser",
-    "--ip=127.0.0.1",
-    `--port=${options.port}`,
-    "--port-retries=0", // the port we checked, or fail: never a different one
-    `--notebook-dir=${options.notebookDir}`,
-    "--allow-root",
-    `--MappingKernelManager.default_kernel_name=${KERNEL_NAME}`,
-  ];
+  const { args } = options;
   // If labbook dies without cleaning up (kill -9), the kernel sends Jupyter SIGTERM.
   const setpriv = findExecutable("setpriv");
   const [command, argv] = setpriv ? [setpriv, ["--pdeathsig", "TERM", "--", options.executable, ...args]] : [options.executable, args];

@@ -1,4 +1,4 @@
-// startNotebookServer(): classic Jupyter on labs/, listening on 127.0.0.1 only, with labbook's
+// startNotebookServer(): Jupyter (JupyterLab 4, see frontend.ts) on labs/, listening on 127.0.0.1 only, with labbook's
 // kernel registered privately (no global kernelspec needed) and the cluster up. What it sets
 // up is undone in reverse order when start-up fails, and by stop().
 import { randomBytes } from "node:crypto";
@@ -12,7 +12,8 @@ import { installKernelSpec } from "../kernel/kernelspec.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
 import { ensureCluster } from "./cluster.ts";
 import { choosePort } from "./ports.ts";
-import { findExecutable, spawnJupyter, waitUntilAnswering, type JupyterExit } from "./process.ts";
+import { chooseFrontend, frontendConfigDir, VENV_JUPYTER_LAB, type JupyterFrontend } from "./frontend.ts";
+import { spawnJupyter, waitUntilAnswering, type JupyterExit } from "./process.ts";
 import { ensureSdkForNotebooks, REPO_ROOT } from "./sdk-link.ts";
 import { createSession, killSessionProcesses, OWNER_VARIABLE, sweepAbandonedSessions } from "./sessions.ts";
 
@@ -37,8 +38,10 @@ export interface NotebookServerOptions {
 }
 
 export interface NotebookServer {
-  /** http://127.0.0.1:PORT/?token=TOKEN */
+  /** http://127.0.0.1:PORT/lab?token=TOKEN (JupyterLab), or /tree?token=TOKEN (the classic fallback) */
   url: string;
+  /** Which Jupyter it is. */
+  frontend: JupyterFrontend["name"];
   token: string;
   port: number;
   /** http://127.0.0.1:PORT, without the token. */
@@ -65,10 +68,11 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
     if (signal?.aborted) throw new LabbookError("interrupted while starting Jupyter");
   };
 
-  const executable = findExecutable("jupyter-notebook");
-  if (!executable) {
-    throw new LabbookError('Jupyter Notebook is not installed (no jupyter-notebook on PATH): "apt-get install jupyter-notebook", or "sudo infra/setup.sh labs"');
+  const frontend = chooseFrontend();
+  if (!frontend) {
+    throw new LabbookError(`Jupyter is not installed (no ${VENV_JUPYTER_LAB}, no jupyter-notebook on PATH): "sudo infra/setup.sh labs" installs JupyterLab 4 from PyPI`);
   }
+  if (frontend.fallbackReason) onProgress?.(frontend.fallbackReason);
   if (!existsSync(notebookDir)) throw new LabbookError(`no notebook directory ${notebookDir}`);
   ensureSdkForNotebooks();
   await sweepAbandonedSessions();
@@ -112,6 +116,9 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       JUPYTER_PATH: [dataDir, process.env.JUPYTER_PATH].filter(Boolean).join(delimiter),
+      // JupyterLab's layout (open tabs) for this session only: a later session must not reopen files of an earlier one.
+      JUPYTERLAB_WORKSPACES_DIR: join(home, "workspaces"),
+      JUPYTER_CONFIG_PATH: [frontendConfigDir(home), process.env.JUPYTER_CONFIG_PATH].filter(Boolean).join(delimiter),
       JUPYTER_RUNTIME_DIR: runtimeDir,
       JUPYTER_TOKEN_FILE: tokenFile,
       [CLUSTER_VARIABLE]: name,
@@ -122,8 +129,8 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
       PYDEVD_DISABLE_FILE_VALIDATION: "1",
     };
     delete env.JUPYTER_TOKEN;
-    onProgress?.(`starting Jupyter on 127.0.0.1:${port}`);
-    const jupyter = spawnJupyter({ executable, port, notebookDir, env, onLog: options.onLog });
+    onProgress?.(`starting ${frontend.name} on 127.0.0.1:${port}`);
+    const jupyter = spawnJupyter({ executable: frontend.executable, args: frontend.args(port, notebookDir), notebookDir, env, onLog: options.onLog });
     undo.push(async () => {
       if (jupyter.running()) {
         onProgress?.("stopping Jupyter and its kernels");
@@ -137,7 +144,8 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
 
     let stopping: Promise<void> | undefined;
     return {
-      url: `${baseUrl}/?token=${token}`,
+      url: `${baseUrl}${frontend.path}?token=${token}`,
+      frontend: frontend.name,
       token,
       port,
       baseUrl,

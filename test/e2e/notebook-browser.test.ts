@@ -1,66 +1,88 @@
-// End to end, as a student sees it: `labbook notebook`'s server, lab 00 opened in a real
-// (headless) Chromium, Cell > Run All, and the check badges in the page.
+// End to end, as a student sees it: `labbook notebook`'s JupyterLab 4, lab 00 opened in a real (headless)
+// Chromium, Run > Run All Cells, and the check badges in the page; then lab 06's chart, rendered. The labs are
+// served from a copy (labbook notebook DIR), with JupyterLab's autosave off, so the checkout's labs stay as they are.
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { getBackend } from "../../runner/backend/registry.ts";
 import { LABS_DIR, startNotebookServer, type NotebookServer } from "../../runner/jupyter/server.ts";
 import { KERNEL_NAME } from "../../runner/kernel/kernelspec.ts";
-import { CHECK_MIME } from "../../runner/notebook/types.ts";
 import { launchChromium } from "../helpers/chromium.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
+import { FIXTURE_ROOT } from "../helpers/notebooks.ts";
 
 const OUTPUT_DIR = fileURLToPath(new URL("../../test-output/e2e/", import.meta.url));
 const SCREENSHOT = join(OUTPUT_DIR, "lab00.png");
+const CHART_SCREENSHOT = join(OUTPUT_DIR, "lab06-chart.png");
 const LAB = "00-hello-cluster/00-hello-cluster.ipynb";
+const CHART_LAB = "06-calico-vs-flannel";
 /** Lab 00's checks: a host name per node (3), the LAN (5: its route, a default route, two pings, /etc/hosts), ssh node to node (1). */
 const EXPECTED_CHECKS = 9;
 const RUN_TIMEOUT_MS = 90_000;
 
 interface CellReport {
   index: number;
-  id: string;
   prompt: string;
-  outputs: Array<{ type: string; name?: string; text?: string; ename?: string; evalue?: string; traceback?: string[]; mimes?: string[]; plain?: string }>;
+  firstLine: string;
+  outputs: Array<{ mime: string; text: string }>;
 }
 
-/** Every code cell's prompt and outputs, from the notebook model in the page. */
+/** Every code cell's prompt and outputs, as the page shows them. */
 function cellReports(page: Page): Promise<CellReport[]> {
-  return page.evaluate(() => {
-    const nb = (window as any).Jupyter.notebook;
-    return nb
-      .get_cells()
-      .filter((cell: any) => cell.cell_type === "code")
-      .map((cell: any, index: number) => ({
-        index,
-        id: cell.metadata?.labbook?.id ?? `cell ${index}`,
-        prompt: String(cell.input_prompt_number ?? ""),
-        outputs: cell.output_area.outputs.map((o: any) => ({
-          type: o.output_type,
-          name: o.name,
-          text: typeof o.text === "string" ? o.text : Array.isArray(o.text) ? o.text.join("") : undefined,
-          ename: o.ename,
-          evalue: o.evalue,
-          traceback: o.traceback,
-          mimes: o.data ? Object.keys(o.data) : undefined,
-          plain: o.data?.["text/plain"],
-        })),
-      }));
-  });
+  return page.evaluate(() =>
+    [...document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell")].map((cell, index) => ({
+      index,
+      prompt: cell.querySelector(".jp-InputPrompt")?.textContent?.trim() ?? "",
+      firstLine: (cell.querySelector(".jp-InputArea-editor .cm-line")?.textContent ?? "").slice(0, 80),
+      outputs: [...cell.querySelectorAll(".jp-OutputArea-output")].map((o) => ({ mime: o.getAttribute("data-mime-type") ?? "", text: (o.textContent ?? "").slice(0, 400) })),
+    })),
+  );
 }
 
-/** What a failure message shows: each cell's errors and stderr, and the end of Jupyter's log. */
+/** Opens `path` in JupyterLab and waits for its kernel, labbook's, to be connected and idle. */
+async function openNotebook(page: Page, server: NotebookServer, path: string): Promise<void> {
+  await page.goto(`${server.baseUrl}/lab/tree/${path}?token=${server.token}`);
+  await page.getByText("TypeScript (labbook) | Idle").waitFor({ timeout: 60_000 });
+}
+
+/** Run > Run All Cells, through the menu as a student would; resolves when every code cell has run. */
+async function runAll(page: Page, server: NotebookServer): Promise<CellReport[]> {
+  await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+  await page.getByRole("menuitem", { name: /^Run All Cells/ }).click();
+  try {
+    await page.waitForFunction(
+      () => {
+        const prompts = [...document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell .jp-InputPrompt")].map((p) => p.textContent?.trim() ?? "");
+        const idle = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle";
+        return idle && prompts.length > 0 && prompts.every((p) => /^\[\d+\]:$/.test(p));
+      },
+      undefined,
+      { timeout: RUN_TIMEOUT_MS, polling: 250 },
+    );
+  } catch (error) {
+    const cells = await cellReports(page).catch(() => []);
+    throw new Error(`the cells did not finish within ${RUN_TIMEOUT_MS / 1000} s (${(error as Error).message.split("\n")[0]})\n${describeRun(cells, server)}`);
+  }
+  return cellReports(page);
+}
+
+/** A picture of the whole notebook: the viewport grows to the notebook's height. */
+async function screenshot(page: Page, path: string): Promise<void> {
+  const height = await page.evaluate(() => Math.ceil((document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer")?.scrollHeight ?? 800) + 120));
+  await page.setViewportSize({ width: 1280, height: Math.min(Math.max(height, 900), 12_000) });
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  await page.screenshot({ path, fullPage: true });
+}
+
+/** What a failure message shows: each cell's prompt and outputs, and the end of Jupyter's log. */
 function describeRun(cells: CellReport[], server: NotebookServer | undefined): string {
   const lines: string[] = ["cells:"];
   for (const cell of cells) {
-    lines.push(`  [${cell.prompt || " "}] ${cell.id}`);
-    for (const o of cell.outputs) {
-      if (o.type === "error") lines.push(`      error ${o.ename}: ${o.evalue}`, ...(o.traceback ?? []).map((t) => `        ${t}`));
-      else if (o.type === "stream") lines.push(...(o.text ?? "").trimEnd().split("\n").map((t) => `      ${o.name}: ${t}`));
-      else lines.push(`      ${o.type}: ${(o.plain ?? o.mimes?.join(", ") ?? "").toString().split("\n")[0]}`);
-    }
+    lines.push(`  ${cell.prompt || "[ ]:"} ${cell.firstLine}`);
+    for (const o of cell.outputs) lines.push(`      ${o.mime}: ${o.text.split("\n").slice(0, 6).join("\n        ")}`);
   }
   if (server) lines.push("Jupyter's log (with the kernels' stderr), last lines:", ...server.logTail().split("\n").map((l) => `  ${l}`));
   return lines.join("\n");
@@ -95,18 +117,52 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
-describe("labbook notebook in a browser (e2e)", function () {
-  this.timeout(180_000);
+/** A notebook that draws lab 06's chart from made-up measurements, with the lab's own helpers (chart.ts). */
+function chartNotebook(): string {
+  const cell = (id: string, source: string) => ({ cell_type: "code", id, metadata: {}, source, outputs: [], execution_count: null });
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: KERNEL_NAME, display_name: "TypeScript (labbook)", language: "typescript" } },
+    cells: [
+      cell("import", `import { measurementChartSvg, showSvg } from "./chart.js";\nimport { measurementTable, type Measurement } from "./measure.js";`),
+      cell("chart", [
+        "const measured: Measurement[] = [",
+        '  { mode: "baseline", bitsPerSecond: 9.1e9, retransmits: 0, rttMs: 0.05, durationMs: 2100 },',
+        '  { mode: "vxlan", bitsPerSecond: 6.2e9, retransmits: 3, rttMs: 0.08, durationMs: 2100 },',
+        '  { mode: "udp", bitsPerSecond: 0.9e9, retransmits: 40, rttMs: 0.2, durationMs: 2100 },',
+        "];",
+        'showSvg(measurementChartSvg(measured, "baseline"), measurementTable(measured, "baseline"));',
+      ].join("\n")),
+    ],
+  });
+}
+
+describe("labbook notebook in a browser (e2e): JupyterLab 4", function () {
+  this.timeout(240_000);
   const clusterName = uniqueClusterName("nb");
   let server: NotebookServer | undefined;
   let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let page: Page;
   let labBefore: string;
+  let course: string;
+  let settings: string;
+  const savedSettingsDir = process.env.JUPYTERLAB_SETTINGS_DIR;
   let kernelFiles: string[] = [];
 
   before(async function () {
     labBefore = readFileSync(join(LABS_DIR, LAB), "utf8");
-    server = await startNotebookServer({ port: 0, name: clusterName });
+    // Inside the checkout, where `import ... from "labbook"` resolves, as in a course folder after `labbook init`.
+    mkdirSync(FIXTURE_ROOT, { recursive: true });
+    course = mkdtempSync(join(FIXTURE_ROOT, "e2e-labs-"));
+    for (const lab of [LAB.split("/")[0]!, CHART_LAB]) cpSync(join(LABS_DIR, lab), join(course, lab), { recursive: true });
+    writeFileSync(join(course, CHART_LAB, "chart-check.ipynb"), chartNotebook());
+    // The student's JupyterLab settings: autosave off, so that Run All leaves the files as they were.
+    settings = mkdtempSync(join(tmpdir(), "labbook-lab-settings-"));
+    mkdirSync(join(settings, "@jupyterlab", "docmanager-extension"), { recursive: true });
+    writeFileSync(join(settings, "@jupyterlab", "docmanager-extension", "plugin.jupyterlab-settings"), JSON.stringify({ autosave: false }));
+    process.env.JUPYTERLAB_SETTINGS_DIR = settings;
+    server = await startNotebookServer({ port: 0, name: clusterName, notebookDir: course });
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
   });
@@ -114,94 +170,74 @@ describe("labbook notebook in a browser (e2e)", function () {
   after(async function () {
     await browser?.close();
     await server?.stop();
+    if (savedSettingsDir === undefined) delete process.env.JUPYTERLAB_SETTINGS_DIR;
+    else process.env.JUPYTERLAB_SETTINGS_DIR = savedSettingsDir;
+    rmSync(settings, { recursive: true, force: true });
+    rmSync(course, { recursive: true, force: true });
   });
 
-  it("serves on 127.0.0.1 only, with a token, and offers the labbook-tslab kernel", async function () {
+  it("is JupyterLab 4, on 127.0.0.1 only, with a token, offering labbook's kernel and no other", async function () {
     assert.ok(server);
+    assert.equal(server.frontend, "JupyterLab");
+    assert.match(server.url, /\/lab\?token=[0-9a-f]{48}$/);
     const addresses = listeners(server.port);
     assert.deepEqual([...new Set(addresses)], ["0100007F"], `listening on ${addresses.join(", ")} (0100007F is 127.0.0.1)`);
     const anonymous = await fetch(`${server.baseUrl}/api/kernelspecs`);
     assert.equal(anonymous.status, 403, "the API must refuse requests without the token");
-    const specs = (await (await fetch(`${server.baseUrl}/api/kernelspecs`, { headers: { Authorization: `token ${server.token}` } })).json()) as {
+    const auth = { headers: { Authorization: `token ${server.token}` } };
+    const specs = (await (await fetch(`${server.baseUrl}/api/kernelspecs`, auth)).json()) as {
       default: string;
       kernelspecs: Record<string, { spec: { argv: string[]; env?: Record<string, string> } }>;
     };
     assert.equal(specs.default, KERNEL_NAME);
-    const spec = specs.kernelspecs[KERNEL_NAME]?.spec;
-    assert.ok(spec, `no ${KERNEL_NAME} among ${Object.keys(specs.kernelspecs).join(", ")}`);
+    assert.deepEqual(Object.keys(specs.kernelspecs), [KERNEL_NAME]);
+    const spec = specs.kernelspecs[KERNEL_NAME]!.spec;
     assert.equal(spec.argv[0], process.execPath);
     assert.equal(spec.env?.LABBOOK_STATE_DIR, process.env.LABBOOK_STATE_DIR);
+    const version = (await (await fetch(`${server.baseUrl}/api`, auth)).json()) as { version: string };
+    assert.match(version.version, /^2\./, "Jupyter Server 2, which JupyterLab 4 runs on");
+    const lab = await (await fetch(`${server.baseUrl}/lab?token=${server.token}`)).text();
+    assert.match(lab, /"appVersion": "4\./, "the page is JupyterLab 4's");
   });
 
   it("runs lab 00 with Run All: every check shows a passing badge", async function () {
     assert.ok(server);
-    await page.goto(`${server.baseUrl}/notebooks/${LAB}?token=${server.token}`);
-    // The notebook is loaded and its kernel (the one its metadata names) connected and idle.
-    await page.waitForFunction(
-      () => {
-        const nb = (window as any).Jupyter?.notebook;
-        const idle = document.querySelector("#kernel_indicator_icon")?.classList.contains("kernel_idle_icon");
-        return Boolean(nb?._fully_loaded && nb.kernel?.is_connected() && idle);
-      },
-      undefined,
-      { timeout: 60_000, polling: 200 },
-    );
-    const kernelName = await page.evaluate(() => (window as any).Jupyter.notebook.kernel.name as string);
-    assert.equal(kernelName, KERNEL_NAME);
-    // The lab on disk must stay as it is: no autosave of the executed notebook.
-    await page.evaluate(() => (window as any).Jupyter.notebook.set_autosave_interval(0));
-    const kernelId = await page.evaluate(() => (window as any).Jupyter.notebook.kernel.id as string);
-    kernelFiles = [`kernel-${kernelId}.json`];
+    await openNotebook(page, server, LAB);
+    const sessions = (await (await fetch(`${server.baseUrl}/api/sessions`, { headers: { Authorization: `token ${server.token}` } })).json()) as Array<{ kernel: { id: string; name: string } }>;
+    assert.deepEqual(sessions.map((s) => s.kernel.name), [KERNEL_NAME]);
+    kernelFiles = [`kernel-${sessions[0]!.kernel.id}.json`];
     assert.ok(processesMentioning(kernelFiles[0]!).length > 0, "the kernel process should be running");
 
-    // Cell > Run All, through the menu as a student would.
-    await page.click("#celllink");
-    await page.click("#run_all_cells > a");
-
-    let cells: CellReport[] = [];
-    try {
-      await page.waitForFunction(
-        () => {
-          const nb = (window as any).Jupyter.notebook;
-          const code = nb.get_cells().filter((cell: any) => cell.cell_type === "code");
-          const running = code.some((cell: any) => cell.input_prompt_number === "*");
-          const idle = document.querySelector("#kernel_indicator_icon")?.classList.contains("kernel_idle_icon");
-          return !running && idle;
-        },
-        undefined,
-        { timeout: RUN_TIMEOUT_MS, polling: 250 },
-      );
-    } catch (error) {
-      cells = await cellReports(page).catch(() => []);
-      throw new Error(`the cells did not finish within ${RUN_TIMEOUT_MS / 1000} s (${(error as Error).message.split("\n")[0]})\n${describeRun(cells, server)}`);
-    }
-    cells = await cellReports(page);
-
-    // A picture of the whole notebook: the viewport grows to the notebook's height.
-    const height = await page.evaluate(() => {
-      const header = document.querySelector("#header")?.getBoundingClientRect().height ?? 0;
-      return Math.ceil(header + (document.querySelector("#notebook")?.scrollHeight ?? 900) + 40);
-    });
-    await page.setViewportSize({ width: 1280, height: Math.min(Math.max(height, 900), 12_000) });
-    mkdirSync(OUTPUT_DIR, { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-
+    const cells = await runAll(page, server);
+    await screenshot(page, SCREENSHOT);
     const report = describeRun(cells, server);
-    const checkOutputs = cells.flatMap((c) => c.outputs).filter((o) => o.mimes?.includes(CHECK_MIME)).length;
     const badges = await page.locator(".labbook-check").count();
     const passing = await page.locator(".labbook-check.labbook-check-pass").count();
     const failing = await page.locator(".labbook-check.labbook-check-fail").allInnerTexts();
     assert.deepEqual(failing, [], `failing checks (screenshot ${SCREENSHOT}):\n${report}`);
-    assert.equal(checkOutputs, EXPECTED_CHECKS, `expected ${EXPECTED_CHECKS} check outputs, got ${checkOutputs} (screenshot ${SCREENSHOT}):\n${report}`);
     assert.equal(badges, EXPECTED_CHECKS, `expected ${EXPECTED_CHECKS} badges in the page, got ${badges} (screenshot ${SCREENSHOT}):\n${report}`);
     assert.equal(passing, EXPECTED_CHECKS, `expected ${EXPECTED_CHECKS} passing badges, got ${passing}:\n${report}`);
-    const errors = cells.filter((c) => c.outputs.some((o) => o.type === "error" || (o.type === "stream" && o.name === "stderr")));
-    assert.deepEqual(errors.map((c) => c.id), [], `cells with errors:\n${report}`);
-    const unrun = cells.filter((c) => c.prompt === "" || c.prompt === "*" || c.prompt === "undefined");
-    assert.deepEqual(unrun.map((c) => c.id), [], `cells that did not run:\n${report}`);
+    // Errors and stderr render as application/vnd.jupyter.stderr.
+    const errors = cells.filter((c) => c.outputs.some((o) => o.mime === "application/vnd.jupyter.stderr"));
+    assert.deepEqual(errors.map((c) => c.firstLine), [], `cells with errors:\n${report}`);
   });
 
-  it("stops Jupyter, its kernels and the cluster it started, and leaves the lab unchanged", async function () {
+  it("renders lab 06's chart (SVG, from the lab's own helpers)", async function () {
+    assert.ok(server);
+    await openNotebook(page, server, `${CHART_LAB}/chart-check.ipynb`);
+    const cells = await runAll(page, server);
+    await screenshot(page, CHART_SCREENSHOT);
+    const report = describeRun(cells, server);
+    // JupyterLab prefers the chart's text/html (the SVG inlined, as labbook's HTML report shows it) to its image/svg+xml.
+    assert.deepEqual(cells.at(-1)?.outputs.map((o) => o.mime), ["text/html"], `the chart cell's outputs (screenshot ${CHART_SCREENSHOT}):\n${report}`);
+    const chart = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .labbook-chart svg");
+    assert.equal(await chart.count(), 1, `one rendered SVG chart expected:\n${report}`);
+    const size = await chart.boundingBox();
+    assert.ok(size && size.width > 200 && size.height > 100, `the chart is drawn ${JSON.stringify(size)}`);
+    assert.ok((await chart.locator("rect").count()) >= 3, "a bar per measurement");
+  });
+
+  it("stops Jupyter, its kernels and the cluster it started, and leaves the labs unchanged", async function () {
     assert.ok(server);
     assert.equal(server.clusterStarted, true);
     await browser?.close();
@@ -214,5 +250,6 @@ describe("labbook notebook in a browser (e2e)", function () {
     const clusters = (await getBackend().list()).map((c) => c.name);
     assert.ok(!clusters.includes(clusterName), `cluster ${clusterName} is still up`);
     assert.equal(readFileSync(join(LABS_DIR, LAB), "utf8"), labBefore, `${LAB} was modified`);
+    assert.equal(readFileSync(join(course, LAB), "utf8"), labBefore, `the served copy of ${LAB} was saved over`);
   });
 });
