@@ -57,6 +57,16 @@ no_pod_here() {
 label() {
   wait_until 120 "the node's label $1" kubectl label node "$node" "$1" --overwrite
 }
+# The embedded cluster's nodes carry this taint until their flanneld has leased a subnet (its FLANNEL_TAINT in
+# runner/kubernetes/node-files.ts): a pod scheduled before would fail its CNI ADD. The same here, so that labs
+# that lift it by hand (`kubectl taint node NODE labbook.dev/flannel-`) run alike on both.
+FLANNEL_TAINT=labbook.dev/flannel
+tainted() {
+  kubectl get node "$node" -o jsonpath='{.spec.taints[*].key}' | tr ' ' '\n' | grep -qx "$FLANNEL_TAINT"
+}
+untaint() {
+  kubectl taint node "$node" "$FLANNEL_TAINT-" >/dev/null 2>&1 || ! tainted
+}
 pod_ready_here() {
   pod=$(pod_here)
   [ -n "$pod" ] && [ "$(kubectl -n "$namespace" get "$pod" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
@@ -89,7 +99,10 @@ start)
   wait_until 300 "its pod becoming Ready" pod_ready_here
   case "$part" in
     kube-proxy) wait_until 60 "kube-proxy's first sync (the KUBE-SERVICES chain)" iptables -t nat -S KUBE-SERVICES ;;
-    flanneld) wait_until 60 "flanneld's subnet lease" test -s /run/flannel/subnet.env ;;
+    flanneld)
+      wait_until 60 "flanneld's subnet lease" test -s /run/flannel/subnet.env
+      wait_until 60 "the taint $FLANNEL_TAINT lifted" untaint
+      ;;
   esac
   echo "$node: $part runs ($(pod_here))"
   ;;
@@ -104,12 +117,14 @@ stop | defer)
         ;;
       flanneld)
         # What flanneld and its CNI plugin set up: the VXLAN device and its routes, the pods' bridge, the
-        # CNI configuration (without it the node's pods wait, as on the embedded cluster), the lease file,
-        # and its NAT and forwarding rules. Pods on the pod network lose their network with cni0: they are
-        # deleted, and wait for flanneld to come back.
+        # lease file, and its NAT and forwarding rules. Pods on the pod network lose their network with cni0:
+        # they are deleted, and wait for flanneld to come back. The CNI configuration stays, as on the embedded
+        # cluster's nodes: it is the first in /etc/cni/net.d, so new pods wait for flanneld's subnet.env
+        # rather than take a lab's own configuration (lab 03 writes 10-mynet.conf), and labs read it.
+        wait_until 60 "the taint $FLANNEL_TAINT" kubectl taint node "$node" "$FLANNEL_TAINT=starting:NoSchedule" --overwrite
         ip link del flannel.1 2>/dev/null || true
         ip link del cni0 2>/dev/null || true
-        rm -f /etc/cni/net.d/10-flannel.conflist /run/flannel/subnet.env
+        rm -f /run/flannel/subnet.env
         rm -rf /var/lib/cni/networks/cbr0 /var/lib/cni/flannel
         drop_chains nat FLANNEL
         drop_chains filter FLANNEL

@@ -89,6 +89,11 @@ export interface Backend {
    * "shared": runs use the cluster `labbook up` started, one notebook at a time (VMs take minutes).
    */
   readonly runsOn: "fresh" | "shared";
+  /**
+   * How many times slower than a real machine its nodes run a lab's steps (default 1): the labs' timing windows
+   * are stretched by it (sdk/time-scale.ts). VMs under software emulation say so.
+   */
+  timeScale?(): number;
   up(options: UpOptions): Promise<ClusterDescription>;
   down(name: string): Promise<DownReport>;
   /** Every cluster of this backend, including leftovers of crashed runs. */

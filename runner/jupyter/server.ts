@@ -10,6 +10,7 @@ import { DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { LabbookError } from "../errors.ts";
 import { installKernelSpec } from "../kernel/kernelspec.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
+import { TIME_SCALE_VARIABLE } from "../sdk/time-scale.ts";
 import { ensureCluster } from "./cluster.ts";
 import { choosePort } from "./ports.ts";
 import { chooseFrontend, frontendConfigDir, VENV_JUPYTER_LAB, type JupyterFrontend } from "./frontend.ts";
@@ -123,6 +124,7 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
       JUPYTER_TOKEN_FILE: tokenFile,
       [CLUSTER_VARIABLE]: name,
       LABBOOK_BACKEND: backend.name,
+      [TIME_SCALE_VARIABLE]: String(backend.timeScale?.() ?? 1),
       // Every process Jupyter starts inherits it: any kernel still alive after Jupyter is gone is found and killed.
       [OWNER_VARIABLE]: marker,
       // Quiets a debugpy warning about frozen modules that Debian's Python 3.11 prints at start.

@@ -12,6 +12,7 @@ import type { Reporter } from "../report/types.ts";
 import { CLUSTER_VARIABLE } from "../sdk/current-cluster.ts";
 import { GRADER_NOTES_VARIABLE } from "../sdk/grader-notes.ts";
 import { SEED_VARIABLE } from "../sdk/seed.ts";
+import { TIME_SCALE_VARIABLE } from "../sdk/time-scale.ts";
 import { runCells, runnableCells } from "./engine.ts";
 import { startRun } from "./life-cycle.ts";
 import { plainPolicy, type RunPolicy } from "./policy.ts";
@@ -74,6 +75,7 @@ export async function runNotebook(source: Notebook, path: string, options: Noteb
       [CLUSTER_VARIABLE]: options.clusterName,
       [GRADER_NOTES_VARIABLE]: graderNotes,
       LABBOOK_BACKEND: options.backend.name,
+      [TIME_SCALE_VARIABLE]: String(options.backend.timeScale?.() ?? 1),
       ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
       ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
     },

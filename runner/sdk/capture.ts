@@ -2,6 +2,7 @@
 // packets back as lines. The capture runs on its own SSH channel; traffic starts only once
 // tcpdump says it is listening, so the first packet is never missed.
 import type { Node } from "../cluster/node.ts";
+import { scaled } from "./time-scale.ts";
 
 const LIMIT_SECONDS = 120;
 const PID_PREFIX = "labbook-capture-pid=";
@@ -43,7 +44,7 @@ export async function capture(node: Node, options: CaptureOptions, during: () =>
   try {
     await during();
   } finally {
-    const window = new Promise<"window">((resolve) => setTimeout(resolve, seconds * 1000, "window").unref());
+    const window = new Promise<"window">((resolve) => setTimeout(resolve, scaled(seconds * 1000), "window").unref());
     if ((await Promise.race([running, window])) === "window") {
       // Ours: the PID the capture's own shell printed before it became `timeout`, which passes TERM to tcpdump.
       const pid = new RegExp(`${PID_PREFIX}(\\d+)`).exec(stderr)?.[1];

@@ -2,9 +2,10 @@
 // `probe` returns without throwing, or fails with the last thing observed at the deadline.
 import type { CheckOutcome } from "../notebook/results.ts";
 import { publishCheck } from "./display.ts";
+import { scaled } from "./time-scale.ts";
 
 export interface CheckOptions {
-  /** Keep retrying for this many milliseconds (default 0: one attempt). */
+  /** Keep retrying for this many milliseconds (default 0: one attempt); stretched on slower nodes (time-scale.ts). */
   within?: number;
   /** Pause between attempts (default 250 ms). */
   every?: number;
@@ -19,7 +20,7 @@ export interface CheckOptions {
  */
 export async function check(name: string, probe: () => unknown, options: CheckOptions = {}): Promise<void> {
   const started = Date.now();
-  const deadline = started + (options.within ?? 0);
+  const deadline = started + scaled(options.within ?? 0);
   let attempts = 0;
   let message = "";
   let passed = false;

@@ -36,7 +36,7 @@ type CaughtSignal = keyof typeof SIGNALS;
 export const notebook: CliCommand = {
   usage: [
     "labbook notebook [DIR] [--port P] [--name C] [--backend netns|vagrant] [--seed S] [--student ID] [--no-browser]",
-    "  starts Jupyter Notebook on DIR (default: this checkout's labs/; a course folder after `labbook init DIR`), on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
+    "  starts JupyterLab 4 (the classic Notebook where set-up had no PyPI) on DIR (default: this checkout's labs/; a course folder after `labbook init DIR`), on 127.0.0.1 only, with labbook's TypeScript kernel and the cluster C",
     '  (default "labbook") up, and prints its URL with the access token. Ctrl-C stops Jupyter and its kernels,',
     "  and takes the cluster down if this command started it. No browser is opened (--no-browser is the default).",
     "  --seed S chooses the labs' variants (lab 08's fault), as `labbook run --seed` does; --student ID gives each",

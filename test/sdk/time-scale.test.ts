@@ -1,0 +1,46 @@
+// Timing windows on slower nodes: a check's `within` is stretched by LABBOOK_TIME_SCALE (VMs under software
+// emulation set it), and a bad value counts as 1.
+import assert from "node:assert/strict";
+import { check } from "../../runner/sdk/check.ts";
+import { DISPLAY_HOOK } from "../../runner/sdk/display.ts";
+import { TIME_SCALE_VARIABLE, timeScale } from "../../runner/sdk/time-scale.ts";
+import type { CheckOutcome } from "../../runner/notebook/results.ts";
+import { CHECK_MIME } from "../../runner/notebook/types.ts";
+
+describe("the SDK's time scale", () => {
+  const saved = process.env[TIME_SCALE_VARIABLE];
+  const outcomes: CheckOutcome[] = [];
+  before(() => {
+    (globalThis as Record<symbol, unknown>)[DISPLAY_HOOK] = (content: { data: Record<string, unknown> }) => outcomes.push(content.data[CHECK_MIME] as CheckOutcome);
+  });
+  after(() => {
+    delete (globalThis as Record<symbol, unknown>)[DISPLAY_HOOK];
+    if (saved === undefined) delete process.env[TIME_SCALE_VARIABLE];
+    else process.env[TIME_SCALE_VARIABLE] = saved;
+  });
+
+  it("is 1 unless set to a number of at least 1", () => {
+    for (const bad of [undefined, "", "abc", "0.5", "-2"]) {
+      if (bad === undefined) delete process.env[TIME_SCALE_VARIABLE];
+      else process.env[TIME_SCALE_VARIABLE] = bad;
+      assert.equal(timeScale(), 1, String(bad));
+    }
+    process.env[TIME_SCALE_VARIABLE] = "4";
+    assert.equal(timeScale(), 4);
+  });
+
+  it("stretches a check's `within`: a probe that passes after 350 ms passes within 150 ms x 4, not x 1", async () => {
+    const passingAfter = (ms: number) => {
+      const start = Date.now();
+      return () => {
+        if (Date.now() - start < ms) throw new Error("not yet");
+        return "now";
+      };
+    };
+    process.env[TIME_SCALE_VARIABLE] = "1";
+    await check("unscaled", passingAfter(350), { within: 150, every: 20 });
+    process.env[TIME_SCALE_VARIABLE] = "4";
+    await check("scaled", passingAfter(350), { within: 150, every: 20 });
+    assert.deepEqual(outcomes.map((o) => [o.name, o.passed]), [["unscaled", false], ["scaled", true]]);
+  });
+});
