@@ -9,7 +9,7 @@ const BY_NAME_ONLY: readonly string[] = ["kubernetes-build", "vagrant"];
 
 export const TITLES: Record<string, string> = {
   cluster: "The embedded cluster",
-  notebook: "One notebook: labbook run against jupyter nbconvert",
+  notebook: "One notebook: labbook run against nbconvert, papermill and nbclient; the kernel's start",
   labs: "The lab set",
   kubernetes: "Kubernetes on the embedded cluster",
   "kubernetes-build": "The Kubernetes build",

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { linkSdkPackage } from "../jupyter/sdk-link.ts";
+import { ensureKernelSnapshot } from "../kernel/snapshot.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dist = join(root, "dist");
@@ -43,3 +44,8 @@ rmSync(old, { recursive: true, force: true });
 
 // Notebooks import "labbook": tslab resolves it like Node 10, through node_modules.
 linkSdkPackage(root);
+
+// The warm kernel (runner/kernel/snapshot.ts): made again with the SDK, whose declarations it holds parsed.
+const snapshot = ensureKernelSnapshot({ force: true });
+if (snapshot.problem) process.stderr.write(`labbook build: ${snapshot.problem}; kernels start without it\n`);
+

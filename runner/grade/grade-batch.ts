@@ -23,6 +23,7 @@ import { runSuspicions } from "./suspicious.ts";
 import { labVariants, variantKey } from "./variants.ts";
 import { findCourseFile } from "../course/course-file.ts";
 import { disambiguateStudents, readSubmission, type Submission } from "./submission.ts";
+import { prepareWarmKernels } from "../kernel/warm-up.ts";
 
 export interface Shard {
   /** 1-based. */
@@ -70,6 +71,7 @@ export function shardOf<T>(items: T[], shard: Shard | undefined): T[] {
 export async function gradeBatch(plan: LabPlan, paths: string[], options: GradeOptions): Promise<{ book: Gradebook; written: string[]; warnings: string[] }> {
   const started = Date.now();
   ensureSdkForNotebooks(); // or every submission would fail its first import, and look like the student's fault
+  prepareWarmKernels((message) => process.stderr.write(`labbook: ${message}\n`));
   const all = submissionPaths(paths).map((path) => readSubmission(path, plan));
   disambiguateStudents(all); // over the whole class, so shards agree on ids
   const submissions = shardOf(all, options.shard);

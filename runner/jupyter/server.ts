@@ -17,6 +17,7 @@ import { chooseFrontend, frontendConfigDir, VENV_JUPYTER_LAB, type JupyterFronte
 import { spawnJupyter, waitUntilAnswering, type JupyterExit } from "./process.ts";
 import { ensureSdkForNotebooks, REPO_ROOT } from "./sdk-link.ts";
 import { createSession, killSessionProcesses, OWNER_VARIABLE, sweepAbandonedSessions } from "./sessions.ts";
+import { prepareWarmKernels } from "../kernel/warm-up.ts";
 
 export const LABS_DIR = join(REPO_ROOT, "labs");
 const DEFAULT_READY_TIMEOUT_MS = 60_000;
@@ -76,6 +77,7 @@ export async function startNotebookServer(options: NotebookServerOptions = {}): 
   if (frontend.fallbackReason) onProgress?.(frontend.fallbackReason);
   if (!existsSync(notebookDir)) throw new LabbookError(`no notebook directory ${notebookDir}`);
   ensureSdkForNotebooks();
+  prepareWarmKernels(onProgress);
   await sweepAbandonedSessions();
 
   // Undone in reverse order when start-up fails, and by stop().

@@ -12,6 +12,7 @@ import { LabbookError } from "../errors.ts";
 import { newConnectionInfo, newIpcConnectionInfo, type ConnectionInfo } from "./connection.ts";
 import { sandboxed, sandboxedKernel, type KernelSandbox } from "./sandbox.ts";
 import { decode, encode, newMessage, type Message } from "./wire.ts";
+import { snapshotArgs } from "./snapshot.ts";
 
 export const LAUNCHER = fileURLToPath(new URL("./launcher.cjs", import.meta.url));
 
@@ -60,15 +61,23 @@ export interface KernelOptions {
 /** Kernels starting at once in this process: two per core (measured: 20 at once on 2 cores timed out). */
 const KERNEL_STARTS = new Semaphore(Math.max(2, 2 * availableParallelism()));
 
+/** How often the runner's sockets try to reach a kernel that has not bound its ports yet. */
+const RECONNECT_MS = 10;
+
+/** How long each kernel_info request waits while the kernel starts: a warm kernel answers in about 200 ms. */
+const KERNEL_INFO_WAIT_MS = 100;
+
 /** How long after execute_reply to wait for the final idle status before giving up on more output. */
 const IDLE_GRACE_MS = 5000;
 
 export class KernelClient {
   private readonly session = `labbook-${process.pid}-${Date.now()}`;
   private readonly pending = new Map<string, PendingRequest>();
-  private readonly shell = new Dealer();
-  private readonly control = new Dealer();
-  private readonly iopub = new Subscriber();
+  // They connect before the kernel has bound its ports, and retry every reconnectInterval until it has:
+  // zeromq's default (100 ms) would be half of a warm kernel's start.
+  private readonly shell = new Dealer({ reconnectInterval: RECONNECT_MS });
+  private readonly control = new Dealer({ reconnectInterval: RECONNECT_MS });
+  private readonly iopub = new Subscriber({ reconnectInterval: RECONNECT_MS });
   private stderrTail = "";
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -136,8 +145,8 @@ export class KernelClient {
     const file = join(dir, "connection.json");
     writeFileSync(file, JSON.stringify(connection), { mode: 0o600 });
     const launch = options.sandbox
-      ? sandboxed(options.sandbox, dir, options.cwd, process.execPath, [LAUNCHER, "kernel", "--config-path", file])
-      : { command: process.execPath, args: [LAUNCHER, "kernel", "--config-path", file], env: {} };
+      ? sandboxed(options.sandbox, dir, options.cwd, process.execPath, [...snapshotArgs(), LAUNCHER, "kernel", "--config-path", file])
+      : { command: process.execPath, args: [...snapshotArgs(), LAUNCHER, "kernel", "--config-path", file], env: {} };
     const child = spawn(launch.command, launch.args, {
       cwd: options.cwd,
       // Own process group: a Ctrl-C at the terminal is for labbook, which then stops the kernel itself.
@@ -196,7 +205,7 @@ export class KernelClient {
       if (!this.alive) throw new KernelDiedError(this.exitInfo!.code, this.exitInfo!.signal, this.diagnostics);
       if (/EADDRINUSE/.test(this.stderrTail)) throw new PortTakenError(this.diagnostics);
       if (Date.now() > deadline) throw new LabbookError(`the kernel did not answer within ${timeoutMs} ms${this.diagnostics ? `: ${this.diagnostics}` : ""}`);
-      const seenOnIopub = await this.request(this.shell, "kernel_info_request", {}, 500, true).catch(() => false);
+      const seenOnIopub = await this.request(this.shell, "kernel_info_request", {}, KERNEL_INFO_WAIT_MS, true).catch(() => false);
       if (seenOnIopub) break;
     }
     await this.heartbeat(Math.max(1000, deadline - Date.now()));

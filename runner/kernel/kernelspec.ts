@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LabbookError } from "../errors.ts";
+import { snapshotArgs } from "./snapshot.ts";
 
 export const KERNEL_NAME = "labbook-tslab";
 export const KERNEL_DISPLAY_NAME = "TypeScript (labbook)";
@@ -36,7 +37,9 @@ export interface KernelSpecLocation {
  */
 export function kernelSpec(env: NodeJS.ProcessEnv = process.env): KernelSpec {
   const spec: KernelSpec = {
-    argv: [process.execPath, LAUNCHER_PATH, "kernel", "--config-path", "{connection_file}"],
+    // From the warm snapshot when there is a usable one now (see snapshot.ts); a later change to what it was
+    // made from needs the kernelspec written again (labbook notebook writes its own at each start).
+    argv: [process.execPath, ...snapshotArgs(), LAUNCHER_PATH, "kernel", "--config-path", "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: KERNEL_LANGUAGE,
   };

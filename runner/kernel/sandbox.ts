@@ -23,7 +23,7 @@ export const SANDBOX_UID = 65534;
 export const SANDBOX_GID = 65534;
 
 /** What of the checkout a kernel needs: Node.js, the npm packages, the SDK, its manifest, the launcher. */
-const CHECKOUT_PARTS = [".labbook/node", ".labbook/compile-cache", "node_modules", "dist", "package.json", "runner/kernel"];
+const CHECKOUT_PARTS = [".labbook/node", ".labbook/compile-cache", ".labbook/kernel-snapshot", "node_modules", "dist", "package.json", "runner/kernel"];
 
 /** Always hidden from a sandboxed kernel, like from a node: homes, scratch space, root's home. */
 const ALWAYS_HIDDEN = ["/home", "/root", "/srv", "/media", "/var/tmp", "/var/backups", "/var/mail"];
@@ -56,7 +56,8 @@ export function sandboxed(sandbox: KernelSandbox, kernelDir: string, cwd: string
       LABBOOK_LINK_DIR: labbookLinkDir(cwd) ?? "",
       KERNEL_CWD: cwd,
       CHECKOUT,
-      CHECKOUT_PARTS: CHECKOUT_PARTS.join(" "),
+      // Those that exist: the kernel snapshot only once built, the compile cache once a kernel ran.
+      CHECKOUT_PARTS: CHECKOUT_PARTS.filter((part) => existsSync(join(CHECKOUT, part))).join(" "),
       HIDDEN_PATHS: [...ALWAYS_HIDDEN, ...sandbox.hidden].join("\n"),
       SANDBOX_UID: String(SANDBOX_UID),
       SANDBOX_GID: String(SANDBOX_GID),

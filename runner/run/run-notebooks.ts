@@ -15,6 +15,7 @@ import { infrastructureErrorResult } from "./infrastructure-error.ts";
 import { runNotebook } from "./notebook-run.ts";
 import type { RunPolicy } from "./policy.ts";
 import { inPool, poolSize } from "./pool.ts";
+import { prepareWarmKernels } from "../kernel/warm-up.ts";
 
 /**
  * Notebooks named on the command line. A directory stands for its *.ipynb files and its labs (a folder
@@ -116,6 +117,7 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   for (const [path, notebook] of read) read.set(path, injectParameters(notebook, path, parameters));
   // A lab kept outside this checkout (an instructor's course repository) imports the SDK only once linked there.
   assertSdkResolves(notebookPaths.filter((path) => importsSdk(read.get(path)!)).map((path) => dirname(resolve(path))), "labbook run");
+  prepareWarmKernels(options.onProgress);
   const started = Date.now();
   options.reporter.onRunStart?.({ notebooks: notebookPaths });
   // Notebooks sharing one cluster must take turns.

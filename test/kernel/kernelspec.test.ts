@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installKernelSpec, kernelSpec, kernelSpecDir, KERNEL_NAME, LAUNCHER_PATH } from "../../runner/kernel/kernelspec.ts";
 import { labbook } from "../helpers/cli.ts";
+import { ensureKernelSnapshot, kernelSnapshot, snapshotArgs } from "../../runner/kernel/snapshot.ts";
 
 const LAUNCHER = fileURLToPath(new URL("../../runner/kernel/launcher.cjs", import.meta.url));
 
@@ -18,11 +19,13 @@ describe("kernelspec (labbook kernel)", () => {
     rmSync(prefix, { recursive: true, force: true });
   });
 
-  it("names the running node and the launcher by absolute path, and the labs' kernel name", () => {
+  it("names the running node, the warm snapshot and the launcher by absolute path, and the labs' kernel name", () => {
     assert.equal(LAUNCHER_PATH, LAUNCHER);
     assert.ok(existsSync(LAUNCHER_PATH));
+    assert.equal(ensureKernelSnapshot().problem, undefined);
+    assert.deepEqual(snapshotArgs(), ["--snapshot-blob", kernelSnapshot()]);
     assert.deepEqual(kernelSpec({}), {
-      argv: [process.execPath, LAUNCHER, "kernel", "--config-path", "{connection_file}"],
+      argv: [process.execPath, ...snapshotArgs(), LAUNCHER, "kernel", "--config-path", "{connection_file}"],
       display_name: "TypeScript (labbook)",
       language: "typescript",
     });
@@ -53,7 +56,7 @@ describe("kernelspec (labbook kernel)", () => {
     assert.equal(result.stdout, `${expected}\n`);
     const spec = JSON.parse(readFileSync(join(expected, "kernel.json"), "utf8")) as Record<string, unknown>;
     assert.deepEqual(spec, {
-      argv: [process.execPath, LAUNCHER, "kernel", "--config-path", "{connection_file}"],
+      argv: [process.execPath, ...snapshotArgs(), LAUNCHER, "kernel", "--config-path", "{connection_file}"],
       display_name: "TypeScript (labbook)",
       language: "typescript",
       // the root hooks set it for the whole suite
