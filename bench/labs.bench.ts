@@ -15,6 +15,8 @@ import { median, percentile } from "./stats.ts";
 
 const LABS = fileURLToPath(new URL("../labs/", import.meta.url));
 const TARGET_MS = 90_000;
+/** Issue 20's target for the whole set, one after another. */
+const ALL_TARGET_MS = 60_000;
 const NETWORKING = /^0[0-4]-|^0[78]-/;
 
 export async function benchLabs(runs: number): Promise<Figure[]> {
@@ -37,12 +39,21 @@ export async function benchLabs(runs: number): Promise<Figure[]> {
       if (kubernetesRequired(readNotebook(notebook.notebook), notebook.notebook)) kubernetes.add(lab);
     }
   }
+  // The same set two at a time, each on its own cluster (the labs' throughput figures then share the CPU).
+  const jobs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const summary = await runNotebooks([LABS], { backend: new NetnsBackend(), timeoutS: 120, keepGoing: true, jobs: 2, outDir: mkdtempSync(join(tmpdir(), "labbook-bench-labs-")), reporter: {} });
+    const failed = summary.notebooks.filter((n) => !n.passed).map((n) => basename(n.notebook));
+    if (failed.length > 0) throw new Error(`bench: with --jobs 2, these labs failed, so the time means nothing: ${failed.join(", ")}`);
+    jobs.push(summary.durationMs);
+  }
   return [
     ...[...perLab].flatMap(([lab, times]) => [
       { name: `lab ${lab}${kubernetes.has(lab) ? " (Kubernetes)" : ""}`, medianMs: median(times), p90Ms: percentile(times, 90), runs },
       { name: `lab ${lab}: of which its cluster${kubernetes.has(lab) ? " with Kubernetes" : ""} and kernel starting (the rest is its cells)`, medianMs: median(startOf.get(lab)!), p90Ms: percentile(startOf.get(lab)!, 90), runs },
     ]),
     { name: "networking labs 00-04, 07, 08, one after another", medianMs: median(networking), p90Ms: percentile(networking, 90), runs, target: "<= 90 s", met: median(networking) <= TARGET_MS },
-    { name: `all ${perLab.size} labs, one after another (labbook run labs/)`, medianMs: median(totals), p90Ms: percentile(totals, 90), runs },
+    { name: `all ${perLab.size} labs, one after another (labbook run labs/)`, medianMs: median(totals), p90Ms: percentile(totals, 90), runs, target: "<= 60 s", met: median(totals) <= ALL_TARGET_MS },
+    { name: `all ${perLab.size} labs, two at a time (labbook run --jobs 2 labs/)`, medianMs: median(jobs), p90Ms: percentile(jobs, 90), runs },
   ];
 }
