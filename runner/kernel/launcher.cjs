@@ -14,6 +14,17 @@ try {
   // an unwritable checkout only costs speed
 }
 
+// The fixes that must rewrite tslab's source (tslab-source-fixes.cjs), as it loads. A kernel from the warm
+// snapshot has the converter loaded, fixed, already.
+const { fixTslabSource, CONVERTER } = require("./tslab-source-fixes.cjs");
+require("node:module").registerHooks({
+  load(url, context, nextLoad) {
+    const result = nextLoad(url, context);
+    if (!CONVERTER.test(url) || result.source == null) return result;
+    return { ...result, source: fixTslabSource(require("node:url").fileURLToPath(url), String(result.source)) };
+  },
+});
+
 require("./tslab-fixes.cjs");
 
 // Started by labbook run: die with the runner, even after its kill -9, rather than linger.

@@ -24,6 +24,9 @@ const LAUNCHER = path.join(CHECKOUT, "runner", "kernel", "launcher.cjs");
 const TSLAB_DIST = path.join(CHECKOUT, "node_modules", "tslab", "dist");
 const BUILTIN = new Set(["assert", "buffer", "child_process", "crypto", "events", "fs", "inspector", "module", "net", "os", "path", "perf_hooks", "readline", "stream", "string_decoder", "timers", "tty", "url", "util", "v8", "vm", "worker_threads", "zlib"]);
 
+/** How a module's source is changed before it runs: tslab's source fixes, once they are loaded. */
+let fixSource = (_file, source) => source;
+
 /** CommonJS modules loaded here: filename -> { filename, exports, loaded } (Module-like). */
 const loaded = new Map();
 
@@ -70,12 +73,16 @@ function load(file) {
       if (!target) throw Object.assign(new Error(`Cannot find module '${specifier}' from ${file}`), { code: "MODULE_NOT_FOUND" });
       return specifier === "@tslab/typescript-for-tslab" ? typescriptFor(load(target)) : load(target);
     };
-    const body = vm.compileFunction(fs.readFileSync(file, "utf8"), ["exports", "require", "module", "__filename", "__dirname"], { filename: file });
+    const source = fixSource(file, fs.readFileSync(file, "utf8"));
+    const body = vm.compileFunction(source, ["exports", "require", "module", "__filename", "__dirname"], { filename: file });
     body.call(record.exports, record.exports, requireHere, record, file, path.dirname(file));
   }
   record.loaded = true;
   return record.exports;
 }
+
+// tslab's source fixes (launcher.cjs applies them through Node's module hooks, which a snapshot builder lacks).
+fixSource = load(path.join(__dirname, "tslab-source-fixes.cjs")).fixTslabSource;
 
 // The parsed, bound library files, by name, with the size and time they had: used only while unchanged.
 const libraries = new Map();

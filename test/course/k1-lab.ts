@@ -2,8 +2,8 @@
 // on node1's bridge. Its teardown stops that server, and its hidden check asks that server, so it shows both
 // the order (hidden checks before teardown, in every mode) and the defence against a student who stands in for
 // the server (grader-setup restarts it; the check also reads the server's own log). It offers 3 variants: the
-// server's port. (Later cells write \`port: port\`: tslab does not rewrite a shorthand property \`{ port }\` that
-// names an earlier cell's variable, and it fails with "port is not defined".)
+// server's port. (Later cells write \`port: port\`, as a lab for a plain tslab kernel must: labbook's launcher
+// fixes tslab's "port is not defined" for a shorthand \`{ port }\`, see docs/writing-labs.md.)
 export const K1_PORTS = [8080, 8081, 8082];
 
 export const K1_SOURCE = `// ---

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { KernelClient } from "../../runner/kernel/client.ts";
+import type { Message } from "../../runner/kernel/wire.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/kernel-init-order.cjs", import.meta.url));
 
@@ -40,4 +42,31 @@ describe("tslab fixes: the kernel binds before it receives", function () {
       assert.ok(result.initialized && result.echoed && result.loopFailure === null, `start ${start}: ${JSON.stringify(result)}`);
     }
   });
+});
+
+describe("tslab fixes: a shorthand property names an earlier cell's variable", function () {
+  this.timeout(60_000);
+
+  for (const warm of [true, false]) {
+    it(`works in a kernel ${warm ? "from the warm snapshot" : "started the usual way"} (tslab alone: "port is not defined")`, async () => {
+      const saved = process.env.LABBOOK_KERNEL_SNAPSHOT;
+      process.env.LABBOOK_KERNEL_SNAPSHOT = warm ? "1" : "0";
+      const kernel = await KernelClient.start({ cwd: fileURLToPath(new URL("../../labs/", import.meta.url)) });
+      try {
+        if (saved === undefined) delete process.env.LABBOOK_KERNEL_SNAPSHOT;
+        else process.env.LABBOOK_KERNEL_SNAPSHOT = saved;
+        let text = "";
+        const collect = (message: Message) => {
+          const content = message.content as { text?: string; evalue?: string };
+          text += content.text ?? content.evalue ?? "";
+        };
+        assert.equal((await kernel.execute('const port = 8080;\nconst host = "node1";', collect)).status, "ok");
+        const reply = await kernel.execute("const o = { port, host, other: 1 };\nconsole.log(JSON.stringify(o));", collect);
+        assert.equal(reply.status, "ok", text);
+        assert.equal(text, '{"port":8080,"host":"node1","other":1}\n');
+      } finally {
+        await kernel.shutdown();
+      }
+    });
+  }
 });
