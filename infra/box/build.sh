@@ -69,10 +69,6 @@ chroot "$rootfs" systemctl enable ssh >/dev/null 2>&1 || true
 # The labs start their daemons themselves; the packages' services would hold their ports.
 for service in glusterd etcd bird; do chroot "$rootfs" systemctl disable "$service" >/dev/null 2>&1 || true; done
 chroot "$rootfs" apt-get clean
-# No machine id in the box: systemd makes one at each VM's first boot. One baked in would be every VM's, and
-# what derives from it (udev's "persistent" MACs, DHCP client ids, journal folders) would clash between nodes.
-: > "$rootfs/etc/machine-id"
-rm -f "$rootfs/var/lib/dbus/machine-id"
 
 if [ -n "${LABBOOK_BOX_KUBE_BIN:-}" ]; then
   echo "labbook box: Kubernetes $LABBOOK_BOX_KUBE_VERSION (labbook's build), flanneld, and a containerd store with every image"

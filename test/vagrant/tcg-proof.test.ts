@@ -66,7 +66,8 @@ describe("the Vagrant backend on software emulation (TCG), offline", function ()
     assert.equal(hop.stdout.trim(), "node1");
     const keys = await Promise.all(["node1", "node2"].map((node) => labbook(["exec", "--backend", "vagrant", "--name", NAME, node, "--", "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])));
     assert.notEqual(keys[0]!.stdout.split(" ")[1], keys[1]!.stdout.split(" ")[1], "two VMs share a host key");
-    // A machine id of each VM's own (none baked into the box), and udev leaves vxlan MACs alone (lab 05's flannel.1).
+    // A machine id of each VM's own (hostname.sh makes it: the box carries one), and udev leaves vxlan MACs alone
+    // (lab 05's flannel.1).
     const ids = await Promise.all(["node1", "node2"].map((node) => labbook(["exec", "--backend", "vagrant", "--name", NAME, node, "--", "sh", "-c", "cat /etc/machine-id; ip link add lbtest0 type vxlan id 9 dstport 4789 dev eth1 && sleep 1 && cat /sys/class/net/lbtest0/addr_assign_type; ip link del lbtest0"])));
     for (const id of ids) assert.equal(id.code, 0, id.stderr);
     const [first, second] = ids.map((id) => id.stdout.trim().split("\n"));
