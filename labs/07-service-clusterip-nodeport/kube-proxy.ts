@@ -1,7 +1,7 @@
 // Helpers for labs that write kube-proxy's iptables rules by hand: count which backend
 // answered a batch of HTTP requests, read rule counters, and name chains as kube-proxy does.
 import { createHash } from "node:crypto";
-import type { CommandResult, Node } from "labbook";
+import { timeScale, type CommandResult, type Node } from "labbook";
 
 export interface TallyOptions {
   /** Send the requests from this container (network namespace) on the node instead of from the node. */
@@ -47,12 +47,14 @@ async function retransmittedSegments(node: Node, container: string | undefined):
  */
 export async function curlTally(node: Node, url: string, count: number, options: TallyOptions = {}): Promise<Tally> {
   // Connection:close: a server that keeps connections alive (labbook/probe) would get them all on one connection.
-  const curl = `curl -s --max-time ${options.timeout ?? 2} -H Connection:close $(yes ${url} | head -n ${count})`;
+  // Each request's time limit is stretched on slower nodes (VMs under software emulation), as checks' windows are.
+  const seconds = (options.timeout ?? 2) * timeScale();
+  const curl = `curl -s --max-time ${seconds} -H Connection:close $(yes ${url} | head -n ${count})`;
   const command = options.container === undefined ? curl : `ip netns exec ${options.container} sh -c '${curl}'`;
   const pick = options.field === undefined ? "" : ` | grep '^${options.field}: '`;
   if (options.show ?? true) console.log(`${node.name}# ${command}${pick} | sort | uniq -c`);
   const retransmittedBefore = await retransmittedSegments(node, options.container);
-  const result: CommandResult = await node.run(command, { nothrow: true, timeout: (count * (options.timeout ?? 2) + 10) * 1000 });
+  const result: CommandResult = await node.run(command, { nothrow: true, timeout: (count * seconds + 10) * 1000 });
   const retransmitted = (await retransmittedSegments(node, options.container)) - retransmittedBefore;
   const answers = new Map<string, number>();
   const prefix = options.field === undefined ? undefined : `${options.field}: `;
