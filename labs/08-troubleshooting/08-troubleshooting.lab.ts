@@ -293,7 +293,8 @@ await check("dnsmasq saw the query from 10.244.1.2", () => {
 // or a real container, LOG is **silent** unless the host-wide sysctl
 // `net.netfilter.nf_log_all_netns=1` is set. That switch exists only in the host's namespace, and it
 // would make every container on the machine able to fill the host's log. labbook never changes the
-// host, so here LOG counts packets but prints nothing. The cell below shows that.
+// host, so here LOG counts packets but prints nothing. The cell below shows that. (On VMs each node is a
+// machine of its own, with its own kernel: there LOG writes to the node's kernel log, and `dmesg` shows it.)
 //
 // Two tools work from inside a namespace, and they are better anyway:
 // - **TRACE** (`-t raw ... -j TRACE`) marks packets, and `xtables-monitor --trace` prints every rule
@@ -321,11 +322,20 @@ await check("the LOG rule's counter rose", () => {
   if (!(packets > 0)) throw new Error(logCounters.stdout);
   return `${packets} packet(s) matched, and no log line was written anywhere in the node`;
 });
-await check("the node cannot see or set nf_log_all_netns", async () => {
-  const sysctl = await node1.$({ nothrow: true })`sysctl net.netfilter.nf_log_all_netns`;
-  if (sysctl.ok) throw new Error(`it is visible: ${sysctl.stdout}`);
-  return sysctl.stderr.trim();
-});
+if (c.has("vm")) {
+  // A VM is the machine: its own kernel, its own log, and the rule runs in its initial namespace.
+  await check("on a VM the node is the machine: LOG wrote the packet to its kernel log", async () => {
+    const line = (await node1.$({ nothrow: true })`dmesg | grep "POSTROUTING " | tail -n 1`).stdout.trim();
+    if (!line) throw new Error("no POSTROUTING line in node1's dmesg");
+    return line;
+  });
+} else {
+  await check("the node cannot see or set nf_log_all_netns", async () => {
+    const sysctl = await node1.$({ nothrow: true })`sysctl net.netfilter.nf_log_all_netns`;
+    if (sysctl.ok) throw new Error(`it is visible: ${sysctl.stdout}`);
+    return sysctl.stderr.trim();
+  });
+}
 
 // %% [markdown]
 // ### TRACE with xtables-monitor: every rule a packet meets
