@@ -64,6 +64,15 @@ export function snapshotArgs(): string[] {
  */
 export function ensureKernelSnapshot(options: { force?: boolean } = {}): { built: boolean; problem?: string } {
   if (process.env[DISABLE_VARIABLE] === "0" || (!options.force && kernelSnapshot())) return { built: false };
+  try {
+    return buildSnapshot();
+  } catch (error) {
+    // A checkout this user cannot write (installed for a class, read-only): kernels start the usual way.
+    return { built: false, problem: `the kernel snapshot cannot be built in ${SNAPSHOT_DIR}: ${(error as Error).message}` };
+  }
+}
+
+function buildSnapshot(): { built: boolean; problem?: string } {
   mkdirSync(SNAPSHOT_DIR, { recursive: true });
   const lock = join(SNAPSHOT_DIR, "build.lock");
   let fd: number;
