@@ -35,11 +35,12 @@ export interface KernelSpecLocation {
  * runs the launcher. The state directory travels along when it is not the default, so a
  * notebook finds the clusters `labbook up` made.
  */
-export function kernelSpec(env: NodeJS.ProcessEnv = process.env): KernelSpec {
+export function kernelSpec(env: NodeJS.ProcessEnv = process.env, warm = true): KernelSpec {
   const spec: KernelSpec = {
-    // From the warm snapshot when there is a usable one now (see snapshot.ts); a later change to what it was
-    // made from needs the kernelspec written again (labbook notebook writes its own at each start).
-    argv: [process.execPath, ...snapshotArgs(), LAUNCHER_PATH, "kernel", "--config-path", "{connection_file}"],
+    // From the warm snapshot when `warm` and there is a usable one now (snapshot.ts). Only for kernelspecs that
+    // live no longer than the snapshot stays current (labbook notebook writes its own at each start): Node
+    // refuses a snapshot another build of it made, and one deleted, so a lasting kernelspec starts the usual way.
+    argv: [process.execPath, ...(warm ? snapshotArgs() : []), LAUNCHER_PATH, "kernel", "--config-path", "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: KERNEL_LANGUAGE,
   };
@@ -67,13 +68,13 @@ export function kernelSpecDir(location: KernelSpecLocation = {}): string {
 }
 
 /** Writes KERNEL_NAME/kernel.json into the location and returns that directory. */
-export function installKernelSpec(location: KernelSpecLocation = {}, env: NodeJS.ProcessEnv = process.env): string {
+export function installKernelSpec(location: KernelSpecLocation = {}, env: NodeJS.ProcessEnv = process.env, warm = true): string {
   const dir = kernelSpecDir(location);
   const file = join(dir, "kernel.json");
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     // Replaced atomically: a Jupyter listing kernels meanwhile never reads half a file.
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(kernelSpec(env), null, 2)}\n`, { mode: 0o644 });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(kernelSpec(env, warm), null, 2)}\n`, { mode: 0o644 });
     renameSync(`${file}.tmp`, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

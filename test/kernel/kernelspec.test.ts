@@ -56,7 +56,7 @@ describe("kernelspec (labbook kernel)", () => {
     assert.equal(result.stdout, `${expected}\n`);
     const spec = JSON.parse(readFileSync(join(expected, "kernel.json"), "utf8")) as Record<string, unknown>;
     assert.deepEqual(spec, {
-      argv: [process.execPath, ...snapshotArgs(), LAUNCHER, "kernel", "--config-path", "{connection_file}"],
+      argv: [process.execPath, LAUNCHER, "kernel", "--config-path", "{connection_file}"],
       display_name: "TypeScript (labbook)",
       language: "typescript",
       // the root hooks set it for the whole suite

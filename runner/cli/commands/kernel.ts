@@ -30,7 +30,8 @@ export const kernel: CliCommand = {
         process.stdout.write(`${kernelSpecDir(location)}\n`);
         return 0;
       case "install": {
-        const dir = installKernelSpec(location);
+        // It outlives this checkout's warm snapshot (a rebuild, a new Node.js): kernels start the usual way.
+        const dir = installKernelSpec(location, process.env, false);
         process.stderr.write(`installed the Jupyter kernel "${KERNEL_NAME}" ("${KERNEL_DISPLAY_NAME}"):\n`);
         process.stdout.write(`${dir}\n`);
         return 0;
