@@ -42,9 +42,21 @@ function cellReports(page: Page): Promise<CellReport[]> {
   );
 }
 
-/** Opens `path` in JupyterLab and waits for its kernel, labbook's, to be connected and idle. */
+/**
+ * Opens `path` in JupyterLab and waits until it is the current tab and its own kernel, labbook's, is idle: the
+ * status bar alone may still show the notebook opened before.
+ */
 async function openNotebook(page: Page, server: NotebookServer, path: string): Promise<void> {
   await page.goto(`${server.baseUrl}/lab/tree/${path}?token=${server.token}`);
+  const name = path.split("/").pop()!;
+  await page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel", { hasText: name }).waitFor({ timeout: 60_000 });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const sessions = (await (await fetch(`${server.baseUrl}/api/sessions`, { headers: { Authorization: `token ${server.token}` } })).json()) as Array<{ path: string; kernel: { execution_state: string } }>;
+    if (sessions.some((s) => s.path === path && s.kernel.execution_state === "idle")) break;
+    if (Date.now() > deadline) throw new Error(`${path}: no idle kernel within 60 s (sessions: ${JSON.stringify(sessions)})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   await page.getByText("TypeScript (labbook) | Idle").waitFor({ timeout: 60_000 });
 }
 
