@@ -1,10 +1,10 @@
 // Which Jupyter `labbook notebook` opens: JupyterLab 4, installed from PyPI into .labbook/venv by set-up
 // (infra/requirements.txt), or, on a machine that had no PyPI, Debian's classic Notebook 6.4 as a fallback.
 // Both are Jupyter Server applications with the same kernel machinery; they differ in their options and URL.
-import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KERNEL_NAME } from "../kernel/kernelspec.ts";
-import { findExecutable } from "./process.ts";
+import { findExecutable, isExecutable } from "./process.ts";
 import { REPO_ROOT } from "./sdk-link.ts";
 
 export interface JupyterFrontend {
@@ -20,15 +20,6 @@ export interface JupyterFrontend {
 
 export const VENV_JUPYTER_LAB = join(REPO_ROOT, ".labbook", "venv", "bin", "jupyter-lab");
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const SERVER_ARGS = (port: number) => [
   "--no-browser",
   "--ip=127.0.0.1",
@@ -40,7 +31,7 @@ const SERVER_ARGS = (port: number) => [
 
 /** JupyterLab from .labbook/venv if set-up installed it, else classic Notebook from Debian, else undefined. */
 export function chooseFrontend(): JupyterFrontend | undefined {
-  if (executable(VENV_JUPYTER_LAB)) {
+  if (isExecutable(VENV_JUPYTER_LAB)) {
     return {
       name: "JupyterLab",
       executable: VENV_JUPYTER_LAB,

@@ -40,17 +40,20 @@ export interface JupyterProcess {
   stop(): Promise<void>;
 }
 
+/** Whether `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The first executable called `name` on PATH. */
 export function findExecutable(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
   return undefined;
 }
