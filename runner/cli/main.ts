@@ -19,6 +19,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
   "check-lab": { summary: "before assigning a lab: run it as grading does, with the negative control, and warn about risky patterns", load: async () => (await import("./commands/check-lab.ts")).checkLabCommand },
   assign: { summary: "write the student version of an instructor lab: no solutions, no hidden checks", load: async () => (await import("./commands/assign.ts")).assign },
   grade: { summary: "grade student submissions of a lab, each on its own cluster, many at once; writes a gradebook and feedback", load: async () => (await import("./commands/grade.ts")).grade },
+  grader: { summary: "grader image: build the grader's container image from this checkout, for grading as a Kubernetes Job", load: async () => (await import("./commands/grader.ts")).grader },
   gradebook: { summary: "gradebook merge: join the gradebooks of sharded grade runs", load: async () => (await import("./commands/gradebook.ts")).gradebook },
   notebook: { summary: "start Jupyter on labs/ (127.0.0.1 only) with the cluster up, and print its URL", load: async () => (await import("./commands/notebook.ts")).notebook },
   doctor: { summary: "check this machine: root, kernel features, packages; prints what is missing and the fix", load: async () => (await import("./commands/doctor.ts")).doctor },

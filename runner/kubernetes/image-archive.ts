@@ -67,7 +67,7 @@ export function reproducibleTar(entries: TarEntry[]): Buffer {
 }
 
 /** The image's config blob; its sha256 is the image ID that `ctr images ls` and the kubelet show. */
-function imageConfig(spec: ImageSpec, diffIds: string[]): string {
+function imageConfig(spec: Omit<ImageSpec, "layers">, diffIds: string[]): string {
   return JSON.stringify({
     architecture: ociArchitecture(),
     os: "linux",
@@ -84,6 +84,21 @@ function imageConfig(spec: ImageSpec, diffIds: string[]): string {
 }
 
 /**
+ * A docker-archive's manifest.json and image config, for layers stored as <diff_id>/layer.tar: what
+ * dockerArchive writes around its layers, and what an archive of layers made elsewhere (by GNU tar,
+ * too large to hold in memory) needs.
+ */
+export function archiveIndex(spec: Omit<ImageSpec, "layers">, diffIds: string[]): TarEntry[] {
+  const config = imageConfig(spec, diffIds);
+  const configName = `${sha256(config)}.json`;
+  const manifest = [{ Config: configName, RepoTags: [spec.ref, ...(spec.alsoTagged ?? [])], Layers: diffIds.map((id) => `${id}/layer.tar`) }];
+  return [
+    { path: "manifest.json", type: "file", mode: 0o644, content: JSON.stringify(manifest) },
+    { path: configName, type: "file", mode: 0o644, content: config },
+  ];
+}
+
+/**
  * The docker-archive: manifest.json naming the config and layers, the config as <sha256>.json, each
  * layer as <sha256>/layer.tar, uncompressed, named by its diff_id (the layer tar's own sha256).
  */
@@ -92,13 +107,7 @@ export function dockerArchive(spec: ImageSpec): Buffer {
     const tar = reproducibleTar(entries);
     return { tar, id: sha256(tar) };
   });
-  const config = imageConfig(spec, layers.map(({ id }) => id));
-  const configName = `${sha256(config)}.json`;
-  const manifest = [{ Config: configName, RepoTags: [spec.ref, ...(spec.alsoTagged ?? [])], Layers: layers.map(({ id }) => `${id}/layer.tar`) }];
-  const files: TarEntry[] = [
-    { path: "manifest.json", type: "file", mode: 0o644, content: JSON.stringify(manifest) },
-    { path: configName, type: "file", mode: 0o644, content: config },
-  ];
+  const files = archiveIndex(spec, layers.map(({ id }) => id));
   // An image may hold the same layer twice (identical entries give identical bytes): one copy is enough.
   for (const { tar, id } of new Map(layers.map((layer) => [layer.id, layer])).values()) {
     files.push({ path: `${id}/layer.tar`, type: "file", mode: 0o644, content: tar });

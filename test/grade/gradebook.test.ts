@@ -67,9 +67,11 @@ describe("grade: the example Kubernetes Indexed Job", () => {
     assert.equal(job!.spec.completionMode, "Indexed");
     const container = job!.spec.template.spec.containers[0];
     const script: string = container.args[0];
-    const count = Number(/--shard "\$\(\(JOB_COMPLETION_INDEX \+ 1\)\)\/(\d+)"/.exec(script)?.[1]);
+    assert.match(script, /--shard "\$\(\(JOB_COMPLETION_INDEX \+ 1\)\)\/\$SHARDS"/);
+    const count = Number(container.env.find((v: { name: string }) => v.name === "SHARDS")?.value);
     assert.equal(job!.spec.completions, count);
-    const shards = Array.from({ length: count }, (_, index) => execFileSync("bash", ["-c", `echo "$((JOB_COMPLETION_INDEX + 1))/${count}"`], { env: { JOB_COMPLETION_INDEX: String(index) }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
+    const shardArg = /--shard ("[^"]*")/.exec(script)![1]!;
+    const shards = Array.from({ length: count }, (_, index) => execFileSync("bash", ["-c", `echo ${shardArg}`], { env: { JOB_COMPLETION_INDEX: String(index), SHARDS: String(count) }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
     assert.deepEqual(shards.map((s) => parseShard(s)?.index), Array.from({ length: count }, (_, i) => i + 1));
     assert.match(script, /--out "\/class\/grades\/shard-\$JOB_COMPLETION_INDEX"/);
     assert.equal(container.securityContext.privileged, true);

@@ -120,6 +120,19 @@ function deviceEntries(): TarEntry[] {
   return entries;
 }
 
+/**
+ * /etc/shadow and /etc/gshadow as the host has them, every password hash replaced by "*": the accounts stay
+ * (sshd refuses a login whose account it cannot find), the hashes never reach a node or an image.
+ */
+export function passwordFilesWithoutHashes(): TarEntry[] {
+  return ["/etc/shadow", "/etc/gshadow"].flatMap((file): TarEntry[] => {
+    const stat = statOf(file);
+    if (!stat) return [];
+    const content = readFileSync(file, "utf8").replace(/^([^:\n]*):[^:\n]*:/gm, "$1:*:");
+    return [{ path: file.slice(1), type: "file", mode: 0o640, uid: stat.uid, gid: stat.gid, content }];
+  });
+}
+
 export function hostViewArchive(spec: HostViewSpec, privateDirs: string[], extra: string[]): Buffer {
   const entries = new Map<string, TarEntry>();
   const addParents = (path: string) => {
@@ -129,14 +142,10 @@ export function hostViewArchive(spec: HostViewSpec, privateDirs: string[], extra
     addParents(path);
     entries.set(path, { path: path.slice(1), type: "char-device", mode: 0o600 });
   }
-  // The host's password hashes never reach a node. The accounts stay (sshd refuses a login whose account
-  // it cannot find); the hashes go.
-  for (const file of ["/etc/shadow", "/etc/gshadow"]) {
-    const stat = statOf(file);
-    if (!stat || entries.has(file)) continue;
-    const content = readFileSync(file, "utf8").replace(/^([^:\n]*):[^:\n]*:/gm, "$1:*:");
-    addParents(file);
-    entries.set(file, { path: file.slice(1), type: "file", mode: 0o640, uid: stat.uid, gid: stat.gid, content });
+  for (const entry of passwordFilesWithoutHashes()) {
+    if (entries.has(`/${entry.path}`)) continue;
+    addParents(`/${entry.path}`);
+    entries.set(`/${entry.path}`, entry);
   }
   // Each node's /root is its own alone, not merged with the host's (its keys, tokens, tools' settings).
   entries.set("/root", { ...hostDirectory("/root"), xattrs: { "trusted.overlay.opaque": "y" } });

@@ -1,0 +1,44 @@
+// Images of one's own on a labbook Kubernetes cluster (`labbook kubernetes import`): no registry is
+// reachable, so a docker-archive is streamed into every node's containerd, and the admission policy that
+// refuses images no node has (addons.ts, imagePolicy) learns its tags, so pods may name them.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { Cluster } from "../cluster/cluster.ts";
+import type { Node } from "../cluster/node.ts";
+import { LabbookError } from "../errors.ts";
+import { imagePolicy } from "./addons.ts";
+
+/** The tags a docker-archive's manifest.json names (`docker save`'s RepoTags; `labbook grader image` writes one). */
+export function archiveTags(archive: string): string[] {
+  let manifest: Array<{ RepoTags?: string[] | null }>;
+  try {
+    manifest = JSON.parse(execFileSync("tar", ["-xOf", archive, "manifest.json"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 16 << 20 })) as typeof manifest;
+  } catch (error) {
+    throw new LabbookError(`${archive} is not a docker-archive (no readable manifest.json: ${(error as Error).message.split("\n")[0]}): make one with "docker save IMAGE -o FILE" or "labbook grader image"`);
+  }
+  const tags = manifest.flatMap((image) => image.RepoTags ?? []);
+  if (tags.length === 0) throw new LabbookError(`${archive} names no tag (manifest.json has no RepoTags): save the image by its name, "docker save NAME:TAG"`);
+  return tags.map((tag) => tag.replace(/^docker\.io\//, ""));
+}
+
+/** The images the cluster's admission policy allows now, without their "docker.io/" twins. */
+async function allowedImages(controlPlane: Node): Promise<string[]> {
+  const expression = String(await controlPlane.run(`kubectl get validatingadmissionpolicy labbook-local-images-pods -o jsonpath='{.spec.variables[?(@.name=="local")].expression}'`)).trim();
+  return [...expression.matchAll(/'([^']+)'/g)].map((match) => match[1]!).filter((image) => !image.startsWith("docker.io/"));
+}
+
+/** Imports each archive into every node's containerd, then allows its tags; returns the tags. */
+export async function importImages(cluster: Cluster, archives: string[], onProgress: (message: string) => void = () => {}): Promise<string[]> {
+  const tags = archives.flatMap(archiveTags);
+  const controlPlane = cluster.node((cluster.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? cluster.topology.nodes[0]!).name);
+  for (const archive of archives) {
+    const bytes = readFileSync(archive);
+    onProgress(`importing ${archive} (${Math.round(bytes.length / 1e6)} MB) into ${cluster.nodes.map((n) => n.name).join(", ")}...`);
+    // Through each node's SSH channel, as stdin: no copy lands on a node's disk besides containerd's own.
+    await Promise.all(cluster.nodes.map((node) => node.run("ctr -n k8s.io images import -", { input: bytes })));
+  }
+  const allowed = await allowedImages(controlPlane);
+  const missing = tags.filter((tag) => !allowed.includes(tag));
+  if (missing.length > 0) await controlPlane.run("kubectl apply -f -", { input: imagePolicy([...allowed, ...missing]) });
+  return tags;
+}
