@@ -16,7 +16,11 @@ export class KernelSession implements CellSession {
   private kernel?: KernelClient;
   private lastFailedAt = 0;
 
-  constructor(private readonly options: KernelOptions) {}
+  /** `prestarted`: a kernel started ahead with these options (kernel-handoff.ts); if it failed, a new one starts. */
+  constructor(
+    private readonly options: KernelOptions,
+    private prestarted?: Promise<KernelClient>,
+  ) {}
 
   /** Starts the kernel now, e.g. while the cluster comes up: tslab needs about 2 s to warm. */
   async start(): Promise<void> {
@@ -24,6 +28,9 @@ export class KernelSession implements CellSession {
   }
 
   private async ensureKernel(): Promise<KernelClient> {
+    const adopted = this.prestarted && (await this.prestarted.catch(() => undefined));
+    this.prestarted = undefined;
+    if (adopted) this.kernel = adopted;
     if (!this.kernel?.alive) this.kernel = await KernelClient.start(this.options);
     return this.kernel;
   }

@@ -3,7 +3,7 @@
 import type { KubernetesRequest } from "../topology/types.ts";
 import type { Backend } from "../backend/types.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import type { KernelOptions } from "../kernel/client.ts";
+import type { KernelClient, KernelOptions } from "../kernel/client.ts";
 import type { CellSession } from "./cell-session.ts";
 import { KernelSession } from "./kernel-session.ts";
 
@@ -19,6 +19,8 @@ export interface LifeCycleOptions {
   kernel: (cluster: () => Promise<Cluster>) => KernelOptions;
   /** Called with a function that stops everything at once (for Ctrl-C). */
   onAbortHandle?: ((abort: () => Promise<void>) => void) | undefined;
+  /** A kernel started ahead with `kernel`'s options (kernel-handoff.ts), adopted instead of starting one. */
+  prestartedKernel?: Promise<KernelClient> | undefined;
 }
 
 export interface RunningRun {
@@ -33,7 +35,7 @@ export interface RunningRun {
 
 export async function startRun(options: LifeCycleOptions): Promise<RunningRun> {
   let clusterPromise: Promise<Cluster> | undefined;
-  let session: CellSession = new KernelSession(options.kernel(() => clusterPromise!));
+  let session: CellSession = new KernelSession(options.kernel(() => clusterPromise!), options.prestartedKernel);
   // A shared cluster (VMs) outlives the run: the runner attaches to it and never takes it down.
   const fresh = options.backend.runsOn === "fresh";
   const release = (name: string) => (fresh ? options.backend.down(name) : Promise.resolve());

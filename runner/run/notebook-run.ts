@@ -17,6 +17,8 @@ import { runCells, runnableCells } from "./engine.ts";
 import { startRun } from "./life-cycle.ts";
 import { plainPolicy, type RunPolicy } from "./policy.ts";
 import { sandboxOptions } from "./sandbox-wiring.ts";
+import type { PrestartedKernel } from "./kernel-handoff.ts";
+import type { KernelOptions } from "../kernel/client.ts";
 import { notebookTitle } from "./titles.ts";
 
 export interface NotebookRunOptions {
@@ -44,6 +46,25 @@ export interface NotebookRunOptions {
    * in memory, so it names the lab's folder.
    */
   cwd?: string;
+  /** Its kernel, started ahead by `labbook run` (kernel-handoff.ts), with kernelOptions' options. */
+  prestarted?: PrestartedKernel;
+  /** Called once its cluster and kernel are up, as its cells begin: `labbook run` starts the next kernel then. */
+  onRunning?: () => void;
+}
+
+/** The kernel's options for a notebook at `path` (not sandboxed): what a prestarted kernel must match. */
+export function kernelOptions(path: string, options: Pick<NotebookRunOptions, "cwd" | "clusterName" | "backend" | "seed">, graderNotes: string): KernelOptions & { env: Record<string, string> } {
+  return {
+    cwd: resolve(options.cwd ?? dirname(resolve(path))),
+    env: {
+      [CLUSTER_VARIABLE]: options.clusterName,
+      [GRADER_NOTES_VARIABLE]: graderNotes,
+      LABBOOK_BACKEND: options.backend.name,
+      [TIME_SCALE_VARIABLE]: String(options.backend.timeScale?.() ?? 1),
+      ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
+      ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
+    },
+  };
 }
 
 /** `path` names the run in reports and the executed notebook in `outDir`; nothing is read from it. */
@@ -68,18 +89,9 @@ export async function runNotebook(source: Notebook, path: string, options: Noteb
     cells: [],
   };
   // Steps hand values to hidden checks here; outside every node, and gone with the run.
-  const graderNotes = ownedTempDir("notes");
-  const session = {
-    cwd: resolve(options.cwd ?? dirname(resolve(path))),
-    env: {
-      [CLUSTER_VARIABLE]: options.clusterName,
-      [GRADER_NOTES_VARIABLE]: graderNotes,
-      LABBOOK_BACKEND: options.backend.name,
-      [TIME_SCALE_VARIABLE]: String(options.backend.timeScale?.() ?? 1),
-      ...(process.env.LABBOOK_STATE_DIR ? { LABBOOK_STATE_DIR: process.env.LABBOOK_STATE_DIR } : {}),
-      ...(options.seed === undefined ? {} : { [SEED_VARIABLE]: options.seed }),
-    },
-  };
+  const prestarted = options.sandbox ? undefined : options.prestarted;
+  const graderNotes = prestarted?.graderNotes ?? ownedTempDir("notes");
+  const session = kernelOptions(path, options, graderNotes);
   const hidden = [resolve(options.outDir), ...(options.hidePaths ?? [])];
   const policy = (options.policy ?? plainPolicy).start(runnableCells(notebook, path), { graderNotes, session });
   try {
@@ -91,7 +103,9 @@ export async function runNotebook(source: Notebook, path: string, options: Noteb
       kubernetes,
       kernel: (cluster) => (options.sandbox ? { ...session, ...sandboxOptions(options.backend, hidden, graderNotes, cluster) } : session),
       onAbortHandle: options.onAbortHandle,
+      prestartedKernel: prestarted?.kernel,
     });
+    options.onRunning?.();
     try {
       options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: run.cluster.name });
       result.cells = await runCells(notebook, run, policy, { path, executedPath, timeoutS: options.timeoutS, keepGoing: options.keepGoing, reporter: options.reporter });

@@ -12,7 +12,8 @@ import { SerializingReporter } from "../report/serialize.ts";
 import type { Reporter } from "../report/types.ts";
 import { assertSdkResolves } from "../jupyter/sdk-link.ts";
 import { infrastructureErrorResult } from "./infrastructure-error.ts";
-import { runNotebook } from "./notebook-run.ts";
+import { kernelOptions, runNotebook, type NotebookRunOptions } from "./notebook-run.ts";
+import { KernelHandoff } from "./kernel-handoff.ts";
 import type { RunPolicy } from "./policy.ts";
 import { inPool, poolSize } from "./pool.ts";
 import { prepareWarmKernels } from "../kernel/warm-up.ts";
@@ -93,9 +94,15 @@ function importsSdk(notebook: Notebook): boolean {
   return notebook.cells.some((cell) => cell.cell_type === "code" && SDK_IMPORT.test(sourceText(cell.source)));
 }
 
-async function runOne(notebook: Notebook, path: string, index: number, options: RunNotebooksOptions): Promise<NotebookRunResult> {
+function clusterNameFor(index: number, options: RunNotebooksOptions): string {
+  return options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
+}
+
+type RunOneOptions = RunNotebooksOptions & Pick<NotebookRunOptions, "prestarted" | "onRunning">;
+
+async function runOne(notebook: Notebook, path: string, index: number, options: RunOneOptions): Promise<NotebookRunResult> {
   try {
-    const clusterName = options.backend.runsOn === "shared" ? (options.sharedCluster ?? DEFAULT_CLUSTER_NAME) : `run${process.pid}-${index + 1}`;
+    const clusterName = clusterNameFor(index, options);
     await resetShared(clusterName, options);
     // The notebooks' own folders: a lab's node commands have no business with its source.
     return await runNotebook(notebook, path, { ...options, clusterName, hidePaths: [...(options.hidePaths ?? []), dirname(resolve(path))] });
@@ -124,12 +131,34 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
   const jobs = options.backend.runsOn === "shared" ? 1 : poolSize(options.jobs ?? 1, notebookPaths.length);
   // One at a time, the reporter hears everything live; with more, each notebook's lines come as a block.
   const serializer = jobs > 1 ? new SerializingReporter(options.reporter) : undefined;
-  const results = await inPool(notebookPaths, jobs, async (path, index) => {
-    const key = `${index}:${path}`; // the same notebook may be named twice
-    const reporter = serializer?.forNotebook(key) ?? options.reporter;
-    const result = await runOne(read.get(path)!, path, index, { ...options, reporter });
-    serializer?.finish(key);
-    return result;
-  });
+  // While a notebook runs, the next one's kernel starts (a sandboxed kernel needs its cluster to start).
+  const handoff = options.sandbox || notebookPaths.length < 2 ? undefined : new KernelHandoff();
+  const prestartNext = () => {
+    const next = handoff?.firstUnstarted(notebookPaths.length);
+    if (next === undefined) return;
+    handoff!.prestart(next, (graderNotes) => kernelOptions(notebookPaths[next]!, { ...options, clusterName: clusterNameFor(next, options) }, graderNotes));
+  };
+  const onAbortHandle = options.onAbortHandle && ((abort: () => Promise<void>) => options.onAbortHandle!(async () => {
+    handoff?.kill();
+    await abort();
+  }));
+  let results: NotebookRunResult[];
+  try {
+    results = await inPool(notebookPaths, jobs, async (path, index) => {
+      const key = `${index}:${path}`; // the same notebook may be named twice
+      const reporter = serializer?.forNotebook(key) ?? options.reporter;
+      const prestarted = handoff?.take(index);
+      try {
+        const result = await runOne(read.get(path)!, path, index, { ...options, reporter, onAbortHandle, prestarted, onRunning: prestartNext });
+        serializer?.finish(key);
+        return result;
+      } finally {
+        // Ended with its notebook, or never adopted (the notebook failed before its kernel started).
+        if (prestarted) await handoff!.discard(prestarted);
+      }
+    });
+  } finally {
+    await handoff?.close();
+  }
   return { startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, notebooks: results };
 }

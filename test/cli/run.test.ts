@@ -93,6 +93,37 @@ describe("labbook run (CLI)", function () {
     assert.match(bad.stderr, /--jobs must be a positive whole number, got "0"/);
   });
 
+  it("starts the next notebook's kernel while the current one runs, and that notebook adopts it", async () => {
+    // When each kernel process started, and when the first notebook's last cell ended, in ms since boot: the
+    // kernel's start time in /proc is counted from boot (10 ms ticks), and so is /proc/uptime.
+    const startedAt = `const { readFileSync } = await import("node:fs");
+const stat = readFileSync("/proc/self/stat", "utf8");
+console.log("kernel started at", Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) * 10);`;
+    const now = `Math.round(Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 1000)`;
+    const first = writeFixture("handoff-a", [
+      { id: "setup", role: "setup", source: `import { cluster, check, reaches } from "labbook";\nconst c = await cluster();` },
+      { id: "started", source: startedAt },
+      { id: "last", source: `await new Promise((r) => setTimeout(r, 1500));\nconsole.log("first notebook's last cell ends at", ${now});` },
+    ]);
+    const second = writeFixture("handoff-b", [
+      { id: "setup", role: "setup", source: `import { cluster, check, reaches } from "labbook";\nconst c = await cluster();` },
+      { id: "started", source: startedAt },
+      // Its kernel was started for it: the SDK finds this notebook's own cluster through the kernel's environment.
+      { id: "ping", role: "check", source: `await check("its own cluster", () => reaches(c.node("node1"), "192.168.0.12"));` },
+    ]);
+    const out = mkdtempSync(join(tmpdir(), "labbook-out-"));
+    const result = await labbook(["run", first, second, "--out", out]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const printed = (file: string, id: string) => {
+      const cell = (JSON.parse(readFileSync(join(out, file), "utf8")) as { cells: Array<{ id: string; outputs?: Array<{ text?: string | string[] }> }> }).cells.find((c) => c.id === id)!;
+      return Number(/ at (\d+)/.exec(cell.outputs?.map((o) => [o.text ?? ""].flat().join("")).join("") ?? "")?.[1]);
+    };
+    const firstEnds = printed("handoff-a.ipynb", "last");
+    const secondKernel = printed("handoff-b.ipynb", "started");
+    assert.ok(printed("handoff-a.ipynb", "started") > 0 && firstEnds > 0 && secondKernel > 0, "every figure printed");
+    assert.ok(secondKernel < firstEnds, `the second notebook's kernel started at ${secondKernel}, after the first notebook's last cell (${firstEnds})`);
+  });
+
   it("exits 1 when a check fails", async () => {
     const path = writeFixture("cli-fail", [
       { id: "setup", role: "setup", source: `import { cluster, check, fileContains } from "labbook";\nconst c = await cluster();` },
@@ -142,6 +173,27 @@ describe("labbook run, interrupted", function () {
     const next = await upTestCluster();
     await next.down();
     assert.ok(!clusters.some(isRunning), "the crashed run's cluster survived the next up");
+  });
+});
+
+describe("labbook run of several notebooks, interrupted", function () {
+  this.timeout(120_000);
+
+  it("stops the next notebook's kernel, started ahead, with the current one on Ctrl-C", async () => {
+    const sleepy = writeFixture("sleepy-first", [
+      { id: "setup", role: "setup", source: `import { cluster } from "labbook";\nconst c = await cluster();\nconsole.log("connected");` },
+      { id: "sleep", source: `await new Promise((r) => setTimeout(r, 60_000));` },
+    ]);
+    const next = writeFixture("never-runs", [{ id: "setup", role: "setup", source: `console.log("never");` }]);
+    const child = startLabbook(["run", sleepy, next, "--out", mkdtempSync(join(tmpdir(), "labbook-out-"))]);
+    const exit = finished(child);
+    const kernelsOf = () => processesMarked((m) => m === "1", "LABBOOK_KERNEL_WATCH_PARENT").filter((p) => isChildOf(p.pid, child.pid!));
+    await until(() => kernelsOf().length === 2, "the running notebook's kernel and the next one's", 60_000);
+    const kernels = kernelsOf();
+    child.kill("SIGINT");
+    const result = await exit;
+    assert.equal(result.code, 130, result.stderr);
+    await until(() => !kernels.some(isRunning), "both kernels to be gone", 10_000);
   });
 });
 
