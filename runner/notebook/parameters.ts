@@ -6,6 +6,7 @@
 // would otherwise run the lab with its default, silently.
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors.ts";
+import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { sourceText, type Cell, type CodeCell, type Notebook } from "./types.ts";
 
 export const PARAMETERS_TAG = "parameters";
@@ -23,6 +24,11 @@ export interface DeclaredParameter {
   defaultText: string;
   /** The line's trailing `// comment`. */
   help: string;
+  /**
+   * For `variant`, which every lab offering variants (metadata.labbook.variants: N) takes without declaring
+   * it: how many. Its value, v1..vN, becomes the kernel's seed, which the lab's pickBySeed() choices follow.
+   */
+  variants?: number;
 }
 
 const DECLARATION = /^\s*(?:export\s+)?(const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*([^=]+?))?\s*=\s*(.*?)\s*;?\s*(?:\/\/\s*(.*))?$/;
@@ -54,19 +60,35 @@ export function parametersCellIndex(notebook: Notebook): number {
   return notebook.cells.findIndex((cell) => cell.cell_type === "code" && tags(cell).includes(PARAMETERS_TAG));
 }
 
-/** What the `parameters` cell declares, one top-level declaration per line (papermill's convention too). */
+export const VARIANT_PARAMETER = "variant";
+
+/** The variant parameter of a lab that offers variants (see DeclaredParameter.variants). */
+function variantParameter(notebook: Notebook): DeclaredParameter[] {
+  const count = (notebook.metadata.labbook as { variants?: unknown } | null | undefined)?.variants;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1) return [];
+  const help = `the lab's variant, v1..v${count}: its choices follow it, as in a student's own copy`;
+  return [{ name: VARIANT_PARAMETER, keyword: "const", kind: "string", defaultText: "the seed", help, variants: count }];
+}
+
+/**
+ * What the `parameters` cell declares, one top-level declaration per line (papermill's convention too), and
+ * `variant` for a lab that offers variants.
+ */
 export function declaredParameters(notebook: Notebook): DeclaredParameter[] {
   const index = parametersCellIndex(notebook);
-  if (index < 0) return [];
-  return sourceText(notebook.cells[index]!.source)
-    .split("\n")
-    .flatMap((line) => {
-      const match = DECLARATION.exec(line);
-      if (!match) return [];
-      const [, keyword, name, type, defaultText, help] = match;
-      const kind = type ? kindOfType(type) : kindOfLiteral(defaultText!);
-      return [{ name: name!, keyword: keyword as DeclaredParameter["keyword"], kind, defaultText: defaultText!, help: help?.trim() ?? "" }];
-    });
+  const declared: DeclaredParameter[] =
+    index < 0
+      ? []
+      : sourceText(notebook.cells[index]!.source)
+          .split("\n")
+          .flatMap((line) => {
+            const match = DECLARATION.exec(line);
+            if (!match) return [];
+            const [, keyword, name, type, defaultText, help] = match;
+            const kind = type ? kindOfType(type) : kindOfLiteral(defaultText!);
+            return [{ name: name!, keyword: keyword as DeclaredParameter["keyword"], kind, defaultText: defaultText!, help: help?.trim() ?? "" }];
+          });
+  return declared.some((p) => p.name === VARIANT_PARAMETER) ? declared : [...declared, ...variantParameter(notebook)];
 }
 
 /**
@@ -128,6 +150,10 @@ function checkedValues(notebook: Notebook, path: string, values: Record<string, 
       const raw = parameter.kind === "string" ? `; -r ${name} VALUE passes VALUE as a string, whatever it looks like` : "";
       throw new UsageError(`${path}: parameter ${name} is a ${parameter.kind} (default ${parameter.defaultText}), got ${JSON.stringify(value)} (a ${kind})${raw}`);
     }
+    const variants = parameter.variants;
+    if (variants !== undefined && !(typeof value === "string" && /^v[1-9]\d*$/.test(value) && Number(value.slice(1)) <= variants)) {
+      throw new UsageError(`${path}: parameter ${name} is one of the lab's ${variants} variants, v1..v${variants}, got ${JSON.stringify(value)}`);
+    }
     chosen.set(parameter, value);
   }
   return chosen;
@@ -152,7 +178,9 @@ export function injectParameters(notebook: Notebook, path: string, values: Recor
   if (chosen.size === 0) return notebook;
   const cells = notebook.cells.filter((cell) => !tags(cell).includes(INJECTED_TAG));
   const after = parametersCellIndex({ ...notebook, cells });
-  const lines = ["// Parameters (injected by labbook run -p)", ...[...chosen].map(([p, value]) => `${p.keyword} ${p.name} = ${JSON.stringify(value)};`)];
+  const line = (p: DeclaredParameter, value: ParameterValue) =>
+    p.variants === undefined ? `${p.keyword} ${p.name} = ${JSON.stringify(value)};` : `process.env.${SEED_VARIABLE} = ${JSON.stringify(value)}; // the lab's variant: the seed its choices follow`;
+  const lines = ["// Parameters (injected by labbook run -p)", ...[...chosen].map(([p, value]) => line(p, value))];
   const injected: CodeCell = {
     cell_type: "code",
     id: INJECTED_TAG,

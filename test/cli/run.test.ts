@@ -69,6 +69,22 @@ describe("labbook run (CLI)", function () {
     assert.match(mistyped.stderr, /params\.ipynb: parameter count is a number \(default 1\), got "three"/);
   });
 
+  it("-p variant vK runs a lab with variants as --seed vK does; a variant it lacks exits 2", async () => {
+    const path = writeFixture("variants", [{ id: "pick", source: `import { pickBySeed } from "labbook";\nconsole.log("picked", pickBySeed(["a", "b", "c", "d", "e", "f", "g", "h"], "fault"));` }]);
+    const lab = JSON.parse(readFileSync(path, "utf8")) as { metadata: Record<string, unknown> };
+    writeFileSync(path, JSON.stringify({ ...lab, metadata: { ...lab.metadata, labbook: { variants: 3 } } }));
+    const picked = async (args: string[]) => {
+      const out = mkdtempSync(join(tmpdir(), "labbook-out-"));
+      const result = await labbook(["run", path, ...args, "--out", out]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      return readFileSync(join(out, "variants.ipynb"), "utf8").match(/picked ([a-h])/)?.[1];
+    };
+    for (const variant of ["v2", "v3"]) assert.equal(await picked(["-p", "variant", variant]), await picked(["--seed", variant]), `variant ${variant}`);
+    const missing = await labbook(["run", path, "-p", "variant", "v4"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /variants\.ipynb: parameter variant is one of the lab's 3 variants, v1\.\.v3, got "v4"/);
+  });
+
   it("--jobs 2 runs notebooks at once, each on its own cluster, their lines in blocks; --jobs 0 is a usage error", async () => {
     const fixture = (name: string) =>
       writeFixture(name, [

@@ -88,6 +88,22 @@ describe("notebook parameters", () => {
     assert.throws(() => assertParametersKnown(notebooks, { second: 1 }), (e: Error) => e instanceof UsageError && e.message === 'unknown parameter second: a.ipynb: it declares: seconds, mode, verbose, nodes, limits, when; b.ipynb: it declares none (no code cell tagged "parameters")');
   });
 
+  it("gives a lab with variants a `variant` parameter, v1..vN, that sets the seed its choices follow", () => {
+    const lab = { ...notebook(LAB), metadata: { labbook: { variants: 4 } } };
+    const variant = declaredParameters(lab).find((p) => p.name === "variant");
+    assert.equal(variant?.variants, 4);
+    assert.deepEqual(declaredParameters(notebook(LAB)).map((p) => p.name).includes("variant"), false, "only labs that offer variants");
+    const run = injectParameters(lab, "lab.ipynb", { variant: "v3", seconds: 1 });
+    assert.equal(sourceText(run.cells[2]!.source), '// Parameters (injected by labbook run -p)\nprocess.env.LABBOOK_SEED = "v3"; // the lab\'s variant: the seed its choices follow\nconst seconds = 1;');
+    assert.deepEqual((run.metadata.labbook as { parameters: unknown }).parameters, { variant: "v3", seconds: 1 });
+    for (const bad of ["v5", "v0", "3", "v03"]) {
+      assert.throws(() => injectParameters(lab, "labs/08.ipynb", { variant: bad }), (e: Error) => e instanceof UsageError && e.message.startsWith("labs/08.ipynb: parameter variant is one of the lab's 4 variants, v1..v4, got"));
+    }
+    // Without a `parameters` cell, the injected cell comes first, before any choice is made.
+    const bare = { ...notebook(undefined), metadata: { labbook: { variants: 2 } } };
+    assert.equal(injectParameters(bare, "lab.ipynb", { variant: "v2" }).cells[0]!.id, "injected-parameters");
+  });
+
   it("lists the parameters as papermill's --help-notebook does", () => {
     const help = parametersHelp(notebook('const seconds = 2; // how long\nconst pings = 20; // how many'), "lab.ipynb");
     assert.equal(help, "lab.ipynb: parameters (labbook run lab.ipynb -p NAME VALUE ...)\n  seconds  number   default 2   how long\n  pings    number   default 20  how many");
