@@ -515,7 +515,7 @@ await onlyWith(c, "kubernetes", async () => {
     const netns = (add?.env.CNI_NETNS ?? "").split("/").pop() || "none";
     const eth0 = await node2.$({ nothrow: true })`ip -n ${netns} -br addr show eth0`;
     if (!ip || !eth0.stdout.includes(` ${ip}/`)) throw new Error(`web's IP ${ip || "(none)"}; ${netns}: ${eth0.stdout.trim() || eth0.stderr.trim()}`);
-    const answer = await node1.$({ nothrow: true })`wget -qO- -T 3 http://${ip}/`;
+    const answer = await node1.$({ nothrow: true })`curl -s -m 3 http://${ip}/`;
     if (!answer.ok || !answer.stdout.includes("web")) throw new Error(`http://${ip}/ from node1: ${answer.stdout || answer.stderr}`);
     return `${netns}: ${eth0.stdout.trim().replace(/\s+/g, " ")}; ${answer.stdout.trim().split("\n")[0]}`;
   }, { points: 1 });
