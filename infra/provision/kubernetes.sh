@@ -114,6 +114,11 @@ etcd:
     - {name: listen-peer-urls, value: "https://127.0.0.1:2380"}
     - {name: initial-advertise-peer-urls, value: "https://127.0.0.1:2380"}
     - {name: initial-cluster, value: "$(hostname)=https://127.0.0.1:2380"}
+    # Under software emulation a busy VM's etcd took over 7 s for a write ("etcdserver: request timed out" at a
+    # lab's kubectl apply, once per full run). etcd allows a request 5 s plus two election timeouts: 15 s with
+    # these. A single member still elects itself at once (it fast-forwards its election ticks).
+    - {name: heartbeat-interval, value: "500"}
+    - {name: election-timeout, value: "5000"}
 dns: {imageRepository: labbook, imageTag: "1"}
 networking: {podSubnet: ${pod_cidr}, serviceSubnet: 10.96.0.0/12, dnsDomain: cluster.local}
 # One control-plane node: no leader election, as on the embedded cluster. Under software emulation a lease renewal

@@ -2,16 +2,34 @@
 // deferred (metadata.labbook.kubernetes.defer) started once the student has built the same by hand.
 import type { Cluster } from "../cluster/cluster.ts";
 import type { Node } from "../cluster/node.ts";
-import type { CommandResult } from "../cluster/result.ts";
+import { CommandError, type CommandResult } from "../cluster/result.ts";
 import { LabbookError } from "../errors.ts";
 import { DEFERRABLE, type DeferrableComponent, type KubernetesRequest } from "../topology/types.ts";
 import { sh } from "./show.ts";
 
-/** Writes `manifest` (YAML) to `file` on `node` (under /root unless absolute), then prints and runs `kubectl apply -f` on it. */
+/**
+ * What the apiserver answers when it, or its etcd, is too slow for a moment (a busy VM under software emulation):
+ * the same apply may simply be made again.
+ */
+const MOMENTARY = /etcdserver: request timed out|etcdserver: leader changed|TLS handshake timeout|the server was unable to return a response in the time allotted/;
+const APPLY_ATTEMPTS = 3;
+
+/**
+ * Writes `manifest` (YAML) to `file` on `node` (under /root unless absolute), then prints and runs `kubectl apply -f`
+ * on it; again, saying so, when the apiserver was only too slow to answer (apply is idempotent).
+ */
 export async function kubectlApply(node: Node, manifest: string, file: string): Promise<CommandResult> {
   const path = file.startsWith("/") ? file : `/root/${file}`;
   await node.put(Buffer.from(manifest), path);
-  return sh(node, `kubectl apply -f ${path}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sh(node, `kubectl apply -f ${path}`);
+    } catch (error) {
+      const momentary = error instanceof CommandError ? MOMENTARY.exec(`${error.result.stderr}\n${error.result.stdout}`) : null;
+      if (!momentary || attempt >= APPLY_ATTEMPTS) throw error;
+      console.log(`(the apiserver was too slow to answer, "${momentary[0]}"; applying the same file again, ${attempt + 1} of ${APPLY_ATTEMPTS})`);
+    }
+  }
 }
 
 /**
