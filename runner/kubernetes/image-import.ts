@@ -39,6 +39,28 @@ export async function importImages(cluster: Cluster, archives: string[], onProgr
   }
   const allowed = await allowedImages(controlPlane);
   const missing = tags.filter((tag) => !allowed.includes(tag));
-  if (missing.length > 0) await controlPlane.run("kubectl apply -f -", { input: imagePolicy([...allowed, ...missing]) });
+  if (missing.length > 0) {
+    await controlPlane.run("kubectl apply -f -", { input: imagePolicy([...allowed, ...missing]) });
+    await untilAdmitted(controlPlane, missing);
+  }
   return tags;
+}
+
+/**
+ * The apiserver applies a changed admission policy a moment after it is stored (it watches them), so a pod
+ * created at once could still be refused: wait until a server-side dry run of a Pod and of a Job admits each tag.
+ */
+async function untilAdmitted(controlPlane: Node, tags: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const tag of tags) {
+    const tries = [`kubectl run labbook-admission-check --image=${tag} --restart=Never --dry-run=server -o name`, `kubectl create job labbook-admission-check --image=${tag} --dry-run=server -o name`];
+    for (const command of tries) {
+      for (;;) {
+        const result = await controlPlane.run(command, { nothrow: true });
+        if (result.ok) break;
+        if (Date.now() > deadline) throw new LabbookError(`the image policy still refuses ${tag} after ${timeoutMs / 1000} s: ${result.stderr.trim()}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
 }

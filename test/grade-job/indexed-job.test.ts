@@ -9,7 +9,7 @@
 // (`labbook kubernetes import`) instead of pulled from a registry.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -125,6 +125,7 @@ describe("grading a class as a Kubernetes Indexed Job (infra/k8s/grade-indexed-j
     const gathered = join(mnt("node1"), "class/grades");
     for (const node of nodes) {
       const grades = join(mnt(node.name), "class/grades");
+      if (!existsSync(grades)) continue; // no pod of the Job ran there
       for (const shard of readdirSync(grades, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name.startsWith("shard-"))) {
         if (node.name !== "node1") cpSync(join(grades, shard.name), join(gathered, shard.name), { recursive: true });
       }
