@@ -53,7 +53,8 @@ export function checkFuse(): CheckResult {
 }
 
 /**
- * Notebooks load the ESM SDK through require(): unflagged from Node 20.19 and 22.12.
+ * Notebooks load the ESM SDK through require(): unflagged from Node 20.19 and 22.12. The kernel needs
+ * module.registerHooks: 22.15 on.
  * Before 24.11.1, tsx runs its hooks on a loader thread, which deadlocked now and then.
  */
 export function checkNode(): CheckResult {
@@ -62,6 +63,10 @@ export function checkNode(): CheckResult {
   const inThreadHooks = major > 24 || (major === 24 && (minor > 11 || (minor === 11 && patch >= 1)));
   const fix = "sudo infra/setup.sh deps (installs the pinned Node.js into .labbook/node)";
   if (!requiresEsm) return { name: "Node.js", ok: false, detail: `${process.version} cannot require() ES modules, which notebooks need`, fix };
+  // The kernel's launcher fixes tslab's converter as it loads, through module.registerHooks (22.15 and 23.5 on).
+  if (typeof (createRequire(import.meta.url)("node:module") as { registerHooks?: unknown }).registerHooks !== "function") {
+    return { name: "Node.js", ok: false, detail: `${process.version} has no module.registerHooks, which labbook's kernel needs (Node.js 22.15 or later)`, fix };
+  }
   if (!inThreadHooks) return { name: "Node.js", ok: false, warning: true, detail: `${process.version} works, but tsx's loader thread can deadlock before 24.11.1`, fix };
   return { name: "Node.js", ok: true, detail: process.version };
 }

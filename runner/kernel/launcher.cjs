@@ -17,6 +17,10 @@ try {
 // The fixes that must rewrite tslab's source (tslab-source-fixes.cjs), as it loads. A kernel from the warm
 // snapshot has the converter loaded, fixed, already.
 const { fixTslabSource, CONVERTER } = require("./tslab-source-fixes.cjs");
+if (typeof require("node:module").registerHooks !== "function") {
+  process.stderr.write(`labbook's kernel needs Node.js 22.15 or later (module.registerHooks); this is ${process.version}. Run labbook with its own Node.js, .labbook/node/node_modules/node-linux-*/bin/node, which infra/setup.sh installs (labbook doctor says which one runs)\n`);
+  process.exit(1);
+}
 require("node:module").registerHooks({
   load(url, context, nextLoad) {
     const result = nextLoad(url, context);
