@@ -105,7 +105,7 @@ function systemPaths(packages: string[]): string[] {
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
       if (lstatSync(path).isSymbolicLink() && readlinkSync(path).startsWith("/etc/alternatives/")) {
-        const target = canonical(path) && existsSync(path) ? realpathSync(path) : undefined;
+        const target = existsSync(path) ? realpathSync(path) : undefined;
         if (target && paths.has(target)) paths.add(path);
       }
     }
