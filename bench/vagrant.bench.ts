@@ -2,7 +2,10 @@
 // takes most of an hour). Figures: `up` of 3 VMs without and with Kubernetes, the SSH exec median next to the
 // embedded backend's, `labbook reset`, and every lab's time on the VMs (3 VMs with Kubernetes, each lab after a
 // reset, as `labbook run --backend vagrant labs/` runs them) next to its time on the embedded cluster.
-import { mkdtempSync } from "node:fs";
+// `--vagrant-labs=FILE` takes the labs' times on VMs from the results.json of a run that already did that
+// (npm run test:vagrant:all keeps its own in .labbook/reports/vagrant-all/), instead of running them again for
+// another hour and a half; the figures then name that file and when its run started.
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +14,7 @@ import type { Backend } from "../runner/backend/types.ts";
 import { VagrantBackend } from "../runner/backend/vagrant/driver.ts";
 import { Cluster } from "../runner/cluster/cluster.ts";
 import { runNotebooks } from "../runner/run/run-notebooks.ts";
-import type { NotebookRunResult } from "../runner/notebook/results.ts";
+import type { NotebookRunResult, RunSummary } from "../runner/notebook/results.ts";
 import type { Figure } from "./cluster.bench.ts";
 import { median, percentile, timeRuns } from "./stats.ts";
 
@@ -34,6 +37,20 @@ async function labTimes(backend: Backend, clusterName?: string): Promise<Map<str
   return new Map(summary.notebooks.map((run) => [basename(run.notebook, ".ipynb"), run]));
 }
 
+/** The labs' runs on VMs from an earlier run's results.json; refused unless every lab ran there on VMs. */
+export function labTimesFrom(file: string): { runs: Map<string, NotebookRunResult>; startedAt: string } {
+  let summary: RunSummary;
+  try {
+    summary = JSON.parse(readFileSync(file, "utf8")) as RunSummary;
+  } catch (error) {
+    throw new Error(`--vagrant-labs=${file}: not a results.json of labbook run (${(error as Error).message})`);
+  }
+  if (!Array.isArray(summary.notebooks) || summary.notebooks.length === 0) throw new Error(`--vagrant-labs=${file}: it records no notebook`);
+  const elsewhere = summary.notebooks.filter((run) => run.backend !== "vagrant").map((run) => `${basename(run.notebook)} (${run.backend})`);
+  if (elsewhere.length > 0) throw new Error(`--vagrant-labs=${file}: not every lab ran on VMs there: ${elsewhere.join(", ")}`);
+  return { runs: new Map(summary.notebooks.map((run) => [basename(run.notebook, ".ipynb"), run])), startedAt: summary.startedAt };
+}
+
 /** A lab's figure; a failed lab's time is named so, with the cells that failed, not passed off as a result. */
 function labFigure(prefix: string, lab: string, run: NotebookRunResult): Figure {
   const failed = run.cells.filter((c) => c.status === "failed" || c.status === "timed-out" || c.status === "kernel-died").map((c) => c.id);
@@ -41,7 +58,8 @@ function labFigure(prefix: string, lab: string, run: NotebookRunResult): Figure 
   return { name: `${prefix}: lab ${lab}${verdict}`, medianMs: run.durationMs, p90Ms: run.durationMs, runs: 1 };
 }
 
-export async function benchVagrant(execRuns: number): Promise<Figure[]> {
+export async function benchVagrant(execRuns: number, labsFrom?: string): Promise<Figure[]> {
+  const earlier = labsFrom === undefined ? undefined : labTimesFrom(labsFrom); // a bad file fails before any VM starts
   const vagrant = new VagrantBackend();
   const netns = new NetnsBackend();
   const figures: Figure[] = [];
@@ -63,7 +81,7 @@ export async function benchVagrant(execRuns: number): Promise<Figure[]> {
     figures.push({ name: "vagrant: up, 3 VMs with Kubernetes (kubeadm, offline; software emulation)", medianMs: kubeUpMs!, p90Ms: kubeUpMs!, runs: 1 });
     const [resetMs] = await timeRuns(1, () => vagrant.reset(NAME, { onProgress: progress }));
     figures.push({ name: "vagrant: labbook reset (3 VMs back to their clean snapshot, Kubernetes Ready)", medianMs: resetMs!, p90Ms: resetMs!, runs: 1 });
-    onVms = await labTimes(vagrant, NAME);
+    onVms = earlier?.runs ?? (await labTimes(vagrant, NAME));
   } finally {
     await vagrant.down(NAME);
   }
@@ -77,7 +95,7 @@ export async function benchVagrant(execRuns: number): Promise<Figure[]> {
   }
   const embedded = await labTimes(netns);
   for (const [lab, run] of onVms) {
-    figures.push(labFigure("vagrant (3 VMs, Kubernetes)", lab, run));
+    figures.push(labFigure(earlier ? `vagrant (3 VMs, Kubernetes; the run of ${earlier.startedAt})` : "vagrant (3 VMs, Kubernetes)", lab, run));
     const there = embedded.get(lab);
     if (there) figures.push(labFigure("netns (embedded)", lab, there));
   }

@@ -4,8 +4,7 @@
 // Every lab must pass, no Kubernetes cell may be skipped, and the host must be as it was. Under software
 // emulation it takes most of an hour, so CI runs the smaller `npm run test:vagrant` instead.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { processesMarked } from "../../runner/host/procfs.ts";
@@ -14,7 +13,11 @@ import { snapshotHost } from "../helpers/host-snapshot.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NAME = "vall";
-const out = mkdtempSync(join(tmpdir(), "labbook-vagrant-all-"));
+// Kept after the run (the previous run's is replaced): the executed notebooks to read, and results.json, whose
+// per-lab times `npm run bench -- --only=vagrant --vagrant-labs=FILE` can report instead of running every lab again.
+const out = join(ROOT, ".labbook", "reports", "vagrant-all");
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 
 interface Report {
   notebooks: Array<{ notebook: string; passed: boolean; durationMs: number; cells: Array<{ id: string; status: string; skipReason?: string }> }>;
@@ -26,7 +29,7 @@ describe("every lab on 3 VMs with Kubernetes (TCG), offline", function () {
 
   after(async () => {
     await labbook(["down", "--backend", "vagrant", "--name", NAME]);
-    rmSync(out, { recursive: true, force: true });
+    process.stdout.write(`      executed notebooks and results.json: ${out}\n`);
   });
 
   it("`labbook up --backend vagrant --kubernetes` makes 3 VMs with Kubernetes from the box", async () => {
