@@ -127,7 +127,7 @@ npm run --silent build
 # Kubernetes (labbook up --kubernetes, and the labs that declare it) is built here from the Go module proxy:
 # kube-apiserver, kubelet and the rest in one binary, CoreDNS, flanneld, flannel's CNI plugin and the pod
 # images. The build is cached by its inputs in /var/cache/labbook (outside the checkout, so a fresh clone
-# reuses it), and Go's own cache keeps a rebuild short: about 7 minutes the first time on 2 cores.
+# reuses it), and Go's own cache keeps a rebuild short: about 15 minutes the first time on 2 cores.
 if [ "$MODE" != deps ]; then
   if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
   command -v go >/dev/null || die "Kubernetes is built from Go modules and needs Go 1.26 or newer on PATH (Debian 12's golang-go is too old): install it from https://go.dev/dl and run again"

@@ -182,7 +182,7 @@ export function checkKubernetesBuild(go?: string): CheckResult {
   const name = `Kubernetes: ${KUBERNETES_VERSION} build`;
   const build = currentBuild();
   const where = join(cacheRoot(), "kubernetes");
-  if (!build) return { name, ok: false, warning: true, detail: `not built in ${where}: labbook up --kubernetes cannot start (the first build takes about 7 minutes on 2 cores)`, fix: BUILD_FIX };
+  if (!build) return { name, ok: false, warning: true, detail: `not built in ${where}: labbook up --kubernetes cannot start (the first build takes about 15 minutes on 2 cores)`, fix: BUILD_FIX };
   const missing = Object.values(build.bin).filter((file) => !existsSync(file));
   if (missing.length) return { name, ok: false, warning: true, detail: `${build.dir} lacks ${missing.join(", ")}`, fix: REBUILD_FIX };
   if (go && !currentBuild(go)) {

@@ -103,7 +103,7 @@ export function currentBuild(goVersionText?: string): KubernetesBuild | undefine
 export function requireBuild(): KubernetesBuild {
   const build = currentBuild();
   if (!build) {
-    throw new LabbookError(`Kubernetes ${KUBERNETES_VERSION} is not built on this machine yet: run "labbook kubernetes build" (about 7 minutes on 2 cores the first time; sudo infra/setup.sh does it too)`);
+    throw new LabbookError(`Kubernetes ${KUBERNETES_VERSION} is not built on this machine yet: run "labbook kubernetes build" (about 15 minutes on 2 cores the first time; sudo infra/setup.sh does it too)`);
   }
   return build;
 }
@@ -128,7 +128,7 @@ export async function buildKubernetes({ onProgress = () => {}, force = false }: 
   mkdirSync(join(staging, "bin"), { recursive: true });
   const out = layout(staging);
   const started = Date.now();
-  onProgress(`building Kubernetes ${KUBERNETES_VERSION}, CoreDNS ${COREDNS_VERSION} and flannel ${FLANNEL_VERSION} with Go ${go} into ${dir} (the first build takes about 7 minutes on 2 cores; later ones reuse Go's cache)`);
+  onProgress(`building Kubernetes ${KUBERNETES_VERSION}, CoreDNS ${COREDNS_VERSION} and flannel ${FLANNEL_VERSION} with Go ${go} into ${dir} (the first build takes about 15 minutes on 2 cores; later ones reuse Go's cache)`);
   try {
     await step(onProgress, `kube: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl and kubeadm in one binary`, () =>
       goBuild(join(GO_SOURCES, "kube"), ".", out.bin.kube, { ldflags: kubeVersionFlags(), cgo: false }),

@@ -9,7 +9,7 @@ import type { CliCommand } from "../command.ts";
 
 export const kubernetes: CliCommand = {
   usage: [
-    "labbook kubernetes build [--force]   build Kubernetes, CoreDNS, flannel and the images from Go modules (cached; about 7 minutes the first time on 2 cores)",
+    "labbook kubernetes build [--force]   build Kubernetes, CoreDNS, flannel and the images from Go modules (cached; about 15 minutes the first time on 2 cores)",
     "labbook kubernetes where             print the build's folder, or nothing and exit 1 if it is not built",
     "labbook kubernetes import [--name C] ARCHIVE...",
     "                                     load docker-archives (docker save, labbook grader image) into every node's containerd",
