@@ -1,6 +1,6 @@
 // The files a Kubernetes node starts with, as one archive that the node extracts into its own root:
 // credentials, and the configuration of containerd, kubelet, kube-proxy, flannel and the CNI plugin.
-import { stringify } from "yaml";
+import { createRequire } from "node:module";
 import type { TarEntry } from "../host/tar.ts";
 import type { TopologyNode } from "../topology/types.ts";
 import { CLUSTER_DOMAIN, DNS_SERVICE_IP, FLANNEL_BACKEND, POD_CIDR, type KubernetesLayout } from "./layout.ts";
@@ -14,6 +14,12 @@ export const FLANNEL_TAINT = "labbook.dev/flannel";
 
 /** The pause image every pod's sandbox runs (runner/kubernetes/images.ts builds it). */
 export const SANDBOX_IMAGE = "labbook/pause:1";
+
+/**
+ * The YAML writer, loaded on first use: every kernel's SDK imports this module (through the embedded backend) and
+ * would load the yaml package's 72 modules at each start otherwise, for files written only at `up`.
+ */
+const yaml = (): typeof import("yaml") => createRequire(import.meta.url)("yaml") as typeof import("yaml");
 
 const file = (path: string, content: string | Buffer, mode = 0o644): TarEntry => ({ path: path.replace(/^\//, ""), type: "file", mode, content });
 
@@ -85,7 +91,7 @@ function kubeletConfig(overrides: Record<string, unknown> = {}): string {
     registerWithTaints: [{ key: FLANNEL_TAINT, value: "starting", effect: "NoSchedule" }],
     ...overrides,
   };
-  return stringify(config);
+  return yaml().stringify(config);
 }
 
 function kubeProxyConfig(node: TopologyNode): string {

@@ -6,7 +6,7 @@
 // kubelet needs containerd 2, which would mean building containerd and runc too, for no gain in what the
 // labs teach. 1.35 still runs on cgroup v1 with `failCgroupV1: false`. Debian's etcd 3.4.23 serves its
 // apiserver (measured: the apiserver starts and allocates 10.96.0.1), so etcd is not built.
-import { TopologyError } from "../topology/load.ts";
+import { TopologyError } from "../topology/errors.ts";
 import type { Topology } from "../topology/types.ts";
 
 export const KUBERNETES_VERSION = "v1.35.4";

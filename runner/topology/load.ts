@@ -2,26 +2,15 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { LabbookError } from "../errors.ts";
+import { TopologyError } from "./errors.ts";
 import { topologySchema } from "./schema.ts";
 import type { Topology } from "./types.ts";
-import { validateTopology, type RawTopology, type TopologyProblem } from "./validate.ts";
+import { validateTopology, type RawTopology } from "./validate.ts";
+
+export { TopologyError };
 
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("../../infra/cluster.yaml", import.meta.url));
 
-export class TopologyError extends LabbookError {
-  // Bad input, like a bad notebook or a bad option.
-  override exitCode = 2;
-  constructor(
-    readonly source: string,
-    readonly problems: Array<TopologyProblem & { line?: number }>,
-  ) {
-    super(
-      `invalid topology ${source}:\n` +
-        problems.map((p) => `  ${source}:${p.line ?? "?"}: ${p.path || "(top level)"}: ${p.message}`).join("\n"),
-    );
-  }
-}
 
 // Compiled on first use: compiling costs more than everything else a CLI command does.
 let shapeValidator: ValidateFunction | undefined;

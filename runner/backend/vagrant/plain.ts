@@ -13,7 +13,6 @@ import { promisify } from "node:util";
 import { LabbookError } from "../../errors.ts";
 import { SshConnection } from "../../ssh/connection.ts";
 import { generateEd25519 } from "../../ssh/keys.ts";
-import { loadTopology } from "../../topology/load.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { SshTarget } from "../types.ts";
 import { discoverNodes } from "./discover.ts";
@@ -137,6 +136,9 @@ export async function attachPlain(onProgress?: (message: string) => void): Promi
   if (Object.keys(machines).length === 0) return undefined;
   const cached = readCache();
   if (cached && sameMachines(cached.machines, machines)) return cached;
+  // Loaded here, as cluster.ts does: the YAML parser and the schema validator are 135 modules that every kernel's
+  // SDK would load otherwise, for a path few of them take.
+  const { loadTopology } = await import("../../topology/load.ts");
   const topology = loadTopology(process.env.LABBOOK_TOPOLOGY ?? join(vagrantCwd(), "infra", "cluster.yaml"));
   const present = { ...topology, nodes: topology.nodes.filter((n) => machines[n.name] !== undefined) };
   if (present.nodes.length === 0) throw new LabbookError(`the Vagrant machines in ${vagrantCwd()}/.vagrant (${Object.keys(machines).join(", ")}) are none of the topology's nodes`);
