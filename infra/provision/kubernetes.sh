@@ -102,6 +102,11 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: ${version}
 imageRepository: labbook
+# ECDSA keys rather than kubeadm's default RSA-2048: the server's signature in each TLS handshake costs a
+# fraction of RSA's. Under software emulation on a slow day (2026-12-03) node1's apiserver could no longer reach
+# itself ("TLS handshake timeout" on [::1]:6443) once the other nodes joined, exited on its start hooks, and
+# restarted over and over: every component re-connecting at once made handshakes the VM's main work.
+encryptionAlgorithm: ECDSA-P256
 # etcd on the loopback only, as on the embedded cluster: labs 05 and 06 run an etcd of their own for flanneld on
 # the node's address (192.168.0.11:2379), where kubeadm's would otherwise listen too.
 etcd:
@@ -186,7 +191,16 @@ timeouts:
 EOF
     # The token is shared through the Vagrantfile, and the CA is not checked: a lab's private network,
     # reachable only from its own VMs. The control plane may still be starting: discovery waits for it.
-    kubeadm join --config "$config"
+    # kubeadm join has no retry of its own: under software emulation node1's apiserver answered one of its
+    # first requests too late (node2's join failed on reading the kube-proxy ConfigMap, 2026-12-03). Each
+    # attempt after a failed one starts from `kubeadm reset`, which leaves this configuration in place.
+    for attempt in 1 2 3; do
+      if kubeadm join --config "$config"; then break; fi
+      if [ "$attempt" = 3 ]; then echo "labbook: kubeadm join failed 3 times" >&2; exit 1; fi
+      echo "labbook: kubeadm join failed (attempt $attempt of 3): joining again after kubeadm reset" >&2
+      kubeadm reset -f >/dev/null 2>&1 || true
+      sleep 15
+    done
     ;;
   *)
     echo "labbook: role must be init or join, got $role" >&2
