@@ -7,10 +7,7 @@ import { topologySchema } from "./schema.ts";
 import type { Topology } from "./types.ts";
 import { validateTopology, type RawTopology } from "./validate.ts";
 
-export { TopologyError };
-
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("../../infra/cluster.yaml", import.meta.url));
-
 
 // Compiled on first use: compiling costs more than everything else a CLI command does.
 let shapeValidator: ValidateFunction | undefined;

@@ -1,5 +1,5 @@
 // Every kernel imports the SDK before its first cell can run, so what that import loads is part of each kernel's
-// start (and a graded submission starts two). The YAML parser and the schema validator (135 modules, about a
+// start. The YAML parser and the schema validator (135 modules, about a
 // third of the import's time) are needed only where a topology is read or a node's files are written: they
 // must stay out of the import.
 import assert from "node:assert/strict";

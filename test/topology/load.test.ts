@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULT_TOPOLOGY_PATH, TopologyError, loadTopology, parseTopology } from "../../runner/topology/load.ts";
+import { TopologyError } from "../../runner/topology/errors.ts";
+import { DEFAULT_TOPOLOGY_PATH, loadTopology, parseTopology } from "../../runner/topology/load.ts";
 import { withNodeCount } from "../../runner/topology/validate.ts";
 
 const VALID = `network:
