@@ -50,8 +50,10 @@ ctr -n k8s.io images tag docker.io/labbook/pause:1 "docker.io/labbook/pause:${pa
 mkdir -p /opt/cni/bin /etc/cni/net.d
 for plugin in /usr/lib/cni/*; do [ -e "/opt/cni/bin/${plugin##*/}" ] || ln -s "$plugin" "/opt/cni/bin/${plugin##*/}"; done
 
-# The LAN address, not the NAT address Vagrant's first NIC has on every VM.
-echo "KUBELET_EXTRA_ARGS=--node-ip=${node_ip}" > /etc/default/kubelet
+# The LAN address, not the NAT address Vagrant's first NIC has on every VM. Containers' statistics every 30 s
+# rather than 10 s: kubelet was node1's busiest process under software emulation (about a quarter of its 2 vCPUs
+# while lab 09 ran, 2026-12-03), and these statistics only feed eviction and `kubectl top`.
+echo "KUBELET_EXTRA_ARGS=--node-ip=${node_ip} --housekeeping-interval=30s" > /etc/default/kubelet
 systemctl enable kubelet >/dev/null 2>&1
 
 config=/etc/kubernetes/labbook-kubeadm.yaml
@@ -60,10 +62,30 @@ mkdir -p /etc/kubernetes
 # kubelet would restart a healthy etcd over and over (and the apiserver with it). Its /health says the same.
 patches=/etc/kubernetes/labbook-patches
 mkdir -p "$patches"
-cat > "$patches/etcd+json.yaml" <<'EOF'
+# kubelet's patience with the control plane, for a VM under software emulation. kubeadm's probes restart a
+# component whose health check fails for 80 s (liveness) or that is not healthy 240 s after it starts (startup).
+# On 2 host cores a booting VM next to node1 starved it that long: its kubelet restarted the apiserver (node2's
+# join then met "connection refused" on 192.168.0.11:6443, 2026-12-03), and a restarted apiserver under that load
+# failed its start hooks and exited, over and over. A slow control plane recovers by itself; a restarted one may
+# not. Now a component is restarted after 10 minutes of failed checks, and has 15 minutes to start. The
+# apiserver's, the scheduler's and etcd's readiness (only their mirror pods' Ready) is checked every 10 s, not 1 s:
+# over HTTPS, each check is a TLS handshake on both ends, which software emulation makes costly.
+patient_probes='- {op: add, path: /spec/containers/0/livenessProbe/timeoutSeconds, value: 30}
+- {op: add, path: /spec/containers/0/livenessProbe/failureThreshold, value: 20}
+- {op: add, path: /spec/containers/0/livenessProbe/periodSeconds, value: 30}
+- {op: add, path: /spec/containers/0/startupProbe/timeoutSeconds, value: 30}
+- {op: add, path: /spec/containers/0/startupProbe/failureThreshold, value: 90}'
+sparse_readiness='- {op: add, path: /spec/containers/0/readinessProbe/periodSeconds, value: 10}'
+printf '%s\n' "$patient_probes" > "$patches/kube-controller-manager+json.yaml"
+for component in kube-apiserver kube-scheduler; do
+  printf '%s\n%s\n' "$patient_probes" "$sparse_readiness" > "$patches/$component+json.yaml"
+done
+cat > "$patches/etcd+json.yaml" <<EOF
 - {op: replace, path: /spec/containers/0/livenessProbe/httpGet/path, value: /health}
 - {op: replace, path: /spec/containers/0/readinessProbe/httpGet/path, value: /health}
 - {op: replace, path: /spec/containers/0/startupProbe/httpGet/path, value: /health}
+$patient_probes
+$sparse_readiness
 EOF
 # Both roles register the node the same way: by its name, on containerd, offline, at its LAN address.
 # taints: [] keeps node1 schedulable: the labs run pods on every node, as in the embedded cluster (kubeadm would
@@ -137,6 +159,9 @@ controllerManager:
   extraArgs:
   - {name: leader-elect, value: "false"}
   - {name: enable-hostpath-provisioner, value: "true"}
+  # A node is NotReady after 2 minutes without news from its kubelet (kubeadm's default: 40 s). Under software
+  # emulation a busy VM's kubelet posted its status late, and nodes flapped to NotReady a minute after "up".
+  - {name: node-monitor-grace-period, value: "2m0s"}
   extraVolumes:
   - {name: node-tmp, hostPath: /tmp, mountPath: /tmp, pathType: Directory}
 scheduler:

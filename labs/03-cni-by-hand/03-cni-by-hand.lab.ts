@@ -47,7 +47,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect; this lab's cni() (cni.ts) calls a plugin exactly as a runtime does, and prints the command line
-import { cluster, check, hasRule, fileContains, sh, onlyWith, kubectlApply, kubernetesStart } from "labbook";
+import { cluster, check, hasRule, fileContains, sh, onlyWith, kubectlApply, kubernetesStart, scaledSeconds } from "labbook";
 import { cni, installCniLog, loggedCalls, callFor, showCall, CNI_LOG } from "./cni.js";
 
 const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld"] } });
@@ -281,7 +281,7 @@ spec:
     image: labbook/busybox:1
     command: ["sleep", "3600"]
 `, "cni-demo.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/cni-demo --timeout=90s && kubectl get pod cni-demo -o wide");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/cni-demo --timeout=${scaledSeconds(90)} && kubectl get pod cni-demo -o wide`);
   const pod = (await node1.$`kubectl get pod cni-demo -o json`).json<{ metadata: { uid: string }; status: { podIP: string } }>();
   const add = callFor(await loggedCalls(node1), "cni-demo", "ADD");
   if (add) showCall(node1, add);
@@ -450,7 +450,7 @@ spec:
   - name: probe
     image: labbook/probe:1
 `, "web.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/web --timeout=90s");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/web --timeout=${scaledSeconds(90)}`);
 });
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}

@@ -63,9 +63,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect; the SDK's flannel helpers (readLeases, setupFlannel, programNode, …) print every command they run
-import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel,
-  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply, startFlanneld, stopFlanneld,
-  flanneldLog } from "labbook";
+import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel, programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply, startFlanneld, stopFlanneld, flanneldLog, scaledSeconds } from "labbook";
 import { flannelKernel, sameShape } from "./flanneld.js";
 
 const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld"] } });
@@ -496,7 +494,7 @@ await onlyWith(c, "kubernetes", async () => {
   for (const node of nodes) await sh(node, `kubectl taint node ${node.name} labbook.dev/flannel-`);
   await kubectlApply(node1, REAL_PODS, "real-pods.yaml");
   await runShown(node1, [
-    "kubectl wait --for=condition=Ready pod -l lab=flannel --timeout=90s",
+    `kubectl wait --for=condition=Ready pod -l lab=flannel --timeout=${scaledSeconds(90)}`,
     "kubectl get pods -l lab=flannel -o wide",
     "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR",
   ]);

@@ -1,7 +1,7 @@
 // Real Kubernetes pods to measure between: one pod per node, pinned with nodeName, and the network
 // namespace the runtime made for each. iperf3 is not in the pod's image, so the lab runs the node's
 // iperf3 inside the pod's netns: a pod's containers all share that netns, so the network path is the pod's.
-import { kubectlApply, sh } from "labbook";
+import { kubectlApply, sh, scaledSeconds } from "labbook";
 import type { Node } from "labbook";
 import type { Endpoint } from "./measure.js";
 
@@ -38,7 +38,7 @@ export interface RealPod extends Endpoint {
 export async function startIperfPods(kubectlNode: Node, nodes: readonly Node[], options: { recreate?: boolean } = {}): Promise<RealPod[]> {
   if (options.recreate) await sh(kubectlNode, `kubectl delete pod -l ${POD_LABEL} --wait=true`);
   await kubectlApply(kubectlNode, iperfPods(nodes), "iperf-pods.yaml");
-  await sh(kubectlNode, `kubectl wait --for=condition=Ready pod -l ${POD_LABEL} --timeout=90s && kubectl get pods -l ${POD_LABEL} -o wide`);
+  await sh(kubectlNode, `kubectl wait --for=condition=Ready pod -l ${POD_LABEL} --timeout=${scaledSeconds(90)} && kubectl get pods -l ${POD_LABEL} -o wide`);
   const pods: RealPod[] = [];
   for (const node of nodes) {
     const name = `iperf-${node.name.replace(/\D/g, "")}`;

@@ -63,7 +63,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect to the cluster and name the nodes
-import { cluster, check, addContainer, inContainer, runShown, onlyWith, kubernetesStart } from "labbook";
+import { cluster, check, addContainer, inContainer, runShown, onlyWith, kubernetesStart, scaledSeconds } from "labbook";
 import { curlTally, formatTally, portProtoHash, dnatRule, dnatPackets, evenSplit, serviceRules, serviceEndpoints, printedProbabilities } from "./kube-proxy.js";
 
 // Kubernetes without flanneld and kube-proxy: the lab starts them itself, after the by-hand part (section 8)
@@ -606,7 +606,7 @@ let realRules: string[] = []; // node1's rules for helloworld, and the hooks
 await onlyWith(c, "kubernetes", async () => {
   await runShown(node1, [
     "kubectl create deployment helloworld --image=labbook/probe:1 --replicas=2",
-    "kubectl rollout status deployment/helloworld --timeout=120s",
+    `kubectl rollout status deployment/helloworld --timeout=${scaledSeconds(120)}`,
     "kubectl expose deployment helloworld --port=80",
     "kubectl get pods -l app=helloworld -o wide",
     "kubectl get service helloworld",
@@ -738,7 +738,7 @@ await onlyWith(c, "kubernetes", async () => {
 const scaled = new Map<number, Awaited<ReturnType<typeof serviceRules>>[]>(); // replicas -> every node's rules
 await onlyWith(c, "kubernetes", async () => {
   for (const replicas of [3, 1]) {
-    await runShown(node1, [`kubectl scale deployment helloworld --replicas=${replicas}`, "kubectl rollout status deployment/helloworld --timeout=120s"]);
+    await runShown(node1, [`kubectl scale deployment helloworld --replicas=${replicas}`, `kubectl rollout status deployment/helloworld --timeout=${scaledSeconds(120)}`]);
     await kubeProxyCaughtUp(replicas);
     scaled.set(replicas, await Promise.all(nodes.map((node) => serviceRules(node, servicePortName))));
     console.log(`node3# iptables -t nat -S KUBE-SVC-${portProtoHash(servicePortName, "tcp")}`);
@@ -791,7 +791,7 @@ await onlyWith(c, "kubernetes", async () => {
 await onlyWith(c, "kubernetes", async () => {
   await runShown(node1, [
     "kubectl scale deployment helloworld --replicas=3",
-    "kubectl rollout status deployment/helloworld --timeout=120s",
+    `kubectl rollout status deployment/helloworld --timeout=${scaledSeconds(120)}`,
     `kubectl patch service helloworld -p '{"spec":{"ports":[{"port":80,"nodePort":30080}]}}'`,
     "kubectl get service,endpointslices -l app=helloworld",
   ]);

@@ -67,7 +67,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and name the nodes
-import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader, kubectlApply, kubernetesStart, onlyWith } from "labbook";
+import { cluster, check, hasRoute, hasRule, addContainer, sh, capture, keepForGrader, kubectlApply, kubernetesStart, onlyWith, scaledSeconds } from "labbook";
 import { injectFault, explainAndRepairFault, TROUBLESHOOTING_SERVICE_RULES, probeInPod, troubleshootingChecklist, runChecklist } from "./faults.js";
 import { kubernetesTargets, kubernetesChecklist, kubeProxyTargets, serviceEndpoints, podIP } from "./faults.js";
 import { networkState, stateChanges, OBSERVING_OR_ENDPOINT_RULE, type NetworkState } from "./netstate.js";
@@ -459,9 +459,9 @@ spec:
 `;
 console.log(MANIFEST);
 await kubectlApply(node1, MANIFEST, "troubleshooting.yaml");
-await sh(node1, "kubectl wait --for=condition=Ready pod client near far --timeout=90s");
-await sh(node1, "kubectl rollout status deployment web --timeout=90s");
-await sh(node1, "kubectl -n kube-system rollout status deployment coredns --timeout=90s");
+await sh(node1, `kubectl wait --for=condition=Ready pod client near far --timeout=${scaledSeconds(90)}`);
+await sh(node1, `kubectl rollout status deployment web --timeout=${scaledSeconds(90)}`);
+await sh(node1, `kubectl -n kube-system rollout status deployment coredns --timeout=${scaledSeconds(90)}`);
 await sh(node1, "kubectl get pods -A -o wide");
 await sh(node1, "kubectl get nodes -o custom-columns=NODE:.metadata.name,POD-CIDR:.spec.podCIDR");
 

@@ -4,7 +4,7 @@
 // when grading, run in a fresh process) use the same ones.
 // Anyone can read this file, so it hides nothing from a determined student: the point is that
 // the notebook does not tell, and that two students with different seeds get different faults.
-import { inContainer, labSeed, pickBySeed, type Cluster, type Node } from "labbook";
+import { inContainer, labSeed, pickBySeed, type Cluster, type Node, scaledSeconds } from "labbook";
 
 /** One command on one node, e.g. ["node2", "iptables -P FORWARD DROP"]. */
 export type NodeCommand = readonly [node: string, command: string];
@@ -89,7 +89,7 @@ export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
     id: "kube-proxy-stopped",
     title: "kube-proxy is stopped on node1, and the web pod was replaced since: node1's chains still send 10.96.0.100 to the old pod's address",
     breaks: [4],
-    inject: [["node1", "labbook-kubernetes stop kube-proxy > /dev/null && kubectl rollout restart deployment web > /dev/null && kubectl rollout status deployment web --timeout=60s > /dev/null"]],
+    inject: [["node1", `labbook-kubernetes stop kube-proxy > /dev/null && kubectl rollout restart deployment web > /dev/null && kubectl rollout status deployment web --timeout=${scaledSeconds(60)} > /dev/null`]],
     evidence: [
       ["node1", "pgrep -x kube-proxy || echo 'no kube-proxy process on node1'"],
       ["node1", "kubectl get endpointslices -l kubernetes.io/service-name=web"],
@@ -101,12 +101,12 @@ export const TROUBLESHOOTING_FAULTS: readonly Fault[] = [
     id: "coredns-scaled-to-zero",
     title: "the coredns Deployment was scaled to 0: the kube-dns Service has no endpoints, so kube-proxy rejects DNS queries",
     breaks: [3],
-    inject: [["node1", "kubectl -n kube-system scale deployment coredns --replicas=0 > /dev/null && kubectl -n kube-system wait --for=delete pod -l k8s-app=kube-dns --timeout=60s > /dev/null && sleep 1"]],
+    inject: [["node1", `kubectl -n kube-system scale deployment coredns --replicas=0 > /dev/null && kubectl -n kube-system wait --for=delete pod -l k8s-app=kube-dns --timeout=${scaledSeconds(60)} > /dev/null && sleep 1`]],
     evidence: [
       ["node1", "kubectl -n kube-system get deployment coredns"],
       ["node1", "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns"],
     ],
-    repair: [["node1", "kubectl -n kube-system scale deployment coredns --replicas=2 && kubectl -n kube-system rollout status deployment coredns --timeout=60s && sleep 2"]],
+    repair: [["node1", `kubectl -n kube-system scale deployment coredns --replicas=2 && kubectl -n kube-system rollout status deployment coredns --timeout=${scaledSeconds(60)} && sleep 2`]],
   },
   {
     id: "service-selector-mismatch",

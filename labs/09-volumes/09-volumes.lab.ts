@@ -60,7 +60,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, and import the pod and volume helpers
-import { cluster, check, fileContains, sh, onlyWith, kubectlApply } from "labbook";
+import { cluster, check, fileContains, sh, onlyWith, kubectlApply, scaledSeconds } from "labbook";
 import { runPod, findPod, KUBELET_PODS } from "./pods.js";
 import { kubectl, kubectlExec, parseMountinfo } from "./kubelet.js";
 
@@ -264,7 +264,7 @@ let inPod = { ok: false, stdout: "", stderr: "" };
 let roWriteReal = { ok: false, stdout: "", stderr: "" };
 await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, VOLUMES_MANIFEST, "test-pd.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/test-pd --timeout=60s");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/test-pd --timeout=${scaledSeconds(60)}`);
   inPod = await kubectlExec(node1, "test-pd", "echo cached-by-real-test-pd > /cache/item; for f in /data/note /logs/app.log /etc/app/app.conf /etc/secret/password /etc/podinfo/labels; do cat $f; echo; done; ls /logs /etc/projected");
   console.log(inPod.stdout + inPod.stderr);
   roWriteReal = await kubectlExec(node1, "test-pd", "touch /data/nope");
@@ -454,7 +454,7 @@ spec:
 await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, MANIFESTS, "lab09.yaml");
   await kubectlApply(node1, CLAIM_MANIFEST, "lab09-pvc.yaml");
-  await sh(node1, "kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-pvc --timeout=60s");
+  await sh(node1, `kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-pvc --timeout=${scaledSeconds(60)}`);
   await kubectlApply(node1, POD_MANIFEST, "lab09-pod.yaml");
 });
 
@@ -541,7 +541,7 @@ await onlyWith(c, "kubernetes", async () => {
   atStart = await pvPhases();
   await sh(node1, "kubectl get pv");
   await kubectlApply(node1, CLAIMS_MANIFEST, "claims.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/lab09-writer --timeout=60s && kubectl get pv,pvc && kubectl get pod lab09-writer -o wide");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/lab09-writer --timeout=${scaledSeconds(60)} && kubectl get pv,pvc && kubectl get pod lab09-writer -o wide`);
 });
 
 // %% labbook={"id": "check-lifecycle", "role": "check", "requires": ["kubernetes"]}
@@ -666,9 +666,9 @@ spec:
 let provisioned = "";
 await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, DYNAMIC_MANIFEST, "dynamic.yaml");
-  await sh(node1, "kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-dynamic --timeout=60s && kubectl get pvc lab09-dynamic");
+  await sh(node1, `kubectl wait --for=jsonpath={.status.phase}=Bound pvc/lab09-dynamic --timeout=${scaledSeconds(60)} && kubectl get pvc lab09-dynamic`);
   await kubectlApply(node1, DYNAMIC_POD_MANIFEST, "dynamic-pod.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/lab09-dynamic-pod --timeout=60s");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/lab09-dynamic-pod --timeout=${scaledSeconds(60)}`);
   provisioned = await kubectl(node1, "get pvc lab09-dynamic -o jsonpath={.spec.volumeName}");
   await sh(node1, `kubectl get pv ${provisioned} -o yaml | grep -e provisioned-by -e path: -e persistentVolumeReclaimPolicy && ls /tmp/hostpath_pv`);
 });
@@ -763,7 +763,7 @@ spec:
     - name: site
       hostPath: { path: /root/site }
 `, "web.yaml");
-  await sh(node1, "kubectl wait --for=condition=Ready pod/web --timeout=60s");
+  await sh(node1, `kubectl wait --for=condition=Ready pod/web --timeout=${scaledSeconds(60)}`);
 });
 
 // %% [raw] labbook={"id": "grader-setup", "role": "grader-setup"}

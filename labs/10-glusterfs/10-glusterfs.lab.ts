@@ -61,7 +61,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, name the nodes, and import the helpers that read gluster's --xml output
-import { cluster, check, sh, runShown, onlyWith, kubectlApply } from "labbook";
+import { cluster, check, sh, runShown, onlyWith, kubectlApply, scaledSeconds } from "labbook";
 import { glusterVolumeInfo, glusterBrickStatus, glusterHealInfo, formatHealInfo, pendingHeals, sha256Of } from "./gluster.js";
 
 // GlusterFS keeps its bookkeeping in trusted.* extended attributes, which only root of the whole
@@ -653,7 +653,7 @@ spec:
 await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, gv0Manifests, "gv0-kubernetes.yaml");
   await runShown(node1, [
-    "kubectl rollout status deployment/gv0-writers --timeout=90s",
+    `kubectl rollout status deployment/gv0-writers --timeout=${scaledSeconds(90)}`,
     "kubectl get pv gv0 && kubectl get pvc gv0-claim",
     "kubectl get pods -l app=gv0-writer -o wide",
   ]);
@@ -741,9 +741,9 @@ await onlyWith(c, "kubernetes", async () => {
 await onlyWith(c, "kubernetes", async () => {
   await runShown(node1, [
     "kubectl delete deployment gv0-writers",
-    "kubectl wait --for=delete pod -l app=gv0-writer --timeout=60s",
+    `kubectl wait --for=delete pod -l app=gv0-writer --timeout=${scaledSeconds(60)}`,
     "kubectl delete pvc gv0-claim",
-    "kubectl wait --for=jsonpath='{.status.phase}'=Released pv/gv0 --timeout=30s",
+    `kubectl wait --for=jsonpath='{.status.phase}'=Released pv/gv0 --timeout=${scaledSeconds(30)}`,
     "kubectl get pv gv0",
     "kubectl delete pv gv0",
   ]);
@@ -857,7 +857,7 @@ await onlyWith(c, "kubernetes", async () => {
   ])));
   await sh(node2, "ps -eo pid,args | grep '[g]luster'");
   await kubectlApply(node1, glusterDaemonSet, "glusterd-daemonset.yaml");
-  await runShown(node1, ["kubectl rollout status daemonset/glusterd --timeout=90s", "kubectl get pods -l app=glusterd -o wide"]);
+  await runShown(node1, [`kubectl rollout status daemonset/glusterd --timeout=${scaledSeconds(90)}`, "kubectl get pods -l app=glusterd -o wide"]);
   const pod1 = await glusterPod("node1");
   await runShown(node1, [`kubectl exec ${pod1} -- chroot /host gluster pool list`]);
   // gv0's bricks come back under the pods' glusterds; wait for all three (at most 30 s)
@@ -993,10 +993,10 @@ await onlyWith(c, "kubernetes", async () => {
   ]);
   await kubectlApply(node1, gv1Manifests, "gv1-kubernetes.yaml");
   // The pods come once the claim is bound: a pod whose claim is not bound yet waits for the scheduler's retry
-  await runShown(node1, ["kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/gv1-claim --timeout=30s", "kubectl get pv gv1 && kubectl get pvc gv1-claim"]);
+  await runShown(node1, [`kubectl wait --for=jsonpath='{.status.phase}'=Bound pvc/gv1-claim --timeout=${scaledSeconds(30)}`, "kubectl get pv gv1 && kubectl get pvc gv1-claim"]);
   await kubectlApply(node1, gv1Pods, "gv1-pods.yaml");
   await runShown(node1, [
-    "kubectl wait --for=condition=Ready pod/gv1-writer pod/gv1-reader --timeout=90s",
+    `kubectl wait --for=condition=Ready pod/gv1-writer pod/gv1-reader --timeout=${scaledSeconds(90)}`,
     "kubectl get pods gv1-writer gv1-reader -o wide",
     "kubectl exec gv1-reader -- sh -c 'grep \" /data \" /proc/mounts; tail -3 /data/io.log'",
   ]);
@@ -1051,7 +1051,7 @@ const glusterPodBefore = await onlyWith(c, "kubernetes", async () => {
     `gluster volume status ${VOLUME1}`,
     `kubectl exec gv1-writer -- sh -c 'echo "written while node3 had no glusterd" > /data/during-outage.txt'`,
     `gluster volume heal ${VOLUME1} info`,
-    "kubectl rollout status daemonset/glusterd --timeout=90s",
+    `kubectl rollout status daemonset/glusterd --timeout=${scaledSeconds(90)}`,
     "kubectl get pods -l app=glusterd -o wide",
   ]);
   await sh(node1, `timeout 30 sh -c 'until gluster volume status ${VOLUME1} node3:${BRICK1} --xml | grep -q "<status>1</status>"; do sleep 0.5; done'; gluster volume status ${VOLUME1}`);

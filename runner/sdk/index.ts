@@ -10,7 +10,7 @@ export { onlyWith } from "./requires.ts";
 export { kubectlApply, kubernetesStart } from "./kubernetes.ts";
 export { capture, type CaptureOptions } from "./capture.ts";
 export { labSeed, pickBySeed, SEED_VARIABLE } from "./seed.ts";
-export { scaled, timeScale } from "./time-scale.ts";
+export { scaled, scaledSeconds, timeScale } from "./time-scale.ts";
 export { Cluster } from "../cluster/cluster.ts";
 export { Node } from "../cluster/node.ts";
 export { CommandResult, CommandError } from "../cluster/result.ts";

@@ -13,3 +13,11 @@ export function timeScale(): number {
 export function scaled(ms: number): number {
   return ms * timeScale();
 }
+
+/**
+ * A command's own time limit, as kubectl's `--timeout=` takes it, stretched for slower nodes: "60s" on a real
+ * machine, "240s" on VMs under software emulation (where a pod took over a minute to start, 2026-12-03).
+ */
+export function scaledSeconds(seconds: number): string {
+  return `${Math.ceil(seconds * timeScale())}s`;
+}

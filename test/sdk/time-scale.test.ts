@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { check } from "../../runner/sdk/check.ts";
 import { DISPLAY_HOOK } from "../../runner/sdk/display.ts";
-import { TIME_SCALE_VARIABLE, timeScale } from "../../runner/sdk/time-scale.ts";
+import { scaledSeconds, TIME_SCALE_VARIABLE, timeScale } from "../../runner/sdk/time-scale.ts";
 import type { CheckOutcome } from "../../runner/notebook/results.ts";
 import { CHECK_MIME } from "../../runner/notebook/types.ts";
 
@@ -27,6 +27,15 @@ describe("the SDK's time scale", () => {
     }
     process.env[TIME_SCALE_VARIABLE] = "4";
     assert.equal(timeScale(), 4);
+  });
+
+  it("stretches a command's own time limit, in whole seconds as kubectl takes it", () => {
+    process.env[TIME_SCALE_VARIABLE] = "1";
+    assert.equal(scaledSeconds(60), "60s");
+    process.env[TIME_SCALE_VARIABLE] = "4";
+    assert.equal(scaledSeconds(60), "240s");
+    process.env[TIME_SCALE_VARIABLE] = "2.5";
+    assert.equal(scaledSeconds(15), "38s");
   });
 
   it("stretches a check's `within`: a probe that passes after 350 ms passes within 150 ms x 4, not x 1", async () => {
