@@ -3,8 +3,9 @@
 // in between), then labbook attaching to those VMs by itself: `status`, `reset --save`, lab 04 in Jupyter,
 // `notebook`, and `down` refusing VMs it did not start. With LABBOOK_TEST_VAGRANT_RESTORE=1 also `reset` (the
 // snapshot restored, Kubernetes back) and lab 09 through `labbook run`: on CI's machine of 2026-12-03 (2 AMD EPYC
-// cores) Kubernetes was not Ready again within 5 minutes of a restore of 3 VMs under software emulation, so CI,
-// which must finish in 90 minutes, leaves them out; they passed in CI on the machine before it. A user's Vagrant would use the host's
+// cores) Kubernetes was Ready again within 5 minutes of a restore of 3 VMs under software emulation once of two
+// tries, and lab 09 failed on them both times, so CI, which must finish in 90 minutes, leaves them out; they
+// passed in CI on the machine before it. A user's Vagrant would use the host's
 // libvirt; here it runs in a VM host of its own (a private libvirtd in namespaces, as `labbook up --backend
 // vagrant` uses), and so do the labbook commands, so that nothing touches the host's network.
 import assert from "node:assert/strict";
