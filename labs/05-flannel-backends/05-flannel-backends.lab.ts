@@ -63,7 +63,9 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect; the SDK's flannel helpers (readLeases, setupFlannel, programNode, …) print every command they run
-import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel, programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply, startFlanneld, stopFlanneld, flanneldLog, scaledSeconds } from "labbook";
+import { cluster, check, sh, runShown, capture, addContainer, inContainer, nodeNumber, readLeases, setupFlannel,
+  programNode, clearBackend, podMesh, flannelShape, flannelLeaseKeys, onlyWith, kubectlApply, startFlanneld, stopFlanneld,
+  flanneldLog, scaledSeconds } from "labbook";
 import { flannelKernel, sameShape } from "./flanneld.js";
 
 const c = await cluster({ fresh: true, kubernetes: { defer: ["flanneld"] } });

@@ -1,14 +1,15 @@
-// Scratch directories of a run (a kernel's connection file, the grader's notes, graded notebooks) carry the owning
-// process's PID in their names, so that after a kill -9 the next `labbook down --all` can tell
-// leftovers from the directories of a run still going, and remove only those.
+// Scratch directories of a run (a kernel's connection file, the grader's notes, graded notebooks, a test run's
+// scratch with its VMs' disks) carry the owning process's PID in their names, so that after a kill -9 the next
+// `labbook down --all` (or test run) can tell leftovers from the directories of a run still going, and remove
+// only those.
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const OWNED = /^labbook-(kernel|notes|grade)-(\d+)-/;
+const OWNED = /^labbook-(kernel|notes|grade|test-run)-(\d+)-/;
 
 /** A new directory in the system's temp dir, named `labbook-<kind>-<pid>-XXXXXX`. */
-export function ownedTempDir(kind: "kernel" | "notes" | "grade"): string {
+export function ownedTempDir(kind: "kernel" | "notes" | "grade" | "test-run"): string {
   return mkdtempSync(join(tmpdir(), `labbook-${kind}-${process.pid}-`));
 }
 

@@ -5,25 +5,14 @@ import { Cluster, DEFAULT_CLUSTER_NAME } from "../cluster/cluster.ts";
 import { ClusterNotFoundError, LabbookError } from "../errors.ts";
 import type { KubernetesRequest } from "../topology/types.ts";
 import { settleDeferredParts } from "./kubernetes.ts";
-import { TIME_SCALE_VARIABLE } from "./time-scale.ts";
 
 /** Set by `labbook run` for the kernel it starts. */
 export const CLUSTER_VARIABLE = "LABBOOK_CLUSTER";
 
 let current: Promise<Cluster> | undefined;
 
-/**
- * The backend the labs run on. `labbook run` and `labbook notebook` tell the kernel how much slower its nodes are;
- * a kernel Jupyter started on its own (nbconvert, a JupyterLab of the user's) learns it here, from the backend.
- */
-function kernelBackend(): ReturnType<typeof getBackend> {
-  const backend = getBackend();
-  if (process.env[TIME_SCALE_VARIABLE] === undefined && backend.timeScale) process.env[TIME_SCALE_VARIABLE] = String(backend.timeScale());
-  return backend;
-}
-
 async function open(): Promise<Cluster> {
-  const backend = kernelBackend();
+  const backend = getBackend();
   const assigned = process.env[CLUSTER_VARIABLE];
   if (assigned) return Cluster.attach(assigned, backend);
   try {
@@ -41,7 +30,7 @@ async function open(): Promise<Cluster> {
  * run's cluster is fresh already, and in Jupyter the shared cluster is rebuilt (about 0.3 s).
  */
 async function recreate(privileged: string | undefined, kubernetes: boolean | KubernetesRequest | undefined): Promise<Cluster> {
-  const backend = kernelBackend();
+  const backend = getBackend();
   const started = Date.now();
   await backend.down(DEFAULT_CLUSTER_NAME);
   if (kubernetes) console.log(`labbook: starting "${DEFAULT_CLUSTER_NAME}" with Kubernetes (about 10 s)`);

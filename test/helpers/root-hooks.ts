@@ -2,23 +2,20 @@
 // the host's network state is recorded before anything runs, and every test cluster and every
 // scratch file (output folders, fixtures, kernels' directories) is removed at the end, also when
 // tests failed.
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { chmodSync, rmSync } from "node:fs";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { VagrantBackend } from "../../runner/backend/vagrant/driver.ts";
-import { isRunning, startTimeOf, type OwnedProcess } from "../../runner/host/procfs.ts";
+import { ownedTempDir, removeStaleTempDirs } from "../../runner/host/temp-dirs.ts";
 import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
 // Vagrant clusters, their VM disks and labbook's Vagrant home: on disk, away from the checkout's own.
 process.env.LABBOOK_VAGRANT_DIR ??= "/var/tmp/labbook-test-vagrant";
+// A run killed before its afterAll (CI's time limit sends SIGKILL) left its scratch, VM disks included: the
+// next run removes every such directory whose owner process is gone.
+removeStaleTempDirs();
 // Every temporary directory of this run, the tests' and the labbook processes' they start, in one place.
-const SCRATCH_PREFIX = "labbook-test-run-";
-const OWNER_FILE = "owner.json";
-const runScratch = mkdtempSync(join(tmpdir(), SCRATCH_PREFIX));
-writeFileSync(join(runScratch, OWNER_FILE), JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) }));
-sweepScratchOfDeadRuns();
+const runScratch = ownedTempDir("test-run");
 // Like /tmp itself: tests also run labbook as nobody (tsx keeps its cache under TMPDIR).
 chmodSync(runScratch, 0o1777);
 process.env.TMPDIR = runScratch;
@@ -39,26 +36,3 @@ export const mochaHooks = {
     rmSync(runScratch, { recursive: true, force: true });
   },
 };
-
-/**
- * The scratch directories of runs that were killed before their afterAll (CI's time limit sends SIGKILL; a VM
- * test's leaves gigabytes of disks): each names its run's process, and goes once that process is gone. One
- * without an owner file is a run from before owner files, or one just starting: it goes after an hour.
- */
-function sweepScratchOfDeadRuns(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const dir = join(tmpdir(), name);
-    if (!name.startsWith(SCRATCH_PREFIX) || dir === runScratch) continue;
-    try {
-      const owner = JSON.parse(readFileSync(join(dir, OWNER_FILE), "utf8")) as OwnedProcess;
-      if (isRunning(owner)) continue;
-    } catch {
-      try {
-        if (Date.now() - statSync(dir).mtimeMs < 3_600_000) continue;
-      } catch {
-        continue;
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

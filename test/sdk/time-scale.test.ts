@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { check } from "../../runner/sdk/check.ts";
 import { DISPLAY_HOOK } from "../../runner/sdk/display.ts";
+import { kvmUsable } from "../../runner/backend/vagrant/vm-host.ts";
 import { scaledSeconds, TIME_SCALE_VARIABLE, timeScale } from "../../runner/sdk/time-scale.ts";
 import type { CheckOutcome } from "../../runner/notebook/results.ts";
 import { CHECK_MIME } from "../../runner/notebook/types.ts";
@@ -27,6 +28,20 @@ describe("the SDK's time scale", () => {
     }
     process.env[TIME_SCALE_VARIABLE] = "4";
     assert.equal(timeScale(), 4);
+  });
+
+  it("without LABBOOK_TIME_SCALE, asks the backend the kernel runs on (a kernel Jupyter started by itself)", () => {
+    const savedBackend = process.env.LABBOOK_BACKEND;
+    delete process.env[TIME_SCALE_VARIABLE];
+    try {
+      process.env.LABBOOK_BACKEND = "vagrant";
+      assert.equal(timeScale(), kvmUsable() ? 1 : 4);
+      process.env.LABBOOK_BACKEND = "netns";
+      assert.equal(timeScale(), 1);
+    } finally {
+      if (savedBackend === undefined) delete process.env.LABBOOK_BACKEND;
+      else process.env.LABBOOK_BACKEND = savedBackend;
+    }
   });
 
   it("stretches a command's own time limit, in whole seconds as kubectl takes it", () => {
