@@ -1,9 +1,10 @@
 // npm run bench: prints figures (medians over several runs) and writes them to docs/benchmarks.md. Not a
 // test: nothing here fails the build; a missed target is printed as MISS for the reader to judge.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, totalmem, type } from "node:os";
 import { fileURLToPath } from "node:url";
 import { NetnsBackend } from "../runner/backend/netns/driver.ts";
+import { processScratch } from "../runner/host/temp-dirs.ts";
 import { benchCluster, type Figure } from "./cluster.bench.ts";
 import { benchGrade } from "./grade.bench.ts";
 import { benchGradeKubernetes } from "./grade-kubernetes.bench.ts";
@@ -14,6 +15,8 @@ import { describeMachine, figureRow, formatDate, lastRun, mergeReport, renderHea
 import { benchVagrant } from "./vagrant.bench.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-bench";
+// The benches' notebooks, outputs and Jupyter prefixes: one scratch directory for the run, removed at its end.
+const scratch = processScratch("bench");
 const REPORT = fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url));
 
 const quick = process.argv.includes("--quick");
@@ -61,6 +64,7 @@ try {
   failure = error; // the benches that finished are still written; the error is rethrown below
 } finally {
   await new NetnsBackend().downAll();
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 if (figures.length > 0) {

@@ -20,6 +20,12 @@ export interface CellsOptions {
   executedPath: string;
   /** Default per-cell timeout in seconds; a cell's metadata.labbook.timeout overrides it. */
   timeoutS: number;
+  /**
+   * The backend's time scale (sdk/time-scale.ts): every cell's timeout is stretched by it, as the labs' own
+   * `kubectl --timeout=` are. On VMs under software emulation a cell of lab 09 that waits for a pod (240 s
+   * there) ran past its 300 s (2026-12-04). Default 1.
+   */
+  timeScale?: number;
   keepGoing: boolean;
   reporter: Reporter;
 }
@@ -47,7 +53,7 @@ export async function runCells(notebook: Notebook, run: RunningRun, policy: Poli
       result = { ...base, status: "skipped", durationMs: 0, skipReason };
     } else {
       const onCheck = (check: CheckOutcome) => options.reporter.onCheck?.({ ...check, notebook: options.path, cellIndex: index });
-      result = await runCell(cell, base, meta.timeout ?? options.timeoutS, run.session(), onCheck);
+      result = await runCell(cell, base, (meta.timeout ?? options.timeoutS) * (options.timeScale ?? 1), run.session(), onCheck);
       if (result.executionCount !== undefined) executionCount = result.executionCount;
       cell.execution_count = result.executionCount ?? ++executionCount;
       const failed = result.status !== "passed";

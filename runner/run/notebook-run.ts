@@ -108,7 +108,7 @@ export async function runNotebook(source: Notebook, path: string, options: Noteb
     options.onRunning?.();
     try {
       options.reporter.onNotebookStart?.({ notebook: path, title, cells: notebook.cells.length, cluster: run.cluster.name });
-      result.cells = await runCells(notebook, run, policy, { path, executedPath, timeoutS: options.timeoutS, keepGoing: options.keepGoing, reporter: options.reporter });
+      result.cells = await runCells(notebook, run, policy, { path, executedPath, timeoutS: options.timeoutS, timeScale: options.backend.timeScale?.() ?? 1, keepGoing: options.keepGoing, reporter: options.reporter });
     } finally {
       await run.end();
     }

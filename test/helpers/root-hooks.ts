@@ -2,23 +2,19 @@
 // the host's network state is recorded before anything runs, and every test cluster and every
 // scratch file (output folders, fixtures, kernels' directories) is removed at the end, also when
 // tests failed.
-import { chmodSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { VagrantBackend } from "../../runner/backend/vagrant/driver.ts";
-import { ownedTempDir, removeStaleTempDirs } from "../../runner/host/temp-dirs.ts";
+import { processScratch } from "../../runner/host/temp-dirs.ts";
 import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
 // Vagrant clusters, their VM disks and labbook's Vagrant home: on disk, away from the checkout's own.
 process.env.LABBOOK_VAGRANT_DIR ??= "/var/tmp/labbook-test-vagrant";
-// A run killed before its afterAll (CI's time limit sends SIGKILL) left its scratch, VM disks included: the
-// next run removes every such directory whose owner process is gone.
-removeStaleTempDirs();
-// Every temporary directory of this run, the tests' and the labbook processes' they start, in one place.
-const runScratch = ownedTempDir("test-run");
-// Like /tmp itself: tests also run labbook as nobody (tsx keeps its cache under TMPDIR).
-chmodSync(runScratch, 0o1777);
-process.env.TMPDIR = runScratch;
+// Every temporary directory of this run, the tests' and the labbook processes' they start, in one place; a run
+// killed before its afterAll (CI's time limit sends SIGKILL) left its scratch, VM disks included, and the next
+// run removes it.
+const runScratch = processScratch("test-run");
 
 export let hostBefore: HostSnapshot | undefined;
 

@@ -11,7 +11,7 @@ import type { Notebook } from "../../runner/notebook/types.ts";
 import { uniqueClusterName } from "./cluster.ts";
 
 /** Runs a notebook headless on a fresh embedded cluster (`notebook`: instead of the file's, in its folder); `events` records what the reporter heard. */
-export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string; isolateHidden?: boolean; notebook?: Notebook }): Promise<NotebookRunResult> {
+export function runHeadless(path: string, options: { keepGoing: boolean; timeoutS?: number; events?: string[]; seed?: string; isolateHidden?: boolean; notebook?: Notebook; backend?: NetnsBackend }): Promise<NotebookRunResult> {
   const events = options.events ?? [];
   const reporter: Reporter = {
     onCellStart: (cell) => events.push(`start ${cell.id}`),
@@ -19,7 +19,7 @@ export function runHeadless(path: string, options: { keepGoing: boolean; timeout
     onCellEnd: (cell) => events.push(`end ${cell.id} ${cell.status}`),
   };
   return runNotebook(options.notebook ?? readNotebook(path), path, {
-    backend: new NetnsBackend(),
+    backend: options.backend ?? new NetnsBackend(),
     timeoutS: options.timeoutS ?? 60,
     keepGoing: options.keepGoing,
     outDir: mkdtempSync(join(tmpdir(), "labbook-run-")),

@@ -1,6 +1,7 @@
 // labbook run against real tslab kernels and real clusters, one fixture per behaviour.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { schemaProblems } from "../../runner/notebook/read.ts";
 import type { Notebook } from "../../runner/notebook/types.ts";
 import type { CellResult, NotebookRunResult } from "../../runner/notebook/results.ts";
@@ -114,6 +115,27 @@ describe("labbook run: one notebook on real kernels", function () {
     assert.match(cell(result, "exit").error!.message, /the kernel died \(exit code 3\)/);
     assert.equal(cell(result, "after-exit").status, "passed");
     assert.deepEqual(schemaProblems(notebook), []);
+  });
+
+  it("stretches every cell's timeout by the backend's time scale, as on VMs under software emulation", async () => {
+    class SlowNodes extends NetnsBackend {
+      timeScale(): number {
+        return 3;
+      }
+    }
+    const result = await runHeadless(
+      writeFixture("scaled", [
+        { id: "scale", source: `console.log("scale", process.env.LABBOOK_TIME_SCALE);` },
+        { id: "slow", timeout: 1, source: `await new Promise((r) => setTimeout(r, 1500));` },
+        { id: "too-slow", timeout: 1, source: `await new Promise((r) => setTimeout(r, 60_000));` },
+      ]),
+      { keepGoing: true, backend: new SlowNodes() },
+    );
+    assert.match(JSON.stringify(outputsOf(executed(result), "scale")), /scale 3/);
+    assert.equal(cell(result, "slow").status, "passed", "1.5 s is within 1 s × 3");
+    assert.equal(cell(result, "too-slow").status, "timed-out");
+    assert.match(cell(result, "too-slow").error!.message, /longer than its 3 s timeout/);
+    assert.ok(cell(result, "too-slow").durationMs < 20_000);
   });
 
   it("loads the whole SDK under tslab's own TypeScript 5.0 without type errors, and type-checks against it", async () => {

@@ -108,8 +108,16 @@ describe("plain `vagrant up` with Kubernetes, offline, then labbook attaches (TC
     const cached = JSON.parse(readFileSync(join(checkout, ".labbook", "vagrant", "plain.json"), "utf8")) as { kubernetes: boolean; nodes: Record<string, { lanInterface: string }> };
     assert.equal(cached.kubernetes, true);
     assert.equal(cached.nodes.node1?.lanInterface, "eth1");
-    // kubectl works on every node, as on the embedded cluster.
-    const kubectl = await labbookIn(["exec", "--backend", "vagrant", "node3", "--", "kubectl", "get", "nodes", "-o", "name"]);
+    // kubectl works on every node, as on the embedded cluster. The attach waited for every node Ready; a request
+    // the apiserver still cuts off under software emulation ("stream error ... INTERNAL_ERROR", CI 2026-12-04) is
+    // asked again twice, visibly, as a user would; a third answer of that kind fails the test.
+    const getNodes = () => labbookIn(["exec", "--backend", "vagrant", "node3", "--", "kubectl", "get", "nodes", "-o", "name"]);
+    let kubectl = await getNodes();
+    for (let attempt = 2; attempt <= 3 && kubectl.code !== 0 && /Unable to connect to the server/.test(kubectl.stderr); attempt++) {
+      process.stdout.write(`      kubectl on node3, attempt ${attempt} of 3 in 20 s: ${kubectl.stderr.trim().split("\n")[0]}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      kubectl = await getNodes();
+    }
     assert.equal(kubectl.code, 0, kubectl.stderr);
     assert.deepEqual(kubectl.stdout.trim().split("\n"), ["node/node1", "node/node2", "node/node3"]);
   });

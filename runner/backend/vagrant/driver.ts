@@ -14,7 +14,7 @@ import { CLUSTER_NAME_PATTERN } from "../../host/state.ts";
 import type { Backend, Capability, ClusterDescription, ClusterStatus, DownReport, SshTarget, UpOptions } from "../types.ts";
 import { assertBoxHasKubernetes, chooseBox, recordBoxAdded, vagrantHome } from "./box.ts";
 import { discoverNodes } from "./discover.ts";
-import { restartKubelets, shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
+import { KubernetesNotReadyError, restartKubelets, shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
 import { attachPlain, plainMachines, plainRunnerKey, plainTarget, runPlainVagrant, vagrantCwd, type PlainCluster } from "./plain.ts";
 import { DEFAULT_CLUSTER_NAME } from "../../host/state.ts";
 import { SshConnection } from "../../ssh/connection.ts";
@@ -276,7 +276,11 @@ export class VagrantBackend extends SweepingBackend implements Backend {
   override async list(): Promise<ClusterStatus[]> {
     const managed = await super.list();
     if (!this.isPlain(DEFAULT_CLUSTER_NAME)) return managed;
-    const plain = await attachPlain().catch(() => undefined);
+    // VMs that do not answer show as not running; Kubernetes not coming up on them is an error of its own.
+    const plain = await attachPlain().catch((error: unknown) => {
+      if (error instanceof KubernetesNotReadyError) throw error;
+      return undefined;
+    });
     const topology = plain?.topology ?? { nodes: Object.keys(plainMachines()).map((name) => ({ name, ip: "?" })) };
     const nodes = topology.nodes.map((node) => ({ name: node.name, ip: node.ip, running: plain?.nodes[node.name] !== undefined }));
     return [...managed, { name: DEFAULT_CLUSTER_NAME, backend: this.name, state: nodes.every((n) => n.running) ? "up" : nodes.some((n) => n.running) ? "degraded" : "down", createdAt: "", nodes }];
@@ -313,7 +317,7 @@ export class VagrantBackend extends SweepingBackend implements Backend {
     };
     onProgress?.("restarting kubelet on every VM, then waiting for every node to be Ready");
     await restartKubelets(cluster.topology, open);
-    await waitKubernetesReady(cluster.topology, open, 300);
+    await waitKubernetesReady(cluster.topology, open, 900);
   }
 
   private async open(cluster: ClusterDescription, node: string): Promise<SshConnection> {

@@ -57,6 +57,9 @@ export async function restartKubelets(topology: Topology, open: (node: string) =
   );
 }
 
+/** Kubernetes runs on the VMs, but not every node became Ready, or CoreDNS available, in time. */
+export class KubernetesNotReadyError extends LabbookError {}
+
 /** Every node Ready and CoreDNS available, asked on the control plane until `seconds` pass (after `up`, or a reset). */
 export async function waitKubernetesReady(topology: Topology, open: (node: string) => Promise<SshConnection>, seconds: number): Promise<void> {
   const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
@@ -64,7 +67,7 @@ export async function waitKubernetesReady(topology: Topology, open: (node: strin
   try {
     // A failed call (the apiserver busy, under software emulation) is asked again until the deadline.
     const ready = await connection.exec(`timeout ${seconds} sh -c 'until kubectl wait --for=condition=Ready node --all --timeout=60s && kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=60s; do sleep 5; done'`, { timeoutMs: (seconds + 60) * 1000 });
-    if (ready.exitCode !== 0) throw new LabbookError(`Kubernetes on the VMs did not come up: ${(ready.stdout + ready.stderr).trim().split("\n").slice(-8).join("\n")}\n(kubectl get pods -A on ${controlPlane.name} says why)`);
+    if (ready.exitCode !== 0) throw new KubernetesNotReadyError(`Kubernetes on the VMs did not come up within ${seconds} s: ${(ready.stdout + ready.stderr).trim().split("\n").slice(-8).join("\n")}\n(kubectl get pods -A on ${controlPlane.name} says why)`);
   } finally {
     connection.close();
   }

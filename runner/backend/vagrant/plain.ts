@@ -16,7 +16,7 @@ import { generateEd25519 } from "../../ssh/keys.ts";
 import type { Topology } from "../../topology/types.ts";
 import type { SshTarget } from "../types.ts";
 import { discoverNodes } from "./discover.ts";
-import { shareAdminKubeconfig } from "./kubeconfig.ts";
+import { shareAdminKubeconfig, waitKubernetesReady } from "./kubeconfig.ts";
 import { parseSshConfig, type SshEndpoint } from "./ssh-config.ts";
 import { CHECKOUT, type VagrantNode } from "./state.ts";
 
@@ -157,6 +157,13 @@ export async function attachPlain(onProgress?: (message: string) => void): Promi
   const open = (node: string) => SshConnection.open(`vagrant/${node}`, plainTarget(nodes[node]!.endpoint, "root", key, nodes[node]!.hostKey));
   // Kubernetes runs there when kubeadm left the control plane an admin kubeconfig; every node gets a copy.
   const kubernetes = await shareAdminKubeconfig(present, open, { required: false });
+  // `vagrant up` ends when the last node has joined, before it is Ready (flannel, CoreDNS): the first attach
+  // waits for that, as `labbook up` does, so that a lab's first kubectl finds the cluster whole. Under software
+  // emulation a kubectl right after up was cut off by the busy apiserver (CI, 2026-12-04). Not cached until then.
+  if (kubernetes) {
+    onProgress?.("waiting for every node to be Ready and CoreDNS available (once, after vagrant up)");
+    await waitKubernetesReady(present, open, 900);
+  }
   const cluster: PlainCluster = { machines, topology: present, nodes, kubernetes };
   writeFileSync(cacheFile(), JSON.stringify(cluster, null, 2));
   return cluster;
