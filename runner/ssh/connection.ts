@@ -1,6 +1,7 @@
 import { LabbookError } from "../errors.ts";
 // One SSH connection to one node, reused for every command, transfer and shell.
-import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
+import type { ClientChannel, SFTPWrapper } from "ssh2";
+import { Client } from "./ssh2-parts.ts";
 import type { SshTarget } from "./target.ts";
 import { Semaphore } from "../host/semaphore.ts";
 

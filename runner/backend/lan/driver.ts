@@ -3,9 +3,9 @@
 // TCP on the cluster's LAN, where the runner plugged the kernel in as a workstation.
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import ssh2 from "ssh2";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import type { Backend, ClusterDescription, ClusterStatus, DownReport, LanCluster, SshTarget } from "../types.ts";
+import { parseKey } from "../../ssh/ssh2-parts.ts";
 
 /** The file a sandboxed kernel finds its cluster in; the runner writes it (netns/workstation.ts). */
 export const LAN_CLUSTER_VARIABLE = "LABBOOK_LAN_CLUSTER";
@@ -54,7 +54,7 @@ export class LanBackend implements Backend {
     const spec = lan.description.topology.nodes.find((n) => n.name === node);
     const hostKey = lan.hostKeys[node];
     if (!spec || !hostKey) throw new LabbookError(`cluster "${cluster.name}" has no node "${node}"`);
-    const parsed = ssh2.utils.parseKey(hostKey);
+    const parsed = parseKey(hostKey);
     if (parsed instanceof Error) throw new LabbookError(`the host key of ${node} cannot be read: ${parsed.message}`);
     const expected = parsed.getPublicSSH();
     // Nagle's algorithm would hold each small SSH packet back for an ACK: about 45 ms per command, measured.

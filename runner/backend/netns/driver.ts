@@ -5,7 +5,6 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import ssh2 from "ssh2";
 import { checkPackages, checkRoot } from "../../host/prerequisites.ts";
 import { ClusterNotFoundError, LabbookError } from "../../errors.ts";
 import { stdioSocket } from "../../ssh/stdio-socket.ts";
@@ -27,6 +26,7 @@ import { hostViewArchive, parseHostView } from "./host-view.ts";
 import { HOST_VIEW_FILE, checkPrivateDirs, hostKeysOf, privateDirs, writeClusterFiles } from "./node-files.ts";
 import { SweepingBackend, leftoverStatus, takeDown } from "../cluster-sweep.ts";
 import { MARKER_VARIABLE, isRunning, killOwned, processesMarked, startTimeOf } from "../../host/procfs.ts";
+import { parseKey } from "../../ssh/ssh2-parts.ts";
 import {
   CLUSTER_NAME_PATTERN,
   clusterDir,
@@ -414,7 +414,7 @@ function keptCapabilities(state: ClusterState): string[] {
 
 function hostPublicKey(cluster: string, node: string): Buffer {
   const key = hostKeysOf(cluster)[node];
-  const parsed = key ? ssh2.utils.parseKey(key) : undefined;
+  const parsed = key ? parseKey(key) : undefined;
   if (!parsed || parsed instanceof Error) throw new Error(`no host key for ${node} in ${sshDir(cluster)}/known_hosts`);
   return parsed.getPublicSSH();
 }
