@@ -36,7 +36,7 @@ function help(): string {
     "",
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run 'labbook <command> --help' for a command's options. Exit codes: 0 ok, 1 failure, 2 usage.",
+    "Run 'labbook <command> --help' for a command's options, 'labbook --version' for the version. Exit codes: 0 ok, 1 failure, 2 usage.",
   ].join("\n");
 }
 
@@ -46,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
     const topic = name === "help" && rest[0] ? commands[rest[0]] : undefined;
     process.stdout.write(`${topic ? (await topic.load()).usage : help()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    // The checkout's own package.json: what a bug report and a course's README pin.
+    const { readFileSync } = await import("node:fs");
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`labbook ${version} (node ${process.version})\n`);
+    return 0;
   }
   const entry = commands[name];
   if (!entry) {

@@ -31,6 +31,12 @@ describe("labbook CLI", function () {
     assert.match(result.stdout, /labbook exec \[--name C\]/);
   });
 
+  it("prints its version with --version", async () => {
+    const result = await labbook(["--version"]);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^labbook \d+\.\d+\.\d+ \(node v\d+/);
+  });
+
   it("exits 1 with a readable message for a cluster that does not exist", async () => {
     const result = await labbook(["exec", "--name", "nosuch", "node1", "--", "true"]);
     assert.equal(result.code, 1);
