@@ -67,6 +67,16 @@ export function processesMarked(match: (marker: string) => boolean, variable = M
   return found;
 }
 
+/** Whether a process with this PID exists (one we may not signal counts). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** SIGKILL each process that is still the one we started, then wait until all are gone. */
 export async function killOwned(candidates: OwnedProcess[], timeoutMs = 5000): Promise<number[]> {
   const procs = [...new Map(candidates.map((p) => [`${p.pid}:${p.startTime}`, p])).values()];

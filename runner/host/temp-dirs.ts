@@ -5,21 +5,13 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pidAlive } from "./procfs.ts";
 
 const OWNED = /^labbook-(kernel|notes|grade|test-run|bench)-(\d+)-/;
 
 /** A new directory in the system's temp dir, named `labbook-<kind>-<pid>-XXXXXX`. */
 export function ownedTempDir(kind: "kernel" | "notes" | "grade" | "test-run" | "bench"): string {
   return mkdtempSync(join(tmpdir(), `labbook-${kind}-${process.pid}-`));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -41,7 +33,7 @@ export function removeStaleTempDirs(): string[] {
   const removed: string[] = [];
   for (const name of readdirSync(tmpdir())) {
     const owner = OWNED.exec(name);
-    if (!owner || alive(Number(owner[2]))) continue;
+    if (!owner || pidAlive(Number(owner[2]))) continue;
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
     removed.push(join(tmpdir(), name));
   }

@@ -7,6 +7,7 @@ import { NetnsBackend } from "../../runner/backend/netns/driver.ts";
 import { VagrantBackend } from "../../runner/backend/vagrant/driver.ts";
 import { processScratch } from "../../runner/host/temp-dirs.ts";
 import { snapshotHost, type HostSnapshot } from "./host-snapshot.ts";
+import { sweepDeadTestRuns } from "./test-marker.ts";
 
 process.env.LABBOOK_STATE_DIR ??= "/run/labbook-test";
 // Vagrant clusters, their VM disks and labbook's Vagrant home: on disk, away from the checkout's own.
@@ -19,10 +20,11 @@ const runScratch = processScratch("test-run");
 export let hostBefore: HostSnapshot | undefined;
 
 export const mochaHooks = {
-  beforeAll(): void {
+  async beforeAll(): Promise<void> {
     if (process.getuid?.() !== 0) {
       throw new Error("the integration tests build real namespaces and need root: run them as root (sudo npm test), or run npm run test:unit");
     }
+    await sweepDeadTestRuns();
     hostBefore = snapshotHost();
   },
   async afterAll(): Promise<void> {

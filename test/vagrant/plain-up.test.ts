@@ -23,10 +23,12 @@ import { installKernelSpec, KERNEL_NAME } from "../../runner/kernel/kernelspec.t
 import { CHECK_MIME, type Notebook } from "../../runner/notebook/types.ts";
 import { BIN, labbook as runLabbook, type CliResult } from "../helpers/cli.ts";
 import { snapshotHost } from "../helpers/host-snapshot.ts";
+import { testMarker } from "../helpers/test-marker.ts";
 import { timedInto } from "../helpers/timings.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MARKER = "labbook-test::plain-vagrant-up";
+// The test run's PID in it: a later run removes this VM host if this one was killed before its `after` (root-hooks.ts).
+const MARKER = testMarker("plain-vagrant-up");
 // Lab 04 through Jupyter, on the VMs as `vagrant up` left them; lab 09 through `labbook run`, after a restore,
 // when asked for (every lab on VMs is `npm run test:vagrant:all`).
 const WITH_RESTORE = process.env.LABBOOK_TEST_VAGRANT_RESTORE === "1";
