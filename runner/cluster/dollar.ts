@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { CommandResult } from "./result.ts";
 import { buildCommand, type TemplateValue } from "./template.ts";
 
@@ -6,8 +7,8 @@ export interface RunOptions {
   nothrow?: boolean;
   /** Kill the command (and its process group) after this many milliseconds. */
   timeout?: number;
-  /** Written to the command's stdin. */
-  input?: string | Buffer;
+  /** Written to the command's stdin; a stream (e.g. `createReadStream(file)`) is piped, not read into memory. */
+  input?: string | Buffer | Readable;
   /** Live output, e.g. for a CLI that streams. */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;

@@ -1,5 +1,6 @@
 import { LabbookError } from "../errors.ts";
 // One SSH connection to one node, reused for every command, transfer and shell.
+import type { Readable } from "node:stream";
 import type { ClientChannel, SFTPWrapper } from "ssh2";
 import { Client } from "./ssh2-parts.ts";
 import type { SshTarget } from "./target.ts";
@@ -16,7 +17,8 @@ export interface RawExecResult {
 
 export interface ExecOptions {
   timeoutMs?: number;
-  input?: string | Buffer;
+  /** The command's stdin: text, bytes, or a stream (a large file is not read into memory first). */
+  input?: string | Buffer | Readable;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
 }
@@ -101,7 +103,19 @@ export class SshConnection {
             durationMs: performance.now() - started,
           });
         });
-        channel.end(options.input);
+        if (isStream(options.input)) {
+          // A source that fails midway must not pass for a complete stdin: the command is ended, and its
+          // result is the source's error.
+          const source = options.input;
+          source.once("error", (error) => {
+            clearTimeout(timer);
+            killChannel(channel);
+            reject(new LabbookError(`${this.label}: reading the command's stdin failed: ${error.message}`));
+          });
+          source.pipe(channel);
+        } else {
+          channel.end(options.input);
+        }
       };
       try {
         this.client.exec(command, onChannel);
@@ -133,6 +147,10 @@ export class SshConnection {
     this.client.end();
     this.target.dispose();
   }
+}
+
+function isStream(input: ExecOptions["input"]): input is Readable {
+  return typeof input === "object" && input !== null && !Buffer.isBuffer(input) && typeof (input as Readable).pipe === "function";
 }
 
 /** Ends a command that ran past its timeout: a KILL signal, then closing the channel in case sshd ignores it. */

@@ -1,9 +1,11 @@
 // The Node API against a real embedded cluster: real sshd in real namespaces.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import type { Cluster } from "../../runner/cluster/cluster.ts";
 import { CommandError } from "../../runner/cluster/result.ts";
 import { LabbookError } from "../../runner/errors.ts";
@@ -95,6 +97,23 @@ describe("nodes of an embedded cluster", function () {
 
   it("feeds stdin", async () => {
     assert.equal(String(await cluster.node("node2").$({ input: "from stdin\n" })`cat`), "from stdin");
+  });
+
+  it("streams stdin from a file, whole, without reading it first", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "labbook-stdin-")), "big.bin");
+    writeFileSync(file, randomBytes(12 << 20));
+    const local = createHash("sha256").update(readFileSync(file)).digest("hex");
+    const remote = String(await cluster.node("node2").$({ input: createReadStream(file) })`sha256sum | cut -d' ' -f1`);
+    assert.equal(remote, local);
+  });
+
+  it("fails a command whose stdin stream fails midway, naming the node", async () => {
+    const source = new Readable({ read() {} });
+    source.push("the first half\n");
+    setTimeout(() => source.destroy(new Error("disk went away")), 100);
+    await assert.rejects(cluster.node("node2").$({ input: source })`cat > /dev/null`, (error: Error) => error instanceof LabbookError && /node2: reading the command's stdin failed: disk went away/.test(error.message));
+    // The connection is still usable.
+    assert.equal(String(await cluster.node("node2").$`echo still here`), "still here");
   });
 
   it("keeps namespaces private: ip netns add in node1 is invisible to node2", async () => {
