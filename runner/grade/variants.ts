@@ -2,20 +2,9 @@
 // key "v1".."vN" chosen by hash(course secret, lab id, student id). The key is the run's seed (LABBOOK_SEED), so
 // the lab's own pickBySeed() choices (lab 08's fault, a port, a subnet) follow it. Students with the same key get
 // the same lab, so grading runs the reference once per key in use, not once per student. The secret is the course
-// file's (labbook.yaml `secret:`); without it every student gets the class-wide seed.
+// file's (labbook.yaml `secret:`); without it every student gets the class-wide seed. How many variants a lab
+// offers is the notebook's to say (notebook/variants.ts), read the same way by `labbook run -p variant`.
 import { createHmac } from "node:crypto";
-import { NotebookError } from "../notebook/notebook-error.ts";
-import type { Notebook } from "../notebook/types.ts";
-
-/** How many variants the lab offers, or undefined for none. */
-export function labVariants(notebook: Notebook, path: string): number | undefined {
-  const count = (notebook.metadata.labbook as { variants?: unknown } | null | undefined)?.variants;
-  if (count === undefined) return undefined;
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > 1000) {
-    throw new NotebookError(`${path}: metadata.labbook.variants must be how many variants the lab offers (a whole number from 1 to 1000), not ${JSON.stringify(count)}`);
-  }
-  return count;
-}
 
 /** The student's variant key of the lab, "v1".."v<count>". */
 export function variantKey(secret: string, lab: string, student: string, count: number): string {

@@ -8,6 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { UsageError } from "../errors.ts";
 import { SEED_VARIABLE } from "../sdk/seed.ts";
 import { sourceText, type Cell, type CodeCell, type Notebook } from "./types.ts";
+import { labVariants } from "./variants.ts";
 
 export const PARAMETERS_TAG = "parameters";
 export const INJECTED_TAG = "injected-parameters";
@@ -63,9 +64,9 @@ export function parametersCellIndex(notebook: Notebook): number {
 export const VARIANT_PARAMETER = "variant";
 
 /** The variant parameter of a lab that offers variants (see DeclaredParameter.variants). */
-function variantParameter(notebook: Notebook): DeclaredParameter[] {
-  const count = (notebook.metadata.labbook as { variants?: unknown } | null | undefined)?.variants;
-  if (typeof count !== "number" || !Number.isInteger(count) || count < 1) return [];
+function variantParameter(notebook: Notebook, path: string): DeclaredParameter[] {
+  const count = labVariants(notebook, path);
+  if (count === undefined) return [];
   const help = `the lab's variant, v1..v${count}: its choices follow it, as in a student's own copy`;
   return [{ name: VARIANT_PARAMETER, keyword: "const", kind: "string", defaultText: "the seed", help, variants: count }];
 }
@@ -74,7 +75,7 @@ function variantParameter(notebook: Notebook): DeclaredParameter[] {
  * What the `parameters` cell declares, one top-level declaration per line (papermill's convention too), and
  * `variant` for a lab that offers variants.
  */
-export function declaredParameters(notebook: Notebook): DeclaredParameter[] {
+export function declaredParameters(notebook: Notebook, path: string): DeclaredParameter[] {
   const index = parametersCellIndex(notebook);
   const declared: DeclaredParameter[] =
     index < 0
@@ -88,7 +89,7 @@ export function declaredParameters(notebook: Notebook): DeclaredParameter[] {
             const kind = type ? kindOfType(type) : kindOfLiteral(defaultText!);
             return [{ name: name!, keyword: keyword as DeclaredParameter["keyword"], kind, defaultText: defaultText!, help: help?.trim() ?? "" }];
           });
-  return declared.some((p) => p.name === VARIANT_PARAMETER) ? declared : [...declared, ...variantParameter(notebook)];
+  return declared.some((p) => p.name === VARIANT_PARAMETER) ? declared : [...declared, ...variantParameter(notebook, path)];
 }
 
 /**
@@ -129,7 +130,7 @@ function describe(declared: DeclaredParameter[]): string {
 
 /** `labbook params NB`: each parameter with its type, default and help, as papermill's --help-notebook lists them. */
 export function parametersHelp(notebook: Notebook, path: string): string {
-  const declared = declaredParameters(notebook);
+  const declared = declaredParameters(notebook, path);
   if (declared.length === 0) return `${path}: no parameters (no code cell tagged "parameters")`;
   const name = Math.max(...declared.map((p) => p.name.length));
   const value = Math.max(...declared.map((p) => p.defaultText.length));
@@ -139,7 +140,7 @@ export function parametersHelp(notebook: Notebook, path: string): string {
 
 /** The names among `values` that `notebook` declares, checked against each one's type; others are left to the caller. */
 function checkedValues(notebook: Notebook, path: string, values: Record<string, ParameterValue>): Map<DeclaredParameter, ParameterValue> {
-  const declared = new Map(declaredParameters(notebook).map((p) => [p.name, p]));
+  const declared = new Map(declaredParameters(notebook, path).map((p) => [p.name, p]));
   const chosen = new Map<DeclaredParameter, ParameterValue>();
   for (const [name, value] of Object.entries(values)) {
     const parameter = declared.get(name);
@@ -161,10 +162,10 @@ function checkedValues(notebook: Notebook, path: string, values: Record<string, 
 
 /** Names in `values` that none of `notebooks` declares: an error, with what each one does declare. */
 export function assertParametersKnown(notebooks: Array<{ path: string; notebook: Notebook }>, values: Record<string, ParameterValue>): void {
-  const known = new Set(notebooks.flatMap(({ notebook }) => declaredParameters(notebook).map((p) => p.name)));
+  const known = new Set(notebooks.flatMap(({ path, notebook }) => declaredParameters(notebook, path).map((p) => p.name)));
   const unknown = Object.keys(values).filter((name) => !known.has(name));
   if (unknown.length === 0) return;
-  const each = notebooks.map(({ path, notebook }) => `${path}: ${describe(declaredParameters(notebook))}`).join("; ");
+  const each = notebooks.map(({ path, notebook }) => `${path}: ${describe(declaredParameters(notebook, path))}`).join("; ");
   throw new UsageError(`unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}: ${each}`);
 }
 

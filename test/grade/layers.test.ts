@@ -95,7 +95,8 @@ describe("grade: overrides, deadlines and exports", () => {
 
 describe("grade: per-student variants", () => {
   it("picks a student's variant by hash(secret, lab, student): stable, spread, and another secret another pick", async () => {
-    const { variantKey, labVariants } = await import("../../runner/grade/variants.ts");
+    const { variantKey } = await import("../../runner/grade/variants.ts");
+    const { labVariants } = await import("../../runner/notebook/variants.ts");
     assert.equal(variantKey("s3cret-course", "k1", "ann", 3), variantKey("s3cret-course", "k1", "ann", 3));
     const keys = Array.from({ length: 300 }, (_, i) => variantKey("s3cret-course", "k1", `student${i}`, 3));
     const counts = ["v1", "v2", "v3"].map((k) => keys.filter((x) => x === k).length);

@@ -35,7 +35,7 @@ const LAB = [
 
 describe("notebook parameters", () => {
   it("reads each declaration of the `parameters` cell: keyword, type (written or inferred), default and help", () => {
-    const declared = declaredParameters(notebook(LAB));
+    const declared = declaredParameters(notebook(LAB), "lab.ipynb");
     assert.deepEqual(declared.map((p) => [p.name, p.keyword, p.kind, p.defaultText, p.help]), [
       ["seconds", "const", "number", "2", "how long to measure"],
       ["mode", "let", "string", '"vxlan"', ""],
@@ -44,7 +44,7 @@ describe("notebook parameters", () => {
       ["limits", "const", "map", "{}", ""],
       ["when", "const", "unknown", "Date.now()", ""],
     ]);
-    assert.deepEqual(declaredParameters(notebook(undefined)), []);
+    assert.deepEqual(declaredParameters(notebook(undefined), "lab.ipynb"), []);
   });
 
   it("types -p values as papermill does", () => {
@@ -90,9 +90,9 @@ describe("notebook parameters", () => {
 
   it("gives a lab with variants a `variant` parameter, v1..vN, that sets the seed its choices follow", () => {
     const lab = { ...notebook(LAB), metadata: { labbook: { variants: 4 } } };
-    const variant = declaredParameters(lab).find((p) => p.name === "variant");
+    const variant = declaredParameters(lab, "lab.ipynb").find((p) => p.name === "variant");
     assert.equal(variant?.variants, 4);
-    assert.deepEqual(declaredParameters(notebook(LAB)).map((p) => p.name).includes("variant"), false, "only labs that offer variants");
+    assert.deepEqual(declaredParameters(notebook(LAB), "lab.ipynb").map((p) => p.name).includes("variant"), false, "only labs that offer variants");
     const run = injectParameters(lab, "lab.ipynb", { variant: "v3", seconds: 1 });
     assert.equal(sourceText(run.cells[2]!.source), '// Parameters (injected by labbook run -p)\nprocess.env.LABBOOK_SEED = "v3"; // the lab\'s variant: the seed its choices follow\nconst seconds = 1;');
     assert.deepEqual((run.metadata.labbook as { parameters: unknown }).parameters, { variant: "v3", seconds: 1 });
@@ -102,6 +102,9 @@ describe("notebook parameters", () => {
     // Without a `parameters` cell, the injected cell comes first, before any choice is made.
     const bare = { ...notebook(undefined), metadata: { labbook: { variants: 2 } } };
     assert.equal(injectParameters(bare, "lab.ipynb", { variant: "v2" }).cells[0]!.id, "injected-parameters");
+    // Read as grading reads it: a count that is not one is the notebook's error, named, not a lab without variants.
+    const malformed = { ...notebook(LAB), metadata: { labbook: { variants: "four" } } };
+    assert.throws(() => injectParameters(malformed, "labs/08.ipynb", { variant: "v1" }), /labs\/08\.ipynb: metadata\.labbook\.variants must be how many variants the lab offers/);
   });
 
   it("lists the parameters as papermill's --help-notebook does", () => {
