@@ -22,10 +22,14 @@ export interface KubernetesLayout {
 }
 
 /** node1, or whichever node infra/cluster.yaml gives the control-plane role. */
-export function kubernetesLayout(name: string, topology: Topology): KubernetesLayout {
+export function controlPlaneNode(topology: Topology): TopologyNode {
   const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0];
   if (!controlPlane) throw new Error("a Kubernetes cluster needs at least one node");
-  return { name, controlPlane, nodes: topology.nodes };
+  return controlPlane;
+}
+
+export function kubernetesLayout(name: string, topology: Topology): KubernetesLayout {
+  return { name, controlPlane: controlPlaneNode(topology), nodes: topology.nodes };
 }
 
 export function apiserverUrl(layout: KubernetesLayout): string {

@@ -2,6 +2,7 @@
 // about. `kubeadm join` gives a joined node only its kubelet's credentials, so after `up` the runner copies
 // the control plane's admin kubeconfig to root's ~/.kube/config on the others (it is root on all of them).
 import { LabbookError } from "../../errors.ts";
+import { controlPlaneNode } from "../../kubernetes/layout.ts";
 import type { SshConnection } from "../../ssh/connection.ts";
 import type { Topology } from "../../topology/types.ts";
 
@@ -12,7 +13,7 @@ const ADMIN = "/etc/kubernetes/admin.conf";
  * false when the control plane has none (kubeadm never ran there) and `required` is false; throws otherwise.
  */
 export async function shareAdminKubeconfig(topology: Topology, open: (node: string) => Promise<SshConnection>, { required = true } = {}): Promise<boolean> {
-  const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
+  const controlPlane = controlPlaneNode(topology);
   const source = await open(controlPlane.name);
   let config: string;
   try {
@@ -62,7 +63,7 @@ export class KubernetesNotReadyError extends LabbookError {}
 
 /** Every node Ready and CoreDNS available, asked on the control plane until `seconds` pass (after `up`, or a reset). */
 export async function waitKubernetesReady(topology: Topology, open: (node: string) => Promise<SshConnection>, seconds: number): Promise<void> {
-  const controlPlane = topology.nodes.find((n) => n.roles.includes("control-plane")) ?? topology.nodes[0]!;
+  const controlPlane = controlPlaneNode(topology);
   const connection = await open(controlPlane.name);
   try {
     // A failed call (the apiserver busy, under software emulation) is asked again until the deadline.
