@@ -23,7 +23,7 @@ describe("kernelspec (labbook kernel)", () => {
     assert.equal(LAUNCHER_PATH, LAUNCHER);
     assert.ok(existsSync(LAUNCHER_PATH));
     assert.equal(ensureKernelSnapshot().problem, undefined);
-    assert.deepEqual(snapshotArgs(), ["--snapshot-blob", kernelSnapshot()]);
+    assert.deepEqual(snapshotArgs(), ["--initial-heap-size=512", "--snapshot-blob", kernelSnapshot()]);
     assert.deepEqual(kernelSpec({}), {
       argv: [process.execPath, ...snapshotArgs(), LAUNCHER, "kernel", "--config-path", "{connection_file}"],
       display_name: "TypeScript (labbook)",

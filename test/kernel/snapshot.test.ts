@@ -35,11 +35,11 @@ describe("the warm kernel (V8 snapshot)", function () {
   after(() => rmSync(folder, { recursive: true, force: true }));
 
   it("starts kernels from the snapshot, which run, type-check and import from the notebook's folder", async () => {
-    assert.deepEqual(snapshotArgs(), ["--snapshot-blob", kernelSnapshot()]);
+    assert.deepEqual(snapshotArgs(), ["--initial-heap-size=512", "--snapshot-blob", kernelSnapshot()]);
     const kernel = await KernelClient.start({ cwd: folder });
     try {
       const cmdline = readFileSync(`/proc/${kernel.pid}/cmdline`, "utf8").split("\0");
-      assert.deepEqual(cmdline.slice(1, 3), ["--snapshot-blob", kernelSnapshot()], "not started from the snapshot");
+      assert.deepEqual(cmdline.slice(1, 4), ["--initial-heap-size=512", "--snapshot-blob", kernelSnapshot()], "not started from the snapshot");
       const imported = await run(kernel, 'import { double } from "./helper.js";\nimport { check } from "labbook";\nconsole.log(double(21), typeof check);');
       assert.deepEqual(imported, { status: "ok", text: "42 function\n" });
       const cwd = await run(kernel, "console.log(process.cwd());");

@@ -5,6 +5,8 @@
 // for the whole process, and this one's kernel clients must keep the library's own behaviour.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { KernelClient } from "../../runner/kernel/client.ts";
@@ -64,6 +66,59 @@ describe("tslab fixes: a shorthand property names an earlier cell's variable", f
         const reply = await kernel.execute("const o = { port, host, other: 1 };\nconsole.log(JSON.stringify(o));", collect);
         assert.equal(reply.status, "ok", text);
         assert.equal(text, '{"port":8080,"host":"node1","other":1}\n');
+      } finally {
+        await kernel.shutdown();
+      }
+    });
+  }
+});
+
+describe("tslab fixes: TypeScript's plain builder, with a cell's dependencies found when asked", function () {
+  this.timeout(120_000);
+  let folder: string;
+
+  before(() => {
+    // A notebook's folder inside the checkout (so "labbook" resolves), with helpers that import each other.
+    const root = fileURLToPath(new URL("../../test-output/kernel/", import.meta.url));
+    mkdirSync(root, { recursive: true });
+    folder = mkdtempSync(join(root, "deps-"));
+    writeFileSync(join(folder, "outer.ts"), 'import { inner } from "./inner.js";\nexport const outer = (n: number): string => `outer(${inner(n)})`;\n');
+    writeFileSync(join(folder, "inner.ts"), "export function inner(n: number): number {\n  return n + 1;\n}\n");
+    writeFileSync(join(folder, "broken.ts"), 'import { inner } from "./inner.js";\nexport const broken: string = inner(1);\n');
+  });
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  for (const warm of [true, false]) {
+    it(`emits and checks what a cell reaches through local modules, in a kernel ${warm ? "from the warm snapshot" : "started the usual way"}`, async () => {
+      const saved = process.env.LABBOOK_KERNEL_SNAPSHOT;
+      process.env.LABBOOK_KERNEL_SNAPSHOT = warm ? "1" : "0";
+      const kernel = await KernelClient.start({ cwd: folder });
+      if (saved === undefined) delete process.env.LABBOOK_KERNEL_SNAPSHOT;
+      else process.env.LABBOOK_KERNEL_SNAPSHOT = saved;
+      const run = async (code: string) => {
+        let text = "";
+        const reply = await kernel.execute(code, (message: Message) => {
+          const content = message.content as { text?: string; evalue?: string };
+          text += content.text ?? content.evalue ?? "";
+        });
+        return { status: reply.status, text };
+      };
+      try {
+        // inner.ts is reached only through outer.ts: both must be emitted for require() to find them.
+        assert.deepEqual(await run('import { outer } from "./outer.js";\nconsole.log(outer(1));'), { status: "ok", text: "outer(2)\n" });
+        // A cell with no import is a script: it depends on everything, and still runs.
+        assert.deepEqual(await run("const twice: number = 2 * 21;\nconsole.log(twice);"), { status: "ok", text: "42\n" });
+        // A dependency's type error is reported at the cell that imports it, as with tslab's own builder.
+        const broken = await run('import { broken } from "./broken.js";\nconsole.log(broken);');
+        assert.equal(broken.status, "error");
+        assert.match(broken.text, /broken\.ts.*Type 'number' is not assignable to type 'string'/s);
+        // tslab aborts what comes within 200 ms of an error (the runner waits too: kernel-session.ts).
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        // So is the cell's own; and a type declared in one cell is known in the next.
+        assert.equal((await run('const wrong: number = "x";')).status, "error");
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        assert.deepEqual(await run("interface Pair {\n  left: number;\n  right: number;\n}"), { status: "ok", text: "" });
+        assert.deepEqual(await run("const pair: Pair = { left: 1, right: 2 };\nconsole.log(pair.left + pair.right);"), { status: "ok", text: "3\n" });
       } finally {
         await kernel.shutdown();
       }
