@@ -4,16 +4,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labTimesFrom } from "../../bench/vagrant.bench.ts";
+import { labTimesFrom, UP_RECORD } from "../../bench/vagrant.bench.ts";
 import type { NotebookRunResult, RunSummary } from "../../runner/notebook/results.ts";
 
-const run = (lab: string, backend: string, durationMs: number, passed = true): NotebookRunResult => ({
+const run = (lab: string, backend: string, durationMs: number, passed = true, startedAt = "2026-12-03T17:14:00.000Z"): NotebookRunResult => ({
   notebook: `/checkout/labs/${lab}/${lab}.ipynb`,
   executedNotebook: `/out/${lab}.ipynb`,
   title: lab,
   backend,
   cluster: "vall",
-  startedAt: "2026-12-03T17:14:00.000Z",
+  startedAt,
   durationMs,
   passed,
   cells: [],
@@ -36,6 +36,19 @@ describe("bench: the labs' times on VMs from an earlier run (--vagrant-labs)", (
     assert.deepEqual([...runs.keys()], ["00-hello-cluster", "08-troubleshooting"]);
     assert.equal(runs.get("00-hello-cluster")!.durationMs, 61_000);
     assert.equal(runs.get("08-troubleshooting")!.passed, false);
+  });
+
+  it("takes the resets between labs from the gaps between notebooks, and the run's up from up.json beside it", () => {
+    const sub = mkdtempSync(join(dir, "with-up-"));
+    const file = join(sub, "results.json");
+    // 00 runs 60 s from 17:14:00; a 100 s reset; 02 runs 30 s from 17:16:40; a 120 s reset; 03 from 17:19:10.
+    writeFileSync(file, summary(run("00-hello-cluster", "vagrant", 60_000, true, "2026-12-03T17:14:00.000Z"), run("02-cross-host-routes", "vagrant", 30_000, true, "2026-12-03T17:16:40.000Z"), run("03-cni-by-hand", "vagrant", 5_000, true, "2026-12-03T17:19:10.000Z")));
+    assert.deepEqual(labTimesFrom(file).betweenMs, [100_000, 120_000]);
+    assert.equal(labTimesFrom(file).upMs, undefined, "no up.json: the bench makes its own up");
+    writeFileSync(join(sub, UP_RECORD), JSON.stringify({ upMs: 812_000, exitCode: 0 }));
+    assert.equal(labTimesFrom(file).upMs, 812_000);
+    writeFileSync(join(sub, UP_RECORD), JSON.stringify({ upMs: 90_000, exitCode: 1 }));
+    assert.throws(() => labTimesFrom(file), /up\.json records no successful up/);
   });
 
   it("refuses a run that was not on VMs, naming the notebook and its backend", () => {
