@@ -13,6 +13,13 @@
 //    the second cell. The converter gets TypeScript's plain builder instead (createAbstractBuilder: the
 //    program, checked and emitted file by file as asked), with the one thing tslab asks of the incremental
 //    one, a file's dependencies, computed when asked, for that file only (dependenciesOf below).
+//
+// 7. A kernel whose folder has no node_modules/@types above it (a grader's staged copy of a lab in /tmp, a
+//    course repository of the instructor's own) got tslab's own copy of @types/node (18.19), and with it the
+//    checkout's (20.19) that the SDK's declarations reference: two versions of Node's types in one program,
+//    and neither of them the one the warm snapshot holds parsed, so every such kernel parsed @types/node again
+//    (about 1 s of CPU per graded submission). Such a kernel now gets the checkout's node_modules/@types, as a
+//    kernel in labs/ always did.
 const CONVERTER = /[\\/]tslab[\\/]dist[\\/]converter\.js$/;
 const ANCHOR = "        function wrapPrevIdentifier(node) {\n            var _a, _b;\n";
 const SHORTHAND = `${ANCHOR}            if (ts.isShorthandPropertyAssignment(node) && !node.objectAssignmentInitializer) {
@@ -69,11 +76,21 @@ function plainBuilder(ts) {
   };
 }
 
+const TYPE_ROOTS_ANCHOR = '        typeRoots.push((0, tspath_1.normalizeJoin)(__dirname, "..", "node_modules", "@types"));\n';
+const TYPE_ROOTS = `        typeRoots.push(require(${JSON.stringify(__filename)}).fallbackTypeRoot((0, tspath_1.normalizeJoin)(__dirname, "..", "node_modules", "@types")));\n`;
+
+/** The checkout's node_modules/@types (this file is in runner/kernel/ or dist/kernel/), else tslab's own. */
+function fallbackTypeRoot(tslabTypes) {
+  const path = require("node:path");
+  const checkoutTypes = path.join(__dirname, "..", "..", "node_modules", "@types");
+  return require("node:fs").existsSync(path.join(checkoutTypes, "node", "package.json")) ? checkoutTypes : tslabTypes;
+}
+
 /** tslab's converter.js with the fixes above; any other file as it is. Throws if tslab's code moved. */
 function fixTslabSource(filename, source) {
   if (!CONVERTER.test(filename)) return source;
-  if (!source.includes(ANCHOR) || !source.includes(BUILDER_ANCHOR)) throw new Error(`labbook: ${filename} is not the tslab 1.0.22 converter its fixes were written for`);
-  return source.replace(ANCHOR, SHORTHAND).replace(BUILDER_ANCHOR, BUILDER);
+  if (![ANCHOR, BUILDER_ANCHOR, TYPE_ROOTS_ANCHOR].every((anchor) => source.includes(anchor))) throw new Error(`labbook: ${filename} is not the tslab 1.0.22 converter its fixes were written for`);
+  return source.replace(ANCHOR, SHORTHAND).replace(BUILDER_ANCHOR, BUILDER).replace(TYPE_ROOTS_ANCHOR, TYPE_ROOTS);
 }
 
-module.exports = { fixTslabSource, CONVERTER, plainBuilder, dependenciesOf };
+module.exports = { fixTslabSource, CONVERTER, plainBuilder, dependenciesOf, fallbackTypeRoot };

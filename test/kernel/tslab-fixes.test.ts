@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -124,4 +125,26 @@ describe("tslab fixes: TypeScript's plain builder, with a cell's dependencies fo
       }
     });
   }
+});
+
+describe("tslab fixes: a kernel outside the checkout gets the checkout's Node types", function () {
+  this.timeout(60_000);
+
+  // tslab's own fallback is its copy of @types/node 18, which lacks util.styleText (Node 20.12); the checkout's
+  // @types/node 20 has it, and is the copy the warm snapshot holds parsed. A grader's staged lab sits in /tmp.
+  it("types util.styleText from @types/node 20 in a folder with no node_modules/@types above it", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "labbook-outside-"));
+    const kernel = await KernelClient.start({ cwd: folder });
+    try {
+      let text = "";
+      const reply = await kernel.execute('import { styleText } from "node:util";\nconsole.log(typeof styleText);', (message: Message) => {
+        const content = message.content as { text?: string; evalue?: string };
+        text += content.text ?? content.evalue ?? "";
+      });
+      assert.deepEqual({ status: reply.status, text }, { status: "ok", text: "function\n" });
+    } finally {
+      await kernel.shutdown();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
