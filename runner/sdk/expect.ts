@@ -1,6 +1,7 @@
 // Ready-made probes for check(): each returns a message saying what it saw when the
 // expectation holds, and throws one that shows what it saw instead when it does not.
 import type { Node } from "../cluster/node.ts";
+import { scaled } from "./time-scale.ts";
 
 function excerpt(text: string, lines = 12): string {
   const all = text.trimEnd().split("\n");
@@ -13,15 +14,17 @@ export interface ReachOptions {
   port?: number;
   /** With a port: send an HTTP GET for this path and require a 2xx/3xx status line. */
   http?: string;
-  /** Seconds to wait for an answer (default 2). */
+  /** Seconds to wait for an answer (default 2), on a real machine: stretched by the time scale, as `within` is. */
   timeout?: number;
 }
 
 /** `from` reaches `target`: by ping, by TCP connect, or by an HTTP GET. */
 export async function reaches(from: Node, target: string, options: ReachOptions = {}): Promise<string> {
-  const wait = options.timeout ?? 2;
+  // A VM under software emulation takes seconds to start bash and answer (a failed run on VMs: 4 attempts of
+  // node2's HTTP GET through node1's DNAT, each cut at 2 s, none answered, while the rule counted the packets).
+  const wait = scaled((options.timeout ?? 2) * 1000) / 1000;
   if (options.port === undefined) {
-    const ping = await from.$({ nothrow: true })`ping -c1 -W${wait} ${target}`;
+    const ping = await from.$({ nothrow: true })`ping -c1 -W${Math.ceil(wait)} ${target}`;
     const rtt = /time=([\d.]+ ms)/.exec(ping.stdout)?.[1];
     if (ping.ok) return `${from.name} reaches ${target} (ping${rtt ? `, ${rtt}` : ""})`;
     throw new Error(`${from.name} cannot reach ${target} by ping:\n${excerpt(ping.stdout + ping.stderr)}`);

@@ -1,7 +1,9 @@
 // Timing windows on slower nodes: a check's `within` is stretched by LABBOOK_TIME_SCALE (VMs under software
 // emulation set it), and a bad value counts as 1.
 import assert from "node:assert/strict";
+import type { Node } from "../../runner/cluster/node.ts";
 import { check } from "../../runner/sdk/check.ts";
+import { reaches } from "../../runner/sdk/expect.ts";
 import { DISPLAY_HOOK } from "../../runner/sdk/display.ts";
 import { kvmUsable } from "../../runner/backend/vagrant/vm-host.ts";
 import { scaledSeconds, TIME_SCALE_VARIABLE, timeScale } from "../../runner/sdk/time-scale.ts";
@@ -42,6 +44,27 @@ describe("the SDK's time scale", () => {
       if (savedBackend === undefined) delete process.env.LABBOOK_BACKEND;
       else process.env.LABBOOK_BACKEND = savedBackend;
     }
+  });
+
+  it("stretches reaches()'s wait for an answer: ping's -W and the TCP probe's limit", async () => {
+    const seen: Array<{ command: string; timeout?: number }> = [];
+    const from = {
+      name: "node2",
+      $: (options: { timeout?: number }) => (pieces: TemplateStringsArray, ...values: unknown[]) => {
+        seen.push({ command: pieces.reduce((all, piece, i) => all + piece + (i < values.length ? String(values[i]) : ""), ""), ...(options.timeout === undefined ? {} : { timeout: options.timeout }) });
+        return Promise.resolve({ ok: true, stdout: "HTTP/1.0 200 OK\n", stderr: "", timedOut: false });
+      },
+    } as unknown as Node;
+    process.env[TIME_SCALE_VARIABLE] = "4";
+    await reaches(from, "192.168.0.11");
+    await reaches(from, "192.168.0.11", { port: 80, http: "/" });
+    await reaches(from, "192.168.0.11", { port: 80, timeout: 0.5 });
+    assert.match(seen[0]!.command, /^ping -c1 -W8 192\.168\.0\.11$/);
+    assert.equal(seen[1]!.timeout, 8000);
+    assert.equal(seen[2]!.timeout, 2000);
+    process.env[TIME_SCALE_VARIABLE] = "1";
+    await reaches(from, "192.168.0.11", { port: 80 });
+    assert.equal(seen[3]!.timeout, 2000);
   });
 
   it("stretches a command's own time limit, in whole seconds as kubectl takes it", () => {
