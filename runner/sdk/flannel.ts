@@ -8,6 +8,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Node } from "../cluster/node.ts";
 import { ensurePod, nodeNumber, podSubnet } from "./pod-network.ts";
 import { sh } from "./show.ts";
+import { timeScale } from "./time-scale.ts";
 
 export type FlannelBackend = "host-gw" | "vxlan" | "udp";
 
@@ -323,7 +324,8 @@ export async function podMesh(nodes: readonly Node[]): Promise<string> {
       if (to === from) continue;
       pairs++;
       const target = `10.244.${nodeNumber(to)}.2`;
-      const ping = await from.run(`ip netns exec pod ping -c1 -W1 ${target}`, { nothrow: true });
+      // One second on a real machine; VMs under emulation get the time scale's (vxlan in software both ways).
+      const ping = await from.run(`ip netns exec pod ping -c1 -W${Math.ceil(timeScale())} ${target}`, { nothrow: true });
       if (!ping.ok) failed.push(`${from.name}/pod -> ${to.name}/pod ${target}`);
     }
   }));
