@@ -71,7 +71,7 @@ function plainBuilder(ts) {
     // anything else; the incremental builder had bound every file by making a checker. Only the files no
     // earlier program bound are bound here (the libraries are, once).
     const program = builder.getProgram();
-    for (const file of program.getSourceFiles()) if (!file.locals && !file.symbol) ts.bindSourceFile(file, program.getCompilerOptions());
+    for (const file of program.getSourceFiles()) if (!file.locals) ts.bindSourceFile(file, program.getCompilerOptions());
     return builder;
   };
 }
