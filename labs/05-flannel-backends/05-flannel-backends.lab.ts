@@ -93,7 +93,7 @@ const ETCDCTL = "ETCDCTL_API=3 etcdctl --endpoints=http://192.168.0.11:2379";
 // %% labbook={"id": "etcd", "role": "step"}
 // Start etcd in node1, detached, and wait (deadline 20 s) until it answers
 await sh(node1, "setsid -f etcd --name flannel --data-dir /var/lib/flannel-etcd --listen-client-urls http://192.168.0.11:2379 --advertise-client-urls http://192.168.0.11:2379 --listen-peer-urls http://192.168.0.11:2380 --initial-advertise-peer-urls http://192.168.0.11:2380 --initial-cluster flannel=http://192.168.0.11:2380 > /var/log/flannel-etcd.log 2>&1");
-await runShown(node1, [`timeout 20 sh -c 'until ${ETCDCTL} endpoint health 2>/dev/null; do sleep 0.2; done'`]);
+await runShown(node1, [`timeout ${scaledSeconds(20)} sh -c 'until ${ETCDCTL} endpoint health 2>/dev/null; do sleep 0.2; done'`]);
 
 // %% labbook={"id": "check-etcd", "role": "check"}
 // Check: every node reaches etcd at 192.168.0.11:2379

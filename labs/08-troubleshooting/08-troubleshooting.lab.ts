@@ -148,7 +148,7 @@ await sh(node2, `setsid -f ip netns exec c4 dnsmasq --keep-in-foreground --no-re
 // Wait until each one listens (ss in the server's own namespace)
 for (const [node, netns, port] of [[node2, "c3", 8080], [node2, "c4", 53], [node1, "", 6443]] as const) {
   const ss = netns ? `ip netns exec ${netns} ss -ltnuH` : "ss -ltnuH";
-  await node.$`timeout 20 sh -c ${`until ${ss} | grep -q ':${port} '; do sleep 0.1; done`}`;
+  await node.$`timeout ${scaledSeconds(20)} sh -c ${`until ${ss} | grep -q ':${port} '; do sleep 0.1; done`}`;
 }
 console.log("all three servers listen (6443: the real kube-apiserver)");
 

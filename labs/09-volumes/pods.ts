@@ -2,7 +2,7 @@
 // each volume is a directory the kubelet prepares under <pods>/<pod>/volumes/,
 // or a host path; the runtime bind-mounts it into the container's own mount namespace at its
 // mountPath, read-only or with a subPath when asked. Names follow a Pod spec's fields.
-import type { CommandResult, Node } from "labbook";
+import { scaledSeconds, type CommandResult, type Node } from "labbook";
 
 /** A shell script, not a file beside this one: a lab's helpers load as modules (in tslab, in the grader), where a path of their own is not at hand. */
 const START_SCRIPT = String.raw`# Starts a "pod" the way a container runtime does, minus images: a mount namespace of its own,
@@ -101,7 +101,7 @@ export class Pod {
   /** What the kubelet does when the pod is deleted: stop it, then remove its directory and every emptyDir in it. */
   async delete(): Promise<void> {
     console.log(`${this.node.name}# kill ${this.pid}; rm -rf ${podDir(this.name)}   # pod ${this.name} deleted: the kubelet's part`);
-    await this.node.$`kill ${this.pid}; timeout 5 sh -c ${`while kill -0 ${this.pid} 2>/dev/null; do sleep 0.05; done`}; rm -rf ${podDir(this.name)}`;
+    await this.node.$`kill ${this.pid}; timeout ${scaledSeconds(5)} sh -c ${`while kill -0 ${this.pid} 2>/dev/null; do sleep 0.05; done`}; rm -rf ${podDir(this.name)}`;
   }
 }
 
@@ -120,7 +120,7 @@ export async function runPod(node: Node, spec: PodSpec): Promise<Pod> {
   await node.$`mkdir -p ${dir} ${mounts.map((m) => m.source)}`;
   await node.$({ input: START_SCRIPT })`env POD_DIR=${dir} MOUNTS=${mounts.map((m) => `${m.source} ${m.target} ${m.mode}`).join("\n")} sh -s`;
   // Seconds on a busy VM under software emulation (unshare, a dozen mounts): a generous bound, not a pause.
-  const ready = await node.$({ nothrow: true })`timeout 30 sh -c ${`until [ -s ${dir}/pid ]; do sleep 0.02; done; cat ${dir}/pid`}`;
+  const ready = await node.$({ nothrow: true })`timeout ${scaledSeconds(30)} sh -c ${`until [ -s ${dir}/pid ]; do sleep 0.02; done; cat ${dir}/pid`}`;
   if (!ready.ok) throw new Error(`pod ${spec.name} on ${node.name} did not start: ${(await node.$({ nothrow: true })`cat ${dir}/pod.log`).stdout.trim() || "no output"}`);
   return new Pod(node, spec.name, Number(ready.stdout.trim()));
 }

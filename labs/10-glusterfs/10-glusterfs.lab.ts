@@ -87,7 +87,7 @@ const MNT = "/mnt/gv0";           // where node2 and node3 mount the volume
 // Start glusterd on all three nodes at once, then wait (at most 30 s each) until it answers
 await Promise.all(nodes.map((node) => runShown(node, [
   "glusterd",
-  "timeout 30 sh -c 'until gluster pool list >/dev/null 2>&1; do sleep 0.2; done'",
+  `timeout ${scaledSeconds(30)} sh -c 'until gluster pool list >/dev/null 2>&1; do sleep 0.2; done'`,
 ])));
 await sh(node1, "ss -ltnp 'sport = :24007'");
 await runShown(node1, ["gluster pool list"]);
@@ -251,7 +251,7 @@ const victim = (await glusterBrickStatus(node3, VOLUME)).find((b) => b.brick ===
 if (!victim?.pid) throw new Error(`node3's brick has no PID: ${JSON.stringify(victim)}`);
 await sh(node3, `kill -KILL ${victim.pid}`);
 // glusterd notices within a moment; wait for it (at most 20 s), then look
-await sh(node1, `timeout 20 sh -c 'until gluster volume status ${VOLUME} node3:${BRICK} | grep -q " N "; do sleep 0.2; done'`);
+await sh(node1, `timeout ${scaledSeconds(20)} sh -c 'until gluster volume status ${VOLUME} node3:${BRICK} | grep -q " N "; do sleep 0.2; done'`);
 await runShown(node1, [`gluster volume status ${VOLUME}`]);
 
 // %% labbook={"id": "check-killed", "role": "check"}
@@ -416,7 +416,7 @@ await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, lessonManifests, "glusterfs-storageclass.yaml");
   await sh(node1, "kubectl get storageclass slow");
   // Give the PV controller a moment to look at the claim (the check below waits properly)
-  await sh(node1, "timeout 30 sh -c 'until kubectl get events --field-selector involvedObject.name=gluster-claim,reason=ProvisioningFailed -o name | grep -q .; do sleep 1; done'; kubectl describe pvc gluster-claim | sed -n '/^Events:/,$p'");
+  await sh(node1, `timeout ${scaledSeconds(30)} sh -c 'until kubectl get events --field-selector involvedObject.name=gluster-claim,reason=ProvisioningFailed -o name | grep -q .; do sleep 1; done'; kubectl describe pvc gluster-claim | sed -n '/^Events:/,$p'`);
   await sh(node1, "kubectl get pvc gluster-claim");
 });
 
@@ -852,8 +852,8 @@ spec:
 const glusterPod = async (node: string) => String(await node1.$`kubectl get pods -l app=glusterd --field-selector ${`spec.nodeName=${node}`} -o ${"jsonpath={.items[0].metadata.name}"}`).trim();
 await onlyWith(c, "kubernetes", async () => {
   await Promise.all(nodes.map((node) => runShown(node, [
-    "kill $(pidof glusterd); timeout 10 sh -c 'while pidof glusterd >/dev/null; do sleep 0.2; done'",
-    "for f in $(find /var/run/gluster -name '*.pid'); do kill $(cat $f) 2>/dev/null; done; timeout 10 sh -c 'while pidof glusterfsd >/dev/null; do sleep 0.2; done'",
+    `kill $(pidof glusterd); timeout ${scaledSeconds(10)} sh -c 'while pidof glusterd >/dev/null; do sleep 0.2; done'`,
+    `for f in $(find /var/run/gluster -name '*.pid'); do kill $(cat $f) 2>/dev/null; done; timeout ${scaledSeconds(10)} sh -c 'while pidof glusterfsd >/dev/null; do sleep 0.2; done'`,
   ])));
   await sh(node2, "ps -eo pid,args | grep '[g]luster'");
   await kubectlApply(node1, glusterDaemonSet, "glusterd-daemonset.yaml");
@@ -861,7 +861,7 @@ await onlyWith(c, "kubernetes", async () => {
   const pod1 = await glusterPod("node1");
   await runShown(node1, [`kubectl exec ${pod1} -- chroot /host gluster pool list`]);
   // gv0's bricks come back under the pods' glusterds; wait for all three (at most 30 s)
-  await sh(node1, `timeout 30 sh -c 'until [ "$(gluster volume status ${VOLUME} --xml | grep -c "<status>1</status>")" -ge 6 ]; do sleep 0.5; done'; gluster volume status ${VOLUME}`);
+  await sh(node1, `timeout ${scaledSeconds(30)} sh -c 'until [ "$(gluster volume status ${VOLUME} --xml | grep -c "<status>1</status>")" -ge 6 ]; do sleep 0.5; done'; gluster volume status ${VOLUME}`);
   await runShown(node3, ["ps -o pid,args -p $(pidof glusterd glusterfsd | tr ' ' ,) && cat /proc/$(pidof glusterd)/cgroup | grep pids"]);
 });
 
@@ -1054,7 +1054,7 @@ const glusterPodBefore = await onlyWith(c, "kubernetes", async () => {
     `kubectl rollout status daemonset/glusterd --timeout=${scaledSeconds(90)}`,
     "kubectl get pods -l app=glusterd -o wide",
   ]);
-  await sh(node1, `timeout 30 sh -c 'until gluster volume status ${VOLUME1} node3:${BRICK1} --xml | grep -q "<status>1</status>"; do sleep 0.5; done'; gluster volume status ${VOLUME1}`);
+  await sh(node1, `timeout ${scaledSeconds(30)} sh -c 'until gluster volume status ${VOLUME1} node3:${BRICK1} --xml | grep -q "<status>1</status>"; do sleep 0.5; done'; gluster volume status ${VOLUME1}`);
   // Stop the writer, so that the copies can be compared
   await runShown(node1, ["kubectl exec gv1-writer -- touch /data/stop", "sleep 0.5", "kubectl exec gv1-reader -- sh -c 'wc -l /data/io.log; cat /data/during-outage.txt'"]);
   return before;
@@ -1108,12 +1108,12 @@ const NEW_BRICK = "/root/bricks/gv0-new"; // the "new disk" on node3, for the ex
 const doomed = (await glusterBrickStatus(node3, VOLUME)).find((b) => b.brick === `node3:${BRICK}`);
 if (!doomed?.pid) throw new Error(`node3's brick has no PID: ${JSON.stringify(doomed)}`);
 await runShown(node3, [`kill -KILL ${doomed.pid}`, `rm -rf ${BRICK}`]);
-await sh(node1, `timeout 20 sh -c 'until gluster volume status ${VOLUME} node3:${BRICK} | grep -q " N "; do sleep 0.2; done'`);
+await sh(node1, `timeout ${scaledSeconds(20)} sh -c 'until gluster volume status ${VOLUME} node3:${BRICK} | grep -q " N "; do sleep 0.2; done'`);
 await runShown(node2, [`echo "written after node3's disk died" > ${MNT}/after-loss.txt`]);
 const afterLossSum = (await sha256Of(node2, `${MNT}/after-loss.txt`))!;
 // section 6's fix no longer works
 await sh(node3, `gluster volume start ${VOLUME} force`);
-await sh(node3, `timeout 20 sh -c 'until grep -q "Missing trusted.glusterfs.volume-id" /var/log/glusterfs/glusterd.log; do sleep 0.2; done'`);
+await sh(node3, `timeout ${scaledSeconds(20)} sh -c 'until grep -q "Missing trusted.glusterfs.volume-id" /var/log/glusterfs/glusterd.log; do sleep 0.2; done'`);
 await sh(node3, `grep "Missing trusted.glusterfs.volume-id" /var/log/glusterfs/glusterd.log | tail -1`);
 await runShown(node3, [`gluster volume status ${VOLUME} node3:${BRICK}`]);
 
@@ -1159,7 +1159,7 @@ await check("after-loss.txt, written with one brick gone for good, reads back th
 // Solution: replace-brick ... commit force, then wait (at most 60 s) until nothing is pending
 await sh(node1, `gluster volume replace-brick ${VOLUME} node3:${BRICK} node3:${NEW_BRICK} commit force`);
 await sh(node1, `gluster volume info ${VOLUME}`);
-await sh(node1, `timeout 60 sh -c 'until [ "$(gluster volume heal ${VOLUME} info | grep -c "^Number of entries: 0$")" = 3 ]; do sleep 0.5; done'`);
+await sh(node1, `timeout ${scaledSeconds(60)} sh -c 'until [ "$(gluster volume heal ${VOLUME} info | grep -c "^Number of entries: 0$")" = 3 ]; do sleep 0.5; done'`);
 await sh(node1, `gluster volume heal ${VOLUME} info`);
 await runShown(node3, [`ls -l ${NEW_BRICK}`]);
 

@@ -8,7 +8,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { Node } from "../cluster/node.ts";
 import { ensurePod, nodeNumber, podSubnet } from "./pod-network.ts";
 import { sh } from "./show.ts";
-import { timeScale } from "./time-scale.ts";
+import { scaledSeconds, timeScale } from "./time-scale.ts";
 
 export type FlannelBackend = "host-gw" | "vxlan" | "udp";
 
@@ -86,7 +86,7 @@ export async function startEtcd(cluster: Cluster, host: Node = etcdNode(cluster)
   const client = `http://${host.ip}:2379`;
   const peer = `http://${host.ip}:2380`;
   await sh(host, `setsid -f etcd --name flannel --data-dir /var/lib/flannel-etcd --listen-client-urls ${client} --advertise-client-urls ${client} --listen-peer-urls ${peer} --initial-advertise-peer-urls ${peer} --initial-cluster flannel=${peer} > /var/log/flannel-etcd.log 2>&1`);
-  await sh(host, `timeout 20 sh -c 'until ${ctl} endpoint health 2>/dev/null; do sleep 0.2; done'`);
+  await sh(host, `timeout ${scaledSeconds(20)} sh -c 'until ${ctl} endpoint health 2>/dev/null; do sleep 0.2; done'`);
 }
 
 /** The JSON flanneld reads at /coreos.com/network/config. */
@@ -283,7 +283,7 @@ async function programRelay(node: Node, peers: FlannelLease[]): Promise<void> {
   if (running && (await look(node, `cat ${RELAY_ARGS}`)).stdout.trim() === args) return;
   if (running) {
     await sh(node, `kill ${pid}    # the relay's table is out of date`);
-    await sh(node, `timeout 5 sh -c 'while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done'`);
+    await sh(node, `timeout ${scaledSeconds(5)} sh -c 'while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done'`);
   }
   if (!(await look(node, `test -f ${RELAY_PATH}`)).ok) {
     console.log(`${node.name}# cat > ${RELAY_PATH}    # runner/sdk/flannel-udp-relay.py, uploaded`);
@@ -291,7 +291,7 @@ async function programRelay(node: Node, peers: FlannelLease[]): Promise<void> {
   }
   await node.run(`rm -f ${RELAY_PID}; echo ${JSON.stringify(args)} > ${RELAY_ARGS}`);
   await sh(node, `setsid -f python3 ${RELAY_PATH} ${args} > /var/log/flannel-udp.log 2>&1`);
-  await sh(node, `timeout 5 sh -c 'until [ -s ${RELAY_PID} ]; do sleep 0.1; done'`);
+  await sh(node, `timeout ${scaledSeconds(5)} sh -c 'until [ -s ${RELAY_PID} ]; do sleep 0.1; done'`);
 }
 
 /** Starts etcd on `etcdNode` (node1) if not running, writes /coreos.com/network/config for `backend`, leases a /24 for each of `nodes` (default: all nodes of the cluster), writes each node's /run/flannel/subnet.env, creates a pod netns "pod" at 10.244.N.2 on cni0 in each node if missing, and programs every node for `backend`, removing any previous backend's state first. Prints every command. Returns the leases. */
