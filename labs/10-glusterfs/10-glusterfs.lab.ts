@@ -480,6 +480,8 @@ await onlyWith(c, "kubernetes", async () => {
 // %% labbook={"id": "k8s-flexvolume", "role": "step", "requires": ["kubernetes"], "timeout": 120}
 // The FlexVolume driver labbook/glusterfs, installed on every node where kubelet looks for it
 const FLEX_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec/labbook~glusterfs";
+// kubelet's log: a file on the embedded cluster's nodes, systemd's journal on VMs that kubeadm set up.
+const KUBELET_LOG = "{ cat /var/log/kubernetes/kubelet.log 2>/dev/null || journalctl -u kubelet --no-pager -o cat; }";
 const flexDriver = `#!/bin/sh
 # FlexVolume driver "labbook/glusterfs". kubelet runs it as
 #   glusterfs init
@@ -522,8 +524,8 @@ await onlyWith(c, "kubernetes", async () => {
     `${FLEX_DIR}/glusterfs init`,
     `${FLEX_DIR}/glusterfs getvolumename '{}' || echo "(exit code $?)"`,
   ]);
-  // kubelet's own log names the directory it watches for drivers
-  await sh(node2, "grep -m1 -i 'flexvolume plugin directory' /var/log/kubernetes/kubelet.log");
+  // kubelet's own log names the directory it watches for drivers (a file on the embedded nodes, the journal on VMs)
+  await sh(node2, `${KUBELET_LOG} | grep -m1 -i 'flexvolume plugin directory'`);
 });
 
 // %% labbook={"id": "check-k8s-flexvolume", "role": "check", "requires": ["kubernetes"], "timeout": 60}
@@ -537,7 +539,7 @@ await onlyWith(c, "kubernetes", async () => {
     });
   }
   await check("kubelet watches /usr/libexec/kubernetes/kubelet-plugins/volume/exec/ for FlexVolume drivers", async () => {
-    const line = String(await node2.$`grep -m1 -i 'flexvolume plugin directory' /var/log/kubernetes/kubelet.log`).trim();
+    const line = String(await node2.run(`${KUBELET_LOG} | grep -m1 -i 'flexvolume plugin directory'`)).trim();
     if (!line.includes(" /usr/libexec/kubernetes/kubelet-plugins/volume/exec/ ")) throw new Error(line);
     return line.slice(line.indexOf("Flexvolume"));
   });
@@ -694,7 +696,7 @@ await onlyWith(c, "kubernetes", async () => {
       const calls = String(await node.$`cat /var/log/labbook-glusterfs.log`);
       const mountCall = calls.split("\n").find((line) => line.includes(`[kubelet] mount ${dir} `));
       if (!mountCall || !mountCall.includes('"server":"node1"') || !mountCall.includes('"volume":"gv0"')) throw new Error(`kubelet did not call the driver to mount ${dir} with server node1, volume gv0:\n${calls}`);
-      const kubelet = String(await node.$({ nothrow: true })`grep -F ${`labbook/glusterfs/${pod.uid}-gv0`} /var/log/kubernetes/kubelet.log`);
+      const kubelet = String(await node.run(`${KUBELET_LOG} | grep -F 'labbook/glusterfs/${pod.uid}-gv0'`, { nothrow: true }));
       if (!kubelet.includes("UniqueName")) throw new Error(`kubelet's log names no volume labbook/glusterfs/${pod.uid}-gv0`);
       return `${dir}: ${mount}; kubelet's plugin labbook/glusterfs ran the driver's mount with server node1, volume gv0`;
     }, { within: 60000, every: 1000 });
