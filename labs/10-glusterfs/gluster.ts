@@ -101,3 +101,13 @@ export async function sha256Of(node: Node, path: string): Promise<string | null>
   const result = await node.$({ nothrow: true })`sha256sum ${path}`;
   return result.ok ? result.stdout.split(/\s+/)[0]! : null;
 }
+
+/**
+ * The uid of the Kubernetes pod whose cgroup holds process `pid` of `node`, or null when it is in none. kubelet names
+ * the pod's cgroup pod<uid> with the cgroupfs driver (the embedded nodes), and kubepods-<class>-pod<uid>.slice, the
+ * uid's "-" written "_", with systemd's (kubeadm's default, on the VMs).
+ */
+export async function podOfPid(node: Node, pid: number): Promise<string | null> {
+  const cgroups = String(await node.$({ nothrow: true })`cat /proc/${pid}/cgroup`);
+  return /pod([0-9a-f_-]{36})/.exec(cgroups)?.[1]?.replaceAll("_", "-") ?? null;
+}
