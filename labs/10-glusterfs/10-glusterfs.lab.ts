@@ -61,7 +61,7 @@
 
 // %% labbook={"id": "setup", "role": "setup"}
 // Connect, name the nodes, and import the helpers that read gluster's --xml output
-import { cluster, check, sh, runShown, onlyWith, kubectlApply, scaledSeconds, timeScale } from "labbook";
+import { cluster, check, sh, runShown, onlyWith, kubectlApply, scaledSeconds } from "labbook";
 import { glusterVolumeInfo, glusterBrickStatus, glusterHealInfo, formatHealInfo, pendingHeals, podOfPid, sha256Of } from "./gluster.js";
 
 // GlusterFS keeps its bookkeeping in trusted.* extended attributes, which only root of the whole
@@ -454,6 +454,10 @@ await onlyWith(c, "kubernetes", async () => {
 //   cannot contain). kubelet watches the directory, so a driver installed while kubelet runs is
 //   found without a restart ("dynamic plugin probing"). It loads the driver the next time it looks
 //   for a volume plugin, and calls `init` then.
+// - **Install it in one step.** kubelet reacts to the new directory at once: if the executable is not
+//   in it yet, `init` fails and kubelet may not look again. So the cell writes the driver into a
+//   directory whose name starts with `.` (kubelet ignores those) and renames that directory into
+//   place with `mv`, which the kernel does atomically.
 // - **`init`** answers `{"status":"Success","capabilities":{"attach":false}}`. `attach: false` says
 //   there is nothing to attach to a node (no disk), only a filesystem to mount, so the attach/detach
 //   controller has nothing to do for this driver.
@@ -479,7 +483,8 @@ await onlyWith(c, "kubernetes", async () => {
 
 // %% labbook={"id": "k8s-flexvolume", "role": "step", "requires": ["kubernetes"], "timeout": 120}
 // The FlexVolume driver labbook/glusterfs, installed on every node where kubelet looks for it
-const FLEX_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec/labbook~glusterfs";
+const PLUGIN_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec";
+const FLEX_DIR = `${PLUGIN_DIR}/labbook~glusterfs`;
 // kubelet's log: a file on the embedded cluster's nodes, else systemd's journal (labbook's VMs keep none: empty).
 const KUBELET_LOG = "{ cat /var/log/kubernetes/kubelet.log 2>/dev/null || journalctl -u kubelet --no-pager -o cat; }";
 const flexDriver = `#!/bin/sh
@@ -515,9 +520,10 @@ esac
 `;
 await onlyWith(c, "kubernetes", async () => {
   await runShown(node1, ["kubectl delete --ignore-not-found -f /root/glusterfs-storageclass.yaml"]);
+  const staging = `${PLUGIN_DIR}/.labbook~glusterfs.new`;
   for (const node of nodes) {
     await node.put(Buffer.from(flexDriver), "/root/labbook-glusterfs");
-    await runShown(node, [`install -D -m 0755 /root/labbook-glusterfs ${FLEX_DIR}/glusterfs`]);
+    await runShown(node, [`rm -rf ${staging} && install -D -m 0755 /root/labbook-glusterfs ${staging}/glusterfs && rm -rf ${FLEX_DIR} && mv -T ${staging} ${FLEX_DIR}`]);
   }
   await runShown(node2, [
     `ls -l ${FLEX_DIR}`,
@@ -525,8 +531,9 @@ await onlyWith(c, "kubernetes", async () => {
     `${FLEX_DIR}/glusterfs getvolumename '{}' || echo "(exit code $?)"`,
   ]);
   // kubelet's own log names the directory it watches for drivers; where none is kept (labbook's VMs), the driver's
-  // own log shows kubelet calling its init, having found it there
-  await sh(node2, `${KUBELET_LOG} | grep -m1 -i 'flexvolume plugin directory' || grep -m1 -F '[kubelet] init' /var/log/labbook-glusterfs.log`);
+  // own log shows kubelet calling its init, having found it there: a moment after the install (at most 30 s)
+  const kubeletFoundIt = `${KUBELET_LOG} | grep -m1 -i "flexvolume plugin directory" || grep -m1 -F "[kubelet] init" /var/log/labbook-glusterfs.log`;
+  await sh(node2, `timeout ${scaledSeconds(30)} sh -c 'until ${kubeletFoundIt}; do sleep 0.5; done'`);
 });
 
 // %% labbook={"id": "check-k8s-flexvolume", "role": "check", "requires": ["kubernetes"], "timeout": 60}
@@ -809,7 +816,9 @@ await onlyWith(c, "kubernetes", async () => {
 //   the self-heal daemon that glusterd starts are in the pod's cgroup too. When the pod is deleted,
 //   they all go with it. A real deployment uses an image with gluster inside (gluster-kubernetes
 //   used `gluster/gluster-centos`).
-// - A readiness probe runs `gluster pool list` in the pod: the pod is Ready when glusterd answers.
+// - A readiness probe connects to port 24007: the pod is Ready once glusterd accepts connections there.
+//   (A probe that ran `gluster pool list` each second started a whole gluster client each time: on VMs
+//   under software emulation one took up to 26 s, and the probes kept the nodes busy.)
 //
 // A node has room for one glusterd: one port 24007, one `/var/lib/glusterd`. So the cell first stops
 // what sections 1 to 6 started by hand: glusterd, then the processes it started, found by the PID
@@ -846,11 +855,9 @@ spec:
           securityContext:
             privileged: true
           readinessProbe:
-            exec:
-              command: ["chroot", "/host", "gluster", "pool", "list"]
+            tcpSocket:
+              port: 24007
             periodSeconds: 1
-            # the gluster CLI's answer took 6.8 s on VMs under software emulation: the limit stretches as the lab's do
-            timeoutSeconds: ${Math.ceil(5 * timeScale())}
           volumeMounts:
             - name: host
               mountPath: /host
