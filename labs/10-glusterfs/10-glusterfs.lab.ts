@@ -877,8 +877,9 @@ await onlyWith(c, "kubernetes", async () => {
   await kubectlApply(node1, glusterDaemonSet, "glusterd-daemonset.yaml");
   await runShown(node1, [`kubectl rollout status daemonset/glusterd --timeout=${scaledSeconds(90)}`, "kubectl get pods -l app=glusterd -o wide"]);
   const pod1 = await glusterPod("node1");
-  // Ready means glusterd accepts on 24007; it answers the CLI a moment later (at most 30 s)
-  await runShown(node1, [`timeout ${scaledSeconds(30)} sh -c 'until kubectl exec ${pod1} -- chroot /host gluster pool list 2>/dev/null; do sleep 1; done'`]);
+  // Ready means glusterd accepts on 24007; it answers the CLI a moment later (at most 90 s: on busy VMs under
+  // software emulation one `kubectl exec` of the gluster CLI took 39 s)
+  await runShown(node1, [`timeout ${scaledSeconds(90)} sh -c 'until kubectl exec ${pod1} -- chroot /host gluster pool list 2>/dev/null; do sleep 1; done'`]);
   // gv0's bricks come back under the pods' glusterds; wait for all three (at most 30 s)
   await sh(node1, `timeout ${scaledSeconds(30)} sh -c 'until [ "$(gluster volume status ${VOLUME} --xml | grep -c "<status>1</status>")" -ge 6 ]; do sleep 0.5; done'; gluster volume status ${VOLUME}`);
   await runShown(node3, ["ps -o pid,args -p $(pidof glusterd glusterfsd | tr ' ' ,) && grep -m1 pod /proc/$(pidof glusterd)/cgroup"]);
