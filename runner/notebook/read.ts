@@ -1,8 +1,8 @@
 // Reading, validating and writing .ipynb files. Every error names the file (and the cell).
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { Ajv as AjvCore } from "ajv";
-import type { ValidateFunction } from "ajv";
+import type { Ajv as AjvCore, ValidateFunction } from "ajv";
+import { compiledValidator } from "../schema/compiled-validator.ts";
 import { kubernetesRequired, privilegedReason } from "./privileged.ts";
 import { cellMetadata, isRunnable } from "./roles.ts";
 import type { Notebook } from "./types.ts";
@@ -14,12 +14,15 @@ let schemaValidator: ValidateFunction | undefined;
 
 /** The official nbformat 4.5 JSON schema (from Debian's python3-nbformat, draft-04). */
 function validator(): ValidateFunction {
+  if (schemaValidator) return schemaValidator;
   const require = createRequire(import.meta.url);
   const schema = require("./nbformat.v4.5.schema.json") as object;
-  // ajv-draft-04 is CommonJS whose default export ESM cannot see as a class under NodeNext.
-  const Ajv04 = require("ajv-draft-04") as typeof AjvCore;
-  schemaValidator ??= new Ajv04({ allErrors: true, strict: false }).compile(schema);
-  return schemaValidator!;
+  schemaValidator = compiledValidator("nbformat-4.5", schema, { allErrors: true, strict: false }, (options) => {
+    // ajv-draft-04 is CommonJS whose default export ESM cannot see as a class under NodeNext.
+    const Ajv04 = require("ajv-draft-04") as typeof AjvCore;
+    return new Ajv04(options);
+  });
+  return schemaValidator;
 }
 
 /** Problems with an in-memory notebook against the nbformat 4.5 schema; empty when valid. */

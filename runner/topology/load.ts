@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { compiledValidator } from "../schema/compiled-validator.ts";
 import { TopologyError } from "./errors.ts";
 import { topologySchema } from "./schema.ts";
 import type { Topology } from "./types.ts";
@@ -9,10 +11,14 @@ import { validateTopology, type RawTopology } from "./validate.ts";
 
 export const DEFAULT_TOPOLOGY_PATH = fileURLToPath(new URL("../../infra/cluster.yaml", import.meta.url));
 
-// Compiled on first use: compiling costs more than everything else a CLI command does.
+// Compiled on first use, and kept compiled for the next command (schema/compiled-validator.ts): compiling cost
+// more than everything else a CLI command does.
 let shapeValidator: ValidateFunction | undefined;
 function validateShape(data: unknown): data is RawTopology {
-  shapeValidator ??= new Ajv({ allErrors: true }).compile(topologySchema);
+  shapeValidator ??= compiledValidator("topology", topologySchema, { allErrors: true }, (options) => {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as { Ajv: new (options: object) => Ajv };
+    return new AjvClass(options);
+  });
   return shapeValidator(data);
 }
 
