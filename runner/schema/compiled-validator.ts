@@ -6,7 +6,7 @@
 // (git-ignored), named by a hash of what made it: another schema, option set or ajv version is another
 // file. An unwritable checkout, or a file that will not load, only costs the compile.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +52,10 @@ export function compiledValidator(name: string, schema: object, options: Options
       renameSync(partial, file);
     } finally {
       rmSync(partial, { force: true });
+    }
+    // The same validator made from an older schema, or by an older ajv, and anything a killed process left half-written.
+    for (const old of readdirSync(dir)) {
+      if (old.startsWith(`${name}-`) && join(dir, old) !== file && !old.endsWith(`.${process.pid}.tmp`)) rmSync(join(dir, old), { force: true });
     }
   } catch {
     // a read-only checkout: this process keeps the validator it compiled

@@ -38,14 +38,19 @@ describe("JSON-schema validators compiled once per checkout", () => {
     }
   });
 
-  it("another schema is another file", () => {
+  it("another schema is another file, which replaces the older one's and any half-written leftover", () => {
     const dir = mkdtempSync(join(tmpdir(), "labbook-validators-"));
     const compiles = { count: 0 };
     validatorIn(dir, compiles);
+    const [older] = readdirSync(dir);
+    writeFileSync(join(dir, "test-0123456789abcdef.cjs.4242.tmp"), "half");
+    writeFileSync(join(dir, "other-0123456789abcdef.cjs"), "another validator's");
     const loose = validatorIn(dir, compiles, { ...SCHEMA, additionalProperties: true });
     assert.equal(compiles.count, 2);
-    assert.equal(readdirSync(dir).length, 2);
     assert.equal(loose({ name: "node", size: 1, extra: true }), true);
+    const left = readdirSync(dir).sort();
+    assert.equal(left.length, 2, left.join(", "));
+    assert.ok(!left.includes(older!) && left.includes("other-0123456789abcdef.cjs"), left.join(", "));
   });
 
   it("a module that does not load is compiled and written again", () => {
