@@ -4,7 +4,7 @@
 #   sudo infra/setup.sh test   installs what is missing, then runs the whole test suite (npm test)
 #   sudo infra/setup.sh vagrant installs Vagrant, libvirt and qemu too, then proves the Vagrant backend
 #                               offline: the box with Kubernetes, 2 VMs with labs 02 and 03, a plain `vagrant up`
-#                               of 3 VMs with Kubernetes and lab 04 in Jupyter (npm run test:vagrant)
+#                               of 3 VMs with Kubernetes, lab 04 in Jupyter, a restore and lab 09 (npm run test:vagrant)
 # Everything it installs comes from apt (infra/packages.txt), npm (package-lock.json), PyPI (infra/requirements.txt,
 # into .labbook/venv) and, for Kubernetes, the Go module proxy (infra/go/, built into /var/cache/labbook by
 # `labbook kubernetes build`).
