@@ -132,6 +132,11 @@ export async function benchNotebook(runs: number): Promise<Figure[]> {
       anchorTotals.get(anchor.name)!.push(...(await timeRuns(1, () => run(command, args, { env, cwd }))));
     }
   }
+  // A command's own start: Node, the CLI's modules, one notebook read (no cluster, no kernel); both ways bin/labbook.js
+  // runs the sources, Node's own type stripping (with its compile cache) and tsx (Node without type stripping).
+  const params = (nodeOptions: string[]) => timeRuns(runs * 5, () => run(process.execPath, [...nodeOptions, LABBOOK_BIN, "params", path], { cwd }));
+  const commandStart = await params([]);
+  const commandStartTsx = await params(["--no-experimental-strip-types"]);
   const warm = await kernelReady(cwd, runs * 5, true);
   const cold = await kernelReady(cwd, runs * 3, false);
   const prestarted = await prestartedKernelReady(cwd, runs * 5);
@@ -140,6 +145,8 @@ export async function benchNotebook(runs: number): Promise<Figure[]> {
   const figures: Figure[] = [
     { name: "10-cell notebook: the labbook run command (fresh cluster + kernel)", medianMs: labbookMedian, p90Ms: percentile(commandTotals, 90), runs },
     { name: "10-cell notebook: the same run in-process (runNotebook; no Node start, no CLI)", medianMs: median(labbookTotals), p90Ms: percentile(labbookTotals, 90), runs },
+    { name: "a command's start: labbook params NOTEBOOK (Node's type stripping)", medianMs: median(commandStart), p90Ms: percentile(commandStart, 90), runs: commandStart.length },
+    { name: "a command's start: the same through tsx (Node without type stripping)", medianMs: median(commandStartTsx), p90Ms: percentile(commandStartTsx, 90), runs: commandStartTsx.length },
   ];
   for (const anchor of ANCHORS) {
     const totals = anchorTotals.get(anchor.name)!;

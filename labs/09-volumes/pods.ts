@@ -86,11 +86,15 @@ export function volumeSource(pod: string, volume: PodVolume): string {
 }
 
 export class Pod {
-  constructor(
-    readonly node: Node,
-    readonly name: string,
-    readonly pid: number,
-  ) {}
+  readonly node: Node;
+  readonly name: string;
+  readonly pid: number;
+
+  constructor(node: Node, name: string, pid: number) {
+    this.node = node;
+    this.name = name;
+    this.pid = pid;
+  }
 
   /** Runs a shell line inside the pod: its mount namespace and its root. Never throws on exit codes. */
   exec(command: string): Promise<CommandResult> {

@@ -64,14 +64,15 @@ export function leftoverStatus(name: string, backend: string, dir: string): Clus
 
 /** The part of a backend that only needs to know its clusters' names, statuses and how to take one down. */
 export abstract class SweepingBackend {
-  /**
-   * @param clusterNames the clusters with state on disk
-   * @param markerPrefix what every process of this backend's clusters carries: `<prefix><cluster name>`
-   */
-  constructor(
-    private readonly clusterNames: () => string[],
-    private readonly markerPrefix: () => string,
-  ) {}
+  /** The clusters with state on disk. */
+  private readonly clusterNames: () => string[];
+  /** What every process of this backend's clusters carries: `<prefix><cluster name>`. */
+  private readonly markerPrefix: () => string;
+
+  constructor(clusterNames: () => string[], markerPrefix: () => string) {
+    this.clusterNames = clusterNames;
+    this.markerPrefix = markerPrefix;
+  }
 
   protected abstract statusOf(name: string): Promise<ClusterStatus | undefined>;
 

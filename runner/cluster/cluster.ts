@@ -31,16 +31,17 @@ export interface UpOptions {
 
 /** A running cluster: its nodes, one reused SSH connection each. */
 export class Cluster {
+  readonly backend: Backend;
+  readonly description: ClusterDescription;
   readonly nodes: readonly Node[];
   /** All nodes, for commands that run everywhere: `await cluster.all.$\`hostname\``. */
   readonly all: NodeGroup;
   private readonly connections = new Map<string, Promise<SshConnection>>();
   private closed = false;
 
-  private constructor(
-    readonly backend: Backend,
-    readonly description: ClusterDescription,
-  ) {
+  private constructor(backend: Backend, description: ClusterDescription) {
+    this.backend = backend;
+    this.description = description;
     this.nodes = description.topology.nodes.map((spec) => new Node(spec, () => this.connection(spec.name)));
     this.all = new NodeGroup(this.nodes);
   }

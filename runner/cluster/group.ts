@@ -6,8 +6,10 @@ import type { CommandResult } from "./result.ts";
 export class NodeGroup {
   /** Runs the same command on every node of the group; results come in the group's order. */
   readonly $: Dollar<CommandResult[]>;
+  readonly nodes: readonly Node[];
 
-  constructor(readonly nodes: readonly Node[]) {
+  constructor(nodes: readonly Node[]) {
+    this.nodes = nodes;
     this.$ = makeDollar((command, options) => Promise.all(this.nodes.map((node) => node.run(command, options))));
   }
 

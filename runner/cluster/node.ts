@@ -18,11 +18,10 @@ export class Node {
   readonly lanInterface: string;
   /** Runs a command on this node: zx's tagged template with zx's quoting. */
   readonly $: Dollar<CommandResult>;
+  private readonly connection: () => Promise<SshConnection>;
 
-  constructor(
-    spec: TopologyNode,
-    private readonly connection: () => Promise<SshConnection>,
-  ) {
+  constructor(spec: TopologyNode, connection: () => Promise<SshConnection>) {
+    this.connection = connection;
     this.name = spec.name;
     this.ip = spec.ip;
     this.roles = spec.roles;

@@ -2,17 +2,26 @@ import { LabbookError } from "../errors.ts";
 
 /** What one command did on one node (execa's shape, plus the node). */
 export class CommandResult {
-  constructor(
-    readonly node: string,
-    readonly command: string,
-    readonly stdout: string,
-    readonly stderr: string,
-    /** null when the command was killed by a signal. */
-    readonly exitCode: number | null,
-    readonly signal: string | null,
-    readonly durationMs: number,
-    readonly timedOut: boolean,
-  ) {}
+  readonly node: string;
+  readonly command: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** null when the command was killed by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+
+  constructor(node: string, command: string, stdout: string, stderr: string, exitCode: number | null, signal: string | null, durationMs: number, timedOut: boolean) {
+    this.node = node;
+    this.command = command;
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.exitCode = exitCode;
+    this.signal = signal;
+    this.durationMs = durationMs;
+    this.timedOut = timedOut;
+  }
 
   get ok(): boolean {
     return this.exitCode === 0 && !this.timedOut;
@@ -46,7 +55,9 @@ export class CommandResult {
 const STDERR_TAIL_LINES = 10;
 
 export class CommandError extends LabbookError {
-  constructor(readonly result: CommandResult) {
+  readonly result: CommandResult;
+
+  constructor(result: CommandResult) {
     const how = result.timedOut
       ? `timed out after ${Math.round(result.durationMs)} ms`
       : result.exitCode === null
@@ -55,5 +66,6 @@ export class CommandError extends LabbookError {
     const tail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-STDERR_TAIL_LINES);
     const detail = tail[0] ? `\n${tail.map((l) => `  | ${l}`).join("\n")}` : "";
     super(`${result.node}: command ${how}: ${result.command}${detail}`);
+    this.result = result;
   }
 }

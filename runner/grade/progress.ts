@@ -17,7 +17,11 @@ export class ConsoleGradeProgress implements GradeProgress {
   private startedAt = Date.now();
   private lab = "";
 
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {}
+  private readonly stream: NodeJS.WritableStream;
+
+  constructor(stream: NodeJS.WritableStream = process.stdout) {
+    this.stream = stream;
+  }
 
   private line(text: string): void {
     this.stream.write(`${text}\n`);

@@ -2,7 +2,11 @@
 export class Semaphore {
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private available: number) {}
+  private available: number;
+
+  constructor(available: number) {
+    this.available = available;
+  }
 
   async acquire(): Promise<() => void> {
     if (this.available > 0) this.available--;

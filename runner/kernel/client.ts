@@ -29,12 +29,15 @@ export interface ExecuteReply {
 }
 
 export class KernelDiedError extends LabbookError {
-  constructor(
-    readonly code: number | null,
-    readonly signal: NodeJS.Signals | null,
-    readonly stderr: string,
-  ) {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+
+  constructor(code: number | null, signal: NodeJS.Signals | null, stderr: string) {
     super(`the kernel died (${signal ? `signal ${signal}` : `exit code ${code}`})${stderr ? `: ${stderr.split("\n").slice(-5).join("\n")}` : ""}`);
+    this.code = code;
+    this.signal = signal;
+    this.stderr = stderr;
   }
 }
 
@@ -82,12 +85,16 @@ export class KernelClient {
   private exitInfo?: { code: number | null; signal: NodeJS.Signals | null };
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(
-    private readonly process: ChildProcess,
-    private readonly connection: ConnectionInfo,
-    private readonly connectionDir: string,
-    private readonly sandboxed = false,
-  ) {
+  private readonly process: ChildProcess;
+  private readonly connection: ConnectionInfo;
+  private readonly connectionDir: string;
+  private readonly sandboxed: boolean;
+
+  private constructor(process: ChildProcess, connection: ConnectionInfo, connectionDir: string, sandboxed = false) {
+    this.process = process;
+    this.connection = connection;
+    this.connectionDir = connectionDir;
+    this.sandboxed = sandboxed;
     process.stderr?.setEncoding("utf8").on("data", (chunk: string) => (this.stderrTail = (this.stderrTail + chunk).slice(-4000)));
     process.stdout?.resume();
     this.exited = new Promise((resolve) => {

@@ -40,7 +40,10 @@ export class ConsoleReporter implements Reporter {
   private ticker: NodeJS.Timeout | undefined;
   private progressShown = false;
 
-  constructor(private readonly stream: NodeJS.WritableStream) {
+  private readonly stream: NodeJS.WritableStream;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.stream = stream;
     this.tty = (stream as { isTTY?: boolean }).isTTY === true;
     const colors = this.tty && !process.env.NO_COLOR;
     this.paint = colors ? (color, text) => `\u001b[${SGR[color]}m${text}\u001b[0m` : (_color, text) => text;

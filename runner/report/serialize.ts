@@ -11,7 +11,11 @@ export class SerializingReporter {
   private floor: string | undefined;
   private readonly waiting = new Map<string, { events: Event[]; ended: boolean }>();
 
-  constructor(private readonly target: Reporter) {}
+  private readonly target: Reporter;
+
+  constructor(target: Reporter) {
+    this.target = target;
+  }
 
   /** The reporter one notebook's run talks to. */
   forNotebook(notebook: string): Reporter {

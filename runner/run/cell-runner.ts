@@ -23,7 +23,11 @@ export class CellRunner implements CellSession {
   private stderrTail = "";
   private readonly session = `labbook-cells-${process.pid}`;
 
-  constructor(private readonly options: { cwd: string; env: Record<string, string> }) {}
+  private readonly options: { cwd: string; env: Record<string, string> };
+
+  constructor(options: { cwd: string; env: Record<string, string> }) {
+    this.options = options;
+  }
 
   async start(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) return;

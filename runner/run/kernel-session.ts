@@ -17,10 +17,13 @@ export class KernelSession implements CellSession {
   private lastFailedAt = 0;
 
   /** `prestarted`: a kernel started ahead with these options (kernel-handoff.ts); if it failed, a new one starts. */
-  constructor(
-    private readonly options: KernelOptions,
-    private prestarted?: Promise<KernelClient>,
-  ) {}
+  private readonly options: KernelOptions;
+  private prestarted?: Promise<KernelClient>;
+
+  constructor(options: KernelOptions, prestarted?: Promise<KernelClient>) {
+    this.options = options;
+    this.prestarted = prestarted;
+  }
 
   /** Starts the kernel now, e.g. while the cluster comes up: tslab needs about 2 s to warm. */
   async start(): Promise<void> {

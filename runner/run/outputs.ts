@@ -19,7 +19,11 @@ export class OutputCollector {
   /** The one output that says how much was dropped, once something was. */
   private dropNote: { output_type: "stream"; name: "stderr"; text: string } | undefined;
 
-  constructor(private readonly onCheck?: (check: CheckOutcome) => void) {}
+  private readonly onCheck?: (check: CheckOutcome) => void;
+
+  constructor(onCheck?: (check: CheckOutcome) => void) {
+    this.onCheck = onCheck;
+  }
 
   /** Whether `bytes` more fit; what does not is counted in the drop note. */
   private fits(bytes: number): boolean {

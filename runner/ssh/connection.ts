@@ -32,10 +32,13 @@ export class SshConnection {
   private sftpSession?: Promise<SFTPWrapper>;
   private closedReason?: string;
 
-  private constructor(
-    readonly label: string,
-    private readonly target: SshTarget,
-  ) {}
+  readonly label: string;
+  private readonly target: SshTarget;
+
+  private constructor(label: string, target: SshTarget) {
+    this.label = label;
+    this.target = target;
+  }
 
   static async open(label: string, target: SshTarget): Promise<SshConnection> {
     const connection = new SshConnection(label, target);

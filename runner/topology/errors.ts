@@ -6,13 +6,15 @@ import type { TopologyProblem } from "./validate.ts";
 export class TopologyError extends LabbookError {
   // Bad input, like a bad notebook or a bad option.
   override exitCode = 2;
-  constructor(
-    readonly source: string,
-    readonly problems: Array<TopologyProblem & { line?: number }>,
-  ) {
+  readonly source: string;
+  readonly problems: Array<TopologyProblem & { line?: number }>;
+
+  constructor(source: string, problems: Array<TopologyProblem & { line?: number }>) {
     super(
       `invalid topology ${source}:\n` +
         problems.map((p) => `  ${source}:${p.line ?? "?"}: ${p.path || "(top level)"}: ${p.message}`).join("\n"),
     );
+    this.source = source;
+    this.problems = problems;
   }
 }

@@ -1,6 +1,8 @@
 // The `labbook` command as a user runs it: exit codes, messages, and a whole session.
 import assert from "node:assert/strict";
-import { labbook } from "../helpers/cli.ts";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { BIN, finished, labbook } from "../helpers/cli.ts";
 import { uniqueClusterName } from "../helpers/cluster.ts";
 
 const noStack = (text: string) => assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `a stack trace reached the user:\n${text}`);
@@ -35,6 +37,18 @@ describe("labbook CLI", function () {
     const result = await labbook(["--version"]);
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^labbook \d+\.\d+\.\d+ \(node v\d+/);
+  });
+
+  it("runs the same from Node's own type stripping and, where Node has none, through tsx", async () => {
+    // A command that loads most of the CLI: argument parsing, the notebook reader, its schema.
+    const args = [BIN, "params", fileURLToPath(new URL("../../labs/06-calico-vs-flannel/06-calico-vs-flannel.ipynb", import.meta.url))];
+    const native = await finished(spawn(process.execPath, args, { env: process.env }));
+    const viaTsx = await finished(spawn(process.execPath, ["--no-experimental-strip-types", ...args], { env: process.env }));
+    assert.equal(native.code, 0, native.stderr);
+    assert.equal(viaTsx.code, 0, viaTsx.stderr);
+    assert.match(native.stdout, /seconds\s+number\s+default 2/);
+    assert.equal(viaTsx.stdout, native.stdout);
+    assert.equal(native.stderr, "", "no warning from Node's type stripping");
   });
 
   it("exits 1 with a readable message for a cluster that does not exist", async () => {
