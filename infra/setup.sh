@@ -56,8 +56,10 @@ apt_install() {
 # labbook runs on one pinned Node.js, installed from the npm registry (the node-linux-*
 # packages carry the official builds) into .labbook/node, never into the system:
 #  - notebooks load the ESM SDK through require(), which needs Node 20.19+/22.12+;
-#  - tsx runs its TypeScript hooks on the main thread from Node 24.11.1 on; before that they
-#    run on a loader thread that deadlocked here now and then (tsx issue #806 and kin).
+#  - it strips TypeScript's types itself (22.18 and 24 on): bin/labbook.js runs the sources that
+#    way, and through tsx only on a Node.js without it;
+#  - tsx (the tests, the bench) runs its TypeScript hooks on the main thread from Node 24.11.1 on;
+#    before that they run on a loader thread that deadlocked here now and then (tsx issue #806 and kin).
 NODE_VERSION=24.21.0
 
 ensure_node() {
