@@ -53,9 +53,11 @@ export function compiledValidator(name: string, schema: object, options: Options
     } finally {
       rmSync(partial, { force: true });
     }
-    // The same validator made from an older schema, or by an older ajv, and anything a killed process left half-written.
+    // The same validator made from an older schema, or by an older ajv, and anything a killed process left half-written
+    // (by its name's exact form: another validator whose name merely starts with this one's is not touched).
     for (const old of readdirSync(dir)) {
-      if (old.startsWith(`${name}-`) && join(dir, old) !== file && !old.endsWith(`.${process.pid}.tmp`)) rmSync(join(dir, old), { force: true });
+      const isThisValidator = old.startsWith(`${name}-`) && /^[0-9a-f]{16}\.cjs(\.\d+\.tmp)?$/.test(old.slice(name.length + 1));
+      if (isThisValidator && join(dir, old) !== file && !old.endsWith(`.${process.pid}.tmp`)) rmSync(join(dir, old), { force: true });
     }
   } catch {
     // a read-only checkout: this process keeps the validator it compiled

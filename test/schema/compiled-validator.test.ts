@@ -45,12 +45,14 @@ describe("JSON-schema validators compiled once per checkout", () => {
     const [older] = readdirSync(dir);
     writeFileSync(join(dir, "test-0123456789abcdef.cjs.4242.tmp"), "half");
     writeFileSync(join(dir, "other-0123456789abcdef.cjs"), "another validator's");
+    // A validator whose name starts with this one's ("test"), not this one's older file.
+    writeFileSync(join(dir, "test-v2-0123456789abcdef.cjs"), "another validator's");
     const loose = validatorIn(dir, compiles, { ...SCHEMA, additionalProperties: true });
     assert.equal(compiles.count, 2);
     assert.equal(loose({ name: "node", size: 1, extra: true }), true);
     const left = readdirSync(dir).sort();
-    assert.equal(left.length, 2, left.join(", "));
-    assert.ok(!left.includes(older!) && left.includes("other-0123456789abcdef.cjs"), left.join(", "));
+    assert.equal(left.length, 3, left.join(", "));
+    assert.ok(!left.includes(older!) && left.includes("other-0123456789abcdef.cjs") && left.includes("test-v2-0123456789abcdef.cjs"), left.join(", "));
   });
 
   it("a module that does not load is compiled and written again", () => {
